@@ -1,0 +1,123 @@
+package config
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Error is one problem in a pipeline file: where it is and what to do about it.
+type Error struct {
+	// File is the name of the pipeline file, as given to Parse or Load.
+	File string
+	// Line is the 1-based line of the offending node, 0 when unknown (for a
+	// File built in code rather than parsed).
+	Line int
+	// Path locates the node, e.g. "pipelines[0].model.holdout"; empty for
+	// problems of the whole file.
+	Path string
+	// Msg says what is wrong and how to fix it.
+	Msg string
+}
+
+// Error formats the problem as FILE:LINE: MSG.
+func (e *Error) Error() string {
+	file := cmp.Or(e.File, DefaultFile)
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", file, e.Line, e.Msg)
+	}
+	return file + ": " + e.Msg
+}
+
+// ErrorList is every problem found in a pipeline file, sorted by line. Parse,
+// Load and Validate return one (as an error) when the file has problems.
+type ErrorList []*Error
+
+// Error joins the problems, one per line.
+func (l ErrorList) Error() string {
+	s := make([]string, len(l))
+	for i, e := range l {
+		s[i] = e.Error()
+	}
+	return strings.Join(s, "\n")
+}
+
+// Unwrap returns the problems, so errors.As finds an *Error.
+func (l ErrorList) Unwrap() []error {
+	out := make([]error, len(l))
+	for i, e := range l {
+		out[i] = e
+	}
+	return out
+}
+
+// err returns l sorted by line as an error, or nil when l is empty.
+func (l ErrorList) err() error {
+	if len(l) == 0 {
+		return nil
+	}
+	slices.SortStableFunc(l, func(a, b *Error) int { return cmp.Compare(a.Line, b.Line) })
+	return l
+}
+
+// suggest returns the candidate closest to s, or "" when none is close enough
+// to be a likely typo.
+func suggest(s string, candidates []string) string {
+	norm := func(x string) string {
+		return strings.NewReplacer("_", "", "-", "", " ", "").Replace(strings.ToLower(x))
+	}
+	best, bestD := "", -1
+	for _, c := range candidates {
+		if norm(c) == norm(s) {
+			return c
+		}
+		if len(s) >= 3 && strings.Contains(c, strings.ToLower(s)) {
+			return c // "auc" for roc_auc
+		}
+		d := editDistance(strings.ToLower(s), c)
+		if bestD < 0 || d < bestD {
+			best, bestD = c, d
+		}
+	}
+	if bestD >= 0 && bestD <= max(1, min(len(s), len(best))/3) {
+		return best
+	}
+	return ""
+}
+
+// editDistance is the number of single-byte insertions, deletions,
+// substitutions and transpositions of neighbours that turn a into b (the
+// optimal string alignment distance; the names it compares are ASCII).
+func editDistance(a, b string) int {
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(a)][len(b)]
+}
+
+// quoteList renders names as "a", "b" or "c".
+func quoteList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = fmt.Sprintf("%q", n)
+	}
+	return strings.Join(q, ", ")
+}
