@@ -2,8 +2,8 @@ package config
 
 import (
 	"cmp"
-	"math"
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strings"

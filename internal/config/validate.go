@@ -378,7 +378,6 @@ func (v *validator) promote(base string, p Promote, task Task, s schema.Schema, 
 	}
 }
 
-
 // metricRange is the range of values a metric takes.
 func metricRange(metric string) (lo, hi float64) {
 	switch metric {
