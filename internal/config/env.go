@@ -1,0 +1,200 @@
+package config
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// Environment variables read by FromEnv.
+const (
+	EnvDatabaseURL        = "MLSERVE_DATABASE_URL"
+	EnvArtifactsURL       = "MLSERVE_ARTIFACTS_URL"
+	EnvAWSAccessKeyID     = "AWS_ACCESS_KEY_ID"
+	EnvAWSSecretAccessKey = "AWS_SECRET_ACCESS_KEY"
+	EnvAdminToken         = "MLSERVE_ADMIN_TOKEN"
+	EnvAddr               = "MLSERVE_ADDR"
+)
+
+// DefaultDataDir is where the embedded database and artifacts live when
+// --data-dir is not given.
+const DefaultDataDir = "./.mlserve"
+
+// DefaultAddrs are the listen addresses of the roles when MLSERVE_ADDR and
+// --addr are not given.
+var DefaultAddrs = map[string]string{
+	"api":     ":1234",
+	"up":      ":1234",
+	"ingest":  ":1235",
+	"trainer": ":1236",
+}
+
+// Env is everything a deployment differs in. Its String, GoString,
+// LogValue and MarshalJSON mask the secrets: the admin token, the AWS
+// secret key and any password or credential inside a URL.
+type Env struct {
+	// DatabaseURL is postgres://… or sqlite:///path/file.db.
+	DatabaseURL string
+	// ArtifactsURL is s3://bucket/prefix?endpoint=…&secure=…&region=… or
+	// file:///path.
+	ArtifactsURL string
+	// AWSAccessKeyID and AWSSecretAccessKey are the S3 credentials.
+	AWSAccessKeyID     string
+	AWSSecretAccessKey string
+	// AdminToken is the bearer token of the write and admin routes; empty
+	// means those routes are open on loopback only.
+	AdminToken string
+	// Addr is the listen address; empty means the role's default (AddrFor).
+	Addr string
+}
+
+// FromEnv reads the environment through getenv (os.Getenv in main, a map
+// in tests). Flags the user gave override its fields afterwards.
+func FromEnv(getenv func(string) string) Env {
+	get := func(k string) string { return strings.TrimSpace(getenv(k)) }
+	return Env{
+		DatabaseURL:        get(EnvDatabaseURL),
+		ArtifactsURL:       get(EnvArtifactsURL),
+		AWSAccessKeyID:     get(EnvAWSAccessKeyID),
+		AWSSecretAccessKey: get(EnvAWSSecretAccessKey),
+		AdminToken:         get(EnvAdminToken),
+		Addr:               get(EnvAddr),
+	}
+}
+
+// Resolve returns e with the embedded defaults filled in: the database
+// sqlite://<dataDir>/mlserve.db and the artifacts file://<dataDir>/artifacts,
+// dataDir made absolute (DefaultDataDir when empty). It checks the URL
+// schemes; creating the folder is the caller's job.
+func (e Env) Resolve(dataDir string) (Env, error) {
+	dir, err := filepath.Abs(cmp.Or(dataDir, DefaultDataDir))
+	if err != nil {
+		return e, fmt.Errorf("resolve data dir %s: %w", dataDir, err)
+	}
+	dir = filepath.ToSlash(dir)
+	if e.DatabaseURL == "" {
+		e.DatabaseURL = "sqlite://" + dir + "/mlserve.db"
+	}
+	if e.ArtifactsURL == "" {
+		e.ArtifactsURL = "file://" + dir + "/artifacts"
+	}
+	if err := checkScheme(EnvDatabaseURL, e.DatabaseURL, "postgres://user:password@host:5432/db or sqlite:///path/file.db", "postgres", "postgresql", "sqlite"); err != nil {
+		return e, err
+	}
+	if err := checkScheme(EnvArtifactsURL, e.ArtifactsURL, "s3://bucket/prefix?endpoint=host:port or file:///path", "s3", "file"); err != nil {
+		return e, err
+	}
+	return e, nil
+}
+
+func checkScheme(name, raw, example string, schemes ...string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" {
+		return fmt.Errorf("%s %s is not a URL; write %s", name, MaskURL(raw), example)
+	}
+	for _, s := range schemes {
+		if u.Scheme == s {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s has scheme %q, which mlserve does not support; write %s", name, u.Scheme, example)
+}
+
+// AddrFor returns e.Addr, or the default address of role (api, up, ingest,
+// trainer).
+func (e Env) AddrFor(role string) string { return cmp.Or(e.Addr, DefaultAddrs[role]) }
+
+const mask = "****"
+
+func maskSecret(s string) string {
+	if s == "" {
+		return ""
+	}
+	return mask
+}
+
+// masked returns e with every secret replaced by a mask.
+func (e Env) masked() Env {
+	e.DatabaseURL = MaskURL(e.DatabaseURL)
+	e.ArtifactsURL = MaskURL(e.ArtifactsURL)
+	e.AWSSecretAccessKey = maskSecret(e.AWSSecretAccessKey)
+	e.AdminToken = maskSecret(e.AdminToken)
+	return e
+}
+
+// String formats e for people, secrets masked.
+func (e Env) String() string {
+	m := e.masked()
+	return fmt.Sprintf("database=%s artifacts=%s aws_access_key_id=%s aws_secret_access_key=%s admin_token=%s addr=%s",
+		m.DatabaseURL, m.ArtifactsURL, m.AWSAccessKeyID, m.AWSSecretAccessKey, m.AdminToken, m.Addr)
+}
+
+// GoString is String, so that %#v masks the secrets too.
+func (e Env) GoString() string { return "config.Env{" + e.String() + "}" }
+
+// LogValue implements slog.LogValuer, secrets masked.
+func (e Env) LogValue() slog.Value {
+	m := e.masked()
+	return slog.GroupValue(
+		slog.String("database_url", m.DatabaseURL),
+		slog.String("artifacts_url", m.ArtifactsURL),
+		slog.String("aws_access_key_id", m.AWSAccessKeyID),
+		slog.String("aws_secret_access_key", m.AWSSecretAccessKey),
+		slog.String("admin_token", m.AdminToken),
+		slog.String("addr", m.Addr),
+	)
+}
+
+// MarshalJSON encodes e with the secrets masked.
+func (e Env) MarshalJSON() ([]byte, error) {
+	m := e.masked()
+	return json.Marshal(map[string]string{
+		"database_url":          m.DatabaseURL,
+		"artifacts_url":         m.ArtifactsURL,
+		"aws_access_key_id":     m.AWSAccessKeyID,
+		"aws_secret_access_key": m.AWSSecretAccessKey,
+		"admin_token":           m.AdminToken,
+		"addr":                  m.Addr,
+	})
+}
+
+var (
+	// key=value pairs of a libpq connection string, and query parameters,
+	// whose value is a credential.
+	secretKVRE = regexp.MustCompile(`(?i)((?:^|[\s?&;])[\w.-]*(?:password|passwd|pwd|secret|token|key|credential|signature)[\w.-]*=)('[^']*'|[^\s&;]*)`)
+	// user:password@ in text that does not parse as a URL.
+	userinfoRE = regexp.MustCompile(`(://[^/@\s:]*:)[^@]*@`)
+)
+
+// MaskURL returns raw with any password or credential replaced by ****: the
+// password of user:password@, and query or connection-string parameters
+// named like password, secret, token or key.
+func MaskURL(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" || u.Opaque != "" {
+		s := userinfoRE.ReplaceAllString(raw, "${1}"+mask+"@")
+		return secretKVRE.ReplaceAllString(s, "${1}"+mask)
+	}
+	masked := false
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "x")
+		masked = true
+	}
+	if u.RawQuery != "" {
+		u.RawQuery = secretKVRE.ReplaceAllString("?"+u.RawQuery, "${1}"+mask)[1:]
+	}
+	s := u.String()
+	if masked {
+		// url escapes * in userinfo; write the placeholder's mask instead.
+		s = strings.Replace(s, ":x@", ":"+mask+"@", 1)
+	}
+	return s
+}
