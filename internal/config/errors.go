@@ -80,7 +80,7 @@ func suggest(s string, candidates []string) string {
 			best, bestD = c, d
 		}
 	}
-	if bestD >= 0 && bestD <= max(1, min(len(s), len(best))/3) {
+	if bestD >= 0 && bestD <= min(len(s), len(best))/3 {
 		return best
 	}
 	return ""

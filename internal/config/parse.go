@@ -460,13 +460,17 @@ func (d *decoder) decodeScalar(path, label string, n *yaml.Node, v reflect.Value
 	d.typeError(n, path, label, want)
 }
 
-// isBad reports whether the value at path, or inside it, failed to decode.
+// isBad reports whether the value at path, inside it or around it failed to
+// decode: such a value is reported already and is not checked further.
 func (d *decoder) isBad(path string) bool {
 	if d == nil {
 		return false
 	}
+	within := func(a, b string) bool { // a is b or inside it
+		return a == b || strings.HasPrefix(a, b+".") || strings.HasPrefix(a, b+"[")
+	}
 	for _, b := range d.bad {
-		if b == path || strings.HasPrefix(b, path+".") || strings.HasPrefix(b, path+"[") {
+		if b == "" || within(b, path) || within(path, b) {
 			return true
 		}
 	}

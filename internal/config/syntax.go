@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"go.yaml.in/yaml/v3"
 )
 
 var yamlLineRE = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
@@ -54,7 +56,9 @@ func syntaxError(file string, data []byte, err error) *Error {
 		}
 		e.Msg = "broken list or mapping (" + msg + "); check the brackets [ ] and { } and the indentation"
 	case strings.Contains(msg, "mapping values are not allowed"):
-		if l := findLine(lines, plainColonRE); l > 0 {
+		if l := prefixLine(lines, msg); l > 0 {
+			e.Line = l
+		} else if l := findLine(lines, plainColonRE); l > 0 {
 			e.Line = l
 		}
 		e.Msg = "a value contains \": \", which YAML reads as a nested mapping; put the value in quotes"
@@ -72,6 +76,9 @@ func syntaxError(file string, data []byte, err error) *Error {
 	case strings.Contains(msg, "did not find expected '-' indicator"),
 		strings.Contains(msg, "did not find expected <document start>"),
 		strings.Contains(msg, "could not find expected ':'"):
+		if l := prefixLine(lines, msg); l > 0 {
+			e.Line = l
+		}
 		e.Msg = "the indentation does not line up (" + msg + "); items of one list or mapping must start in the same column"
 	case strings.Contains(msg, "control characters are not allowed"),
 		strings.Contains(msg, "invalid leading UTF-8 octet"),
@@ -79,9 +86,30 @@ func syntaxError(file string, data []byte, err error) *Error {
 		strings.Contains(msg, "invalid trailing UTF-8 octet"):
 		e.Msg = "the file is not UTF-8 text (" + msg + "); save it as UTF-8"
 	default:
+		if l := prefixLine(lines, msg); l > 0 {
+			e.Line = l
+		}
 		e.Msg = "invalid YAML: " + msg
 	}
 	return e
+}
+
+// prefixLine finds the line of a YAML error whose reported line is missing
+// or approximate: the first line k such that the first k lines alone fail
+// with the same message. Each prefix of whole lines of a block document
+// parses until the broken line is in it.
+func prefixLine(lines []string, msg string) int {
+	if len(lines) > 2000 {
+		return 0
+	}
+	for k := 1; k <= len(lines); k++ {
+		var n yaml.Node
+		err := yaml.Unmarshal([]byte(strings.Join(lines[:k], "\n")), &n)
+		if err != nil && yamlMessage(err) == msg {
+			return k
+		}
+	}
+	return 0
 }
 
 var (
@@ -181,7 +209,7 @@ func unbalanced(lines []string) (int, string) {
 		if top.ch == '{' {
 			closer = '}'
 		}
-		return top.line, fmt.Sprintf("%c opened on this line is never closed; add %c at the end of the list", top.ch, closer)
+		return top.line, fmt.Sprintf("%c opened on this line is never closed; add %c where it ends", top.ch, closer)
 	}
 	return 0, ""
 }

@@ -190,7 +190,7 @@ func compileAll(s schema.Schema, drop []int) []schemaError {
 			case strings.HasPrefix(msg, "target"):
 				if !slices.Contains(dropped, s.Target) {
 					if s.Index(s.Target) < 0 {
-						msg += fmt.Sprintf("; set target to one of %s", strings.Join(columnNames(s.Columns), ", "))
+						msg += fmt.Sprintf("; set target to one of %s", quoteList(columnNames(s.Columns)))
 						if sug := suggest(s.Target, columnNames(s.Columns)); sug != "" {
 							msg += fmt.Sprintf(" (did you mean %q?)", sug)
 						}
