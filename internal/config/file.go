@@ -94,7 +94,9 @@ type Promote struct {
 	// DefaultMetric of the pipeline's task.
 	Metric string `yaml:"metric" json:"metric"`
 	// Min is the floor on Metric below which a version is never promoted;
-	// nil means no floor.
+	// nil means no floor. Parse checks it lies in the metric's range; how
+	// the gate applies it to metrics where lower is better (log_loss, rmse,
+	// mae) is the registry's rule.
 	Min *float64 `yaml:"min" json:"min,omitempty"`
 	// MustBeatProduction requires a new version to beat the production
 	// version on the same holdout. Nil (absent) means true.
