@@ -71,7 +71,17 @@ type readColumn struct {
 	values []string       // declared category values
 	labels map[string]int // declared category value -> index
 	intern map[string]string
+	// coded: SQL turns a declared label into its index (an int64 the driver
+	// hands over without allocating) and passes other labels as text.
+	coded bool
 }
+
+// maxCoded bounds the declared values of a coded category column (indexes
+// below 256 box without allocation) and codedParams all their placeholders.
+const (
+	maxCoded    = 250
+	codedParams = 4000
+)
 
 func readRows(ctx context.Context, tx *sql.Tx, table string, c *schema.Compiled, idx []int, cols []storedColumn, ok []bool,
 	watermark, expect int64) ([]schema.Row, error) {
@@ -83,6 +93,7 @@ func readRows(ctx context.Context, tx *sql.Tx, table string, c *schema.Compiled,
 	}
 	var rcs []readColumn
 	var sel []string
+	var args []any
 	for k, i := range idx {
 		if !ok[k] {
 			continue
@@ -96,16 +107,31 @@ func readRows(ctx context.Context, tx *sql.Tx, table string, c *schema.Compiled,
 				rc.labels[v] = j
 			}
 			rc.intern = make(map[string]string)
+			rc.coded = len(col.Values) > 0 && len(col.Values) <= maxCoded && len(args)+len(col.Values) <= codedParams
 		}
-		rcs = append(rcs, rc)
-		sel = append(sel, cols[k].ident())
 		template[i].Missing = false
+		rcs = append(rcs, rc)
+		if !rc.coded {
+			sel = append(sel, cols[k].ident())
+			continue
+		}
+		// CASE c3 WHEN ? THEN 0 WHEN ? THEN 1 ... ELSE c3 END; the labels
+		// are placeholders.
+		var b strings.Builder
+		b.WriteString(`CASE ` + cols[k].ident())
+		for j, v := range col.Values {
+			fmt.Fprintf(&b, ` WHEN ? THEN %d`, j)
+			args = append(args, v)
+		}
+		b.WriteString(` ELSE ` + cols[k].ident() + ` END`)
+		sel = append(sel, b.String())
 	}
 	if len(sel) == 0 {
 		sel = []string{"batch_id"}
 	}
+	args = append(args, watermark)
 	rows, err := tx.QueryContext(ctx, `SELECT `+strings.Join(sel, ", ")+` FROM `+table+
-		` WHERE batch_id <= ? ORDER BY batch_id, row_no`, watermark)
+		` WHERE batch_id <= ? ORDER BY batch_id, row_no`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read rows: %w", interpretError(err))
 	}
@@ -151,6 +177,12 @@ func setValue(dst *schema.Value, rc *readColumn, v any) error {
 	case schema.Category:
 		var s string
 		switch x := v.(type) {
+		case int64:
+			if rc.coded && x >= 0 && int(x) < len(rc.values) {
+				*dst = schema.Value{Num: float64(x), Str: rc.values[x]}
+				return nil
+			}
+			s = fmt.Sprint(x)
 		case string:
 			s = x
 		case []byte:
