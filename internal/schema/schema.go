@@ -35,9 +35,9 @@ type Column struct {
 	Type Type `yaml:"type" json:"type"`
 	// Values lists the allowed labels of a category column. Empty means any
 	// non-empty label is accepted (an open category).
-	Values []string `yaml:"values,omitempty" json:"values,omitempty"`
+	Values []string `yaml:"values,omitempty,flow" json:"values,omitempty"`
 	// Aliases maps other spellings (matched case-insensitively) onto Values.
-	Aliases map[string]string `yaml:"aliases,omitempty" json:"aliases,omitempty"`
+	Aliases map[string]string `yaml:"aliases,omitempty,flow" json:"aliases,omitempty"`
 	// Min and Max bound number and integer columns (inclusive).
 	Min *float64 `yaml:"min,omitempty" json:"min,omitempty"`
 	Max *float64 `yaml:"max,omitempty" json:"max,omitempty"`
