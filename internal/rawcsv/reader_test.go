@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -396,4 +397,32 @@ func FuzzReader(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestReaderSharedData reads the shared datasets as encoding/csv does.
+func TestReaderSharedData(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"seed_titanic", "titanic", "iris", "tips"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			in, err := os.ReadFile("/work/shared/data/" + name + ".csv")
+			if err != nil {
+				t.Skip(err)
+			}
+			want, err := csv.NewReader(bytes.NewReader(in)).ReadAll()
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := readAll(t, NewReader(bytes.NewReader(in)))
+			if len(got) != len(want) {
+				t.Fatalf("got %d records, want %d", len(got), len(want))
+			}
+			for i := range want {
+				if got[i].Err != nil || !slices.Equal(got[i].Fields, want[i]) || got[i].Line != i+1 {
+					t.Fatalf("record %d: %+v, want %q", i, got[i], want[i])
+				}
+			}
+			checkPartition(t, in, got, DefaultMaxRecordBytes)
+		})
+	}
 }
