@@ -1,0 +1,151 @@
+package gbdt
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+
+	"github.com/mlserve/mlserve/internal/ml"
+)
+
+// binSampleRows is how many rows (at most) the bin edges are computed from,
+// as LightGBM's bin_construct_sample_cnt and scikit-learn's subsample.
+const binSampleRows = 200_000
+
+// binRowChunk is the row chunk of parallel binning.
+const binRowChunk = 16_384
+
+// featureBins maps one feature's raw values to bin codes. Codes 0..nBins-1
+// hold values; code nBins is the feature's missing bin (NaN, and for a
+// categorical feature also a code outside 0..Levels-1).
+type featureBins struct {
+	// edges are the upper edges of the value bins of a numeric feature: v
+	// falls in the first bin b with v <= edges[b]. The last edge is +Inf.
+	edges       []float64
+	nBins       int
+	categorical bool
+}
+
+// missing is the feature's missing bin.
+func (f *featureBins) missing() uint8 { return uint8(f.nBins) }
+
+// bin returns the code of raw value v.
+func (f *featureBins) bin(v float64) uint8 {
+	if f.categorical {
+		if v >= 0 && v < float64(f.nBins) {
+			return uint8(v)
+		}
+		return uint8(f.nBins)
+	}
+	if v != v {
+		return uint8(f.nBins)
+	}
+	// First edge >= v; the last edge is +Inf, so lo < len(edges).
+	e := f.edges
+	lo, hi := 0, len(e)-1
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if v <= e[mid] {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return uint8(lo)
+}
+
+// binMapper holds the bins of every feature.
+type binMapper struct {
+	features []featureBins
+}
+
+// newBinMapper computes bin edges from up to binSampleRows of the given rows
+// of X, drawn with rng. A categorical feature with at most maxBins levels is
+// binned by its codes; one with more levels is binned as a number.
+func newBinMapper(X ml.Matrix, rows []int, feats []ml.Feature, maxBins int, rng *rand.Rand, threads int) *binMapper {
+	sample := rows
+	if len(rows) > binSampleRows {
+		// Partial Fisher-Yates over a copy, then sorted for locality.
+		perm := slices.Clone(rows)
+		for i := range binSampleRows {
+			j := i + rng.IntN(len(perm)-i)
+			perm[i], perm[j] = perm[j], perm[i]
+		}
+		sample = perm[:binSampleRows]
+		slices.Sort(sample)
+	}
+	m := &binMapper{features: make([]featureBins, X.Cols)}
+	parallelFor(X.Cols, threads, func(j int) {
+		if f := feats[j]; f.Categorical && f.Levels >= 1 && f.Levels <= maxBins {
+			m.features[j] = featureBins{nBins: f.Levels, categorical: true}
+			return
+		}
+		vals := make([]float64, 0, len(sample))
+		for _, r := range sample {
+			if v := X.Data[r*X.Cols+j]; !math.IsNaN(v) && !math.IsInf(v, 0) {
+				vals = append(vals, v)
+			}
+		}
+		edges := numericEdges(vals, maxBins)
+		m.features[j] = featureBins{edges: edges, nBins: len(edges)}
+	})
+	return m
+}
+
+// numericEdges returns at most maxBins upper bin edges for the finite values
+// vals (which it sorts), the last being +Inf. With few distinct values each
+// gets its own bin, split at midpoints; otherwise the edges are quantiles
+// (midpoint interpolation), as scikit-learn's _find_binning_thresholds.
+func numericEdges(vals []float64, maxBins int) []float64 {
+	slices.Sort(vals)
+	distinct := slices.Compact(slices.Clone(vals))
+	var edges []float64
+	if len(distinct) <= maxBins {
+		for i := 0; i+1 < len(distinct); i++ {
+			edges = append(edges, midpoint(distinct[i], distinct[i+1]))
+		}
+	} else {
+		n := len(vals)
+		for k := 1; k < maxBins; k++ {
+			pos := float64(k) * float64(n-1) / float64(maxBins)
+			lo, hi := int(math.Floor(pos)), int(math.Ceil(pos))
+			e := midpoint(vals[lo], vals[hi])
+			if len(edges) == 0 || e > edges[len(edges)-1] {
+				edges = append(edges, e)
+			}
+		}
+		// An edge at the largest value would leave the last bin empty.
+		if len(edges) > 0 && edges[len(edges)-1] >= distinct[len(distinct)-1] {
+			edges = edges[:len(edges)-1]
+		}
+	}
+	return append(edges, math.Inf(1))
+}
+
+// midpoint returns a value m with a <= m < b for a < b, halfway if it can.
+func midpoint(a, b float64) float64 {
+	m := a/2 + b/2
+	if m < a || m >= b {
+		return a
+	}
+	return m
+}
+
+// binRows returns the codes of the given rows of X, row-major: row i's code
+// of feature j at i*X.Cols+j. Row-major keeps one row's codes on one cache
+// line, which the histogram builder reads for a node's scattered rows.
+func (m *binMapper) binRows(X ml.Matrix, rows []int, threads int) []uint8 {
+	nf := X.Cols
+	out := make([]uint8, len(rows)*nf)
+	parallelFor(chunks(len(rows), binRowChunk), threads, func(c int) {
+		lo, hi := c*binRowChunk, min((c+1)*binRowChunk, len(rows))
+		for i := lo; i < hi; i++ {
+			x := X.Data[rows[i]*nf : rows[i]*nf+nf]
+			o := out[i*nf : i*nf+nf]
+			for j := range o {
+				o[j] = m.features[j].bin(x[j])
+			}
+		}
+	})
+	return out
+}

@@ -1,0 +1,101 @@
+package gbdt
+
+import (
+	"math"
+	"testing"
+)
+
+func TestTreeLeaf(t *testing.T) {
+	t.Parallel()
+
+	// x0 <= 2.5 (NaN right) ? leaf 0 : (x1 in {1, 3} (missing left) ? leaf 1 : leaf 2)
+	tr := tree{
+		nodes: []node{
+			{thr: 2.5, feature: 0, left: leafBit | 0, right: 1},
+			{thr: 0, feature: 1, left: leafBit | 1, right: leafBit | 2, flags: flagCategorical | flagDefaultLeft},
+		},
+		leaves: []float64{10, 20, 30},
+		cats:   []uint32{1<<1 | 1<<3},
+	}
+	levels := []float64{0, 4}
+	nan := math.NaN()
+	tests := []struct {
+		name string
+		x    []float64
+		want uint32
+	}{
+		{"Below", []float64{1, 0}, 0},
+		{"OnThreshold", []float64{2.5, 0}, 0},
+		{"NaNFollowsDefaultRight", []float64{nan, 1}, 1},
+		{"CategoryInSet", []float64{3, 3}, 1},
+		{"CategoryNotInSet", []float64{3, 2}, 2},
+		{"CategoryMissing", []float64{3, nan}, 1},
+		{"UnseenCategoryIsMissing", []float64{3, 4}, 1},
+		{"NegativeCategoryIsMissing", []float64{3, -1}, 1},
+		{"PlusInf", []float64{math.Inf(1), 0}, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := tr.leaf(tt.x, levels); got != tt.want {
+				t.Errorf("leaf(%v) = %d, want %d", tt.x, got, tt.want)
+			}
+		})
+	}
+
+	t.Run("SingleLeaf", func(t *testing.T) {
+		t.Parallel()
+		one := tree{leaves: []float64{7}}
+		if got := one.leaf([]float64{1}, []float64{0}); got != 0 {
+			t.Errorf("got leaf %d, want 0", got)
+		}
+	})
+}
+
+// TestNewTreeMatchesCodes checks that the raw-value predictor routes every
+// row, NaN and categories included, to the leaf its codes reached in
+// training.
+func TestNewTreeMatchesCodes(t *testing.T) {
+	t.Parallel()
+
+	f := newHistFixture(t, 20_000, 6, 6)
+	nf := len(f.feats)
+	gh := make([]gradPair, len(f.all))
+	for i := range gh {
+		// Depend on the categorical features and on missingness.
+		g := f.gh[i].g / 4
+		if c := f.X.At(i, nf-1); !math.IsNaN(c) && int(c)%3 == 1 {
+			g += 2
+		}
+		if math.IsNaN(f.X.At(i, 0)) {
+			g -= 3
+		}
+		gh[i] = gradPair{g: g, h: 1}
+	}
+	g := newGrower(growParams{maxLeaves: 40, minSamplesLeaf: 5}, f.codes, nf, f.mapper, len(f.all), 2)
+	nodes := g.grow(f.all, gh, f.allF)
+	tr := newTree(nodes, f.mapper, 0.5)
+	levels := make([]float64, nf)
+	cats := false
+	for j := range levels {
+		if f.mapper.features[j].categorical {
+			levels[j] = float64(f.mapper.features[j].nBins)
+		}
+	}
+	for _, n := range tr.nodes {
+		cats = cats || n.flags&flagCategorical != 0
+	}
+	if !cats {
+		t.Fatal("no categorical split; the fixture should make one")
+	}
+	if len(tr.leaves) != len(tr.nodes)+1 {
+		t.Fatalf("%d leaves for %d nodes", len(tr.leaves), len(tr.nodes))
+	}
+	for i := range f.X.Rows {
+		gl := leafOf(nodes, f.mapper, f.codes[i*nf:(i+1)*nf])
+		got := tr.leaves[tr.leaf(f.X.Row(i), levels)]
+		if want := nodes[gl].value * 0.5; got != want {
+			t.Fatalf("row %d (%v): predictor gives %v, training leaf %v", i, f.X.Row(i), got, want)
+		}
+	}
+}
