@@ -108,7 +108,9 @@ type Store interface {
 	// RunStart marks a run running (from queued, or again from running or
 	// failed when a job is retried) and counts the attempt.
 	RunStart(ctx context.Context, params *RunStartParams) (*Run, error)
-	// RunFinish records a run's outcome.
+	// RunFinish records a run's outcome. State RunRunning records a failed
+	// attempt that will be retried: Error is set, the run stays running and
+	// FinishedAt stays nil. A run that succeeded cannot change (ErrConflict).
 	RunFinish(ctx context.Context, params *RunFinishParams) (*Run, error)
 
 	// LeaseAcquire takes or renews the named lease for holder until now+TTL.
@@ -350,7 +352,7 @@ type RunStartParams struct {
 // RunFinishParams are the arguments of RunFinish.
 type RunFinishParams struct {
 	ID             int64
-	State          RunState // RunSucceeded or RunFailed
+	State          RunState // RunSucceeded, RunFailed, or RunRunning (attempt failed, will retry)
 	Version        int
 	ArtifactSHA256 string
 	Error          string
