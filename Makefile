@@ -1,0 +1,17 @@
+# mlserve: `make test` runs every test; `go run ./cmd/mlserve up --demo` runs the product.
+GO ?= go
+
+.PHONY: test build vet bench
+test:
+	./scripts/test.sh
+
+build:
+	$(GO) build -o bin/mlserve ./cmd/mlserve
+
+vet:
+	$(GO) vet ./...
+
+# Go benchmarks (not part of `make test`; these machines are noisy, compare
+# ratios within one run).
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -1,0 +1,361 @@
+// Package api is the api role: predictions from the production models (the
+// prototype's GET / route, /v1 predict, the Open Inference Protocol), the
+// registry routes (models, versions, promote, rollback, runs) and the hot
+// reload that keeps the served models equal to the registry's production
+// versions.
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/mlserve/mlserve/internal/features"
+	"github.com/mlserve/mlserve/internal/httpx"
+	"github.com/mlserve/mlserve/internal/ml"
+	"github.com/mlserve/mlserve/internal/registry"
+	"github.com/mlserve/mlserve/internal/schema"
+	"github.com/mlserve/mlserve/internal/store"
+)
+
+// Pipeline is what the api knows of a configured pipeline.
+type Pipeline struct {
+	Name   string
+	Schema schema.Schema
+}
+
+// Enqueuer starts training runs (the job queue).
+type Enqueuer interface {
+	Enqueue(ctx context.Context, pipeline, reason string) (*store.Run, error)
+}
+
+// Server serves the api role's routes.
+type Server struct {
+	pipelines []Pipeline
+	byName    map[string]*Pipeline
+	models    *Models
+	registry  *registry.Registry
+	store     store.Store
+	queue     Enqueuer
+	logger    *slog.Logger
+	maxBody   int64
+	maxBatch  int
+}
+
+// Config configures a Server.
+type Config struct {
+	Pipelines []Pipeline // the first is the default of GET /
+	Models    *Models
+	Registry  *registry.Registry
+	Store     store.Store
+	// Queue, if set, serves POST /v1/pipelines/{name}/runs.
+	Queue  Enqueuer
+	Logger *slog.Logger
+	// MaxBody caps request bodies (default 8 MiB); MaxBatch caps instances
+	// per predict request (default 10,000).
+	MaxBody  int64
+	MaxBatch int
+}
+
+// New returns a Server.
+func New(cfg Config) *Server {
+	s := &Server{
+		pipelines: cfg.Pipelines, byName: map[string]*Pipeline{}, models: cfg.Models,
+		registry: cfg.Registry, store: cfg.Store, queue: cfg.Queue, logger: cfg.Logger,
+		maxBody: cfg.MaxBody, maxBatch: cfg.MaxBatch,
+	}
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+	if s.maxBody == 0 {
+		s.maxBody = 8 << 20
+	}
+	if s.maxBatch == 0 {
+		s.maxBatch = 10000
+	}
+	for i := range s.pipelines {
+		s.byName[s.pipelines[i].Name] = &s.pipelines[i]
+	}
+	return s
+}
+
+// Routes mounts the api role's routes on mux. admin wraps the write routes.
+func (s *Server) Routes(mux *http.ServeMux, admin func(http.Handler) http.Handler) {
+	mux.HandleFunc("GET /{$}", s.handlePrototype)
+	mux.HandleFunc("GET /v1/models/{name}/predict", s.handlePredictGet)
+	mux.HandleFunc("POST /v1/models/{name}/predict", s.handlePredictPost)
+	mux.HandleFunc("GET /v1/models", s.handleModels)
+	mux.HandleFunc("GET /v1/models/{name}", s.handleModel)
+	mux.HandleFunc("GET /v1/models/{name}/versions", s.handleVersions)
+	mux.HandleFunc("GET /v1/models/{name}/promotions", s.handlePromotions)
+	mux.Handle("POST /v1/models/{name}/versions/{v}/promote", admin(http.HandlerFunc(s.handlePromote)))
+	mux.Handle("POST /v1/models/{name}/rollback", admin(http.HandlerFunc(s.handleRollback)))
+	mux.Handle("POST /v1/pipelines/{name}/runs", admin(http.HandlerFunc(s.handleTrain)))
+	mux.HandleFunc("GET /v1/runs", s.handleRuns)
+	mux.HandleFunc("GET /v1/runs/{id}", s.handleRun)
+}
+
+func (s *Server) writeErr(w http.ResponseWriter, r *http.Request, err error) {
+	var he *httpx.Error
+	switch {
+	case errors.As(err, &he):
+	case errors.Is(err, store.ErrNotFound):
+		err = httpx.Errorf(http.StatusNotFound, "not_found", "%v", err)
+	case errors.Is(err, store.ErrConflict):
+		err = httpx.Errorf(http.StatusConflict, "conflict", "%v", err)
+	}
+	httpx.WriteError(w, r, s.logger, err)
+}
+
+// pipeline returns the named pipeline or a 404 listing the known ones.
+func (s *Server) pipeline(name string) (*Pipeline, error) {
+	p, ok := s.byName[name]
+	if !ok {
+		names := make([]string, len(s.pipelines))
+		for i, p := range s.pipelines {
+			names[i] = p.Name
+		}
+		return nil, httpx.Errorf(http.StatusNotFound, "model_not_found", "no model named %q; models: %v", name, names)
+	}
+	return p, nil
+}
+
+// served returns the pipeline's production model or a 503 that says how to
+// get one.
+func (s *Server) served(name string) (*Served, error) {
+	if _, err := s.pipeline(name); err != nil {
+		return nil, err
+	}
+	sv := s.models.Get(name)
+	if sv == nil {
+		return nil, &httpx.Error{Status: http.StatusServiceUnavailable, Code: "no_model", RetryAfter: 5,
+			Message: fmt.Sprintf("pipeline %s has no production model yet: ingest rows (POST /v1/datasets/%s/rows or `mlserve ingest-file %s FILE.csv`), then train (`mlserve train %s --wait`); the first model is promoted automatically", name, name, name, name)}
+	}
+	return sv, nil
+}
+
+func (s *Server) handleModels(w http.ResponseWriter, r *http.Request) {
+	out := make([]any, 0, len(s.pipelines))
+	for _, p := range s.pipelines {
+		m, err := s.modelInfo(r.Context(), &p, false)
+		if err != nil {
+			s.writeErr(w, r, err)
+			return
+		}
+		out = append(out, m)
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"models": out})
+}
+
+func (s *Server) handleModel(w http.ResponseWriter, r *http.Request) {
+	p, err := s.pipeline(r.PathValue("name"))
+	if err != nil {
+		s.writeErr(w, r, err)
+		return
+	}
+	m, err := s.modelInfo(r.Context(), p, true)
+	if err != nil {
+		s.writeErr(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, m)
+}
+
+// ModelInfo is the answer of GET /v1/models/{name}.
+type ModelInfo struct {
+	Name              string         `json:"name"`
+	Task              ml.Task        `json:"task,omitempty"`
+	Schema            *schema.Schema `json:"schema,omitempty"`
+	ProductionVersion *int           `json:"production_version"`
+	Production        *store.Version `json:"production"`
+	// ServedVersion is the version this process serves (it may lag the
+	// registry by a few seconds).
+	ServedVersion *int `json:"served_version"`
+	// FeatureImportance maps input columns to their share of the model's
+	// importance, when the algorithm reports it.
+	FeatureImportance map[string]float64 `json:"feature_importance,omitempty"`
+	// Params are the production model's resolved params.
+	Params ml.Params `json:"params,omitempty"`
+}
+
+func (s *Server) modelInfo(ctx context.Context, p *Pipeline, full bool) (*ModelInfo, error) {
+	mi := &ModelInfo{Name: p.Name, Task: features.TaskOf(p.Schema)}
+	if full {
+		sc := p.Schema
+		mi.Schema = &sc
+	}
+	prod, err := s.store.VersionProduction(ctx, p.Name)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return nil, fmt.Errorf("read production version of %s: %w", p.Name, err)
+	default:
+		mi.ProductionVersion, mi.Production = &prod.Version, prod
+	}
+	if sv := s.models.Get(p.Name); sv != nil {
+		v := sv.Version.Version
+		mi.ServedVersion = &v
+		mi.Task = sv.Model.Task()
+		if full {
+			mi.Params = sv.Model.Artifact.Params
+			mi.FeatureImportance = importance(sv)
+		}
+	}
+	return mi, nil
+}
+
+// importance sums the model's per-feature importance onto input columns.
+func importance(sv *Served) map[string]float64 {
+	im, ok := sv.Model.ML().(interface{ Importance() []float64 })
+	if !ok {
+		return nil
+	}
+	vals := im.Importance()
+	enc := sv.Model.Artifact.Encoder
+	out := map[string]float64{}
+	for i, c := range enc.Columns { // columns are in offset order
+		end := enc.Width()
+		if i+1 < len(enc.Columns) {
+			end = enc.Columns[i+1].Offset
+		}
+		for j := c.Offset; j < end && j < len(vals); j++ {
+			out[c.Name] += vals[j]
+		}
+	}
+	return out
+}
+
+func (s *Server) handleVersions(w http.ResponseWriter, r *http.Request) {
+	p, err := s.pipeline(r.PathValue("name"))
+	if err != nil {
+		s.writeErr(w, r, err)
+		return
+	}
+	vs, err := s.store.VersionList(r.Context(), p.Name)
+	if err != nil {
+		s.writeErr(w, r, err)
+		return
+	}
+	if vs == nil {
+		vs = []*store.Version{}
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"versions": vs})
+}
+
+func (s *Server) handlePromotions(w http.ResponseWriter, r *http.Request) {
+	p, err := s.pipeline(r.PathValue("name"))
+	if err != nil {
+		s.writeErr(w, r, err)
+		return
+	}
+	ps, err := s.store.PromotionList(r.Context(), p.Name)
+	if err != nil {
+		s.writeErr(w, r, err)
+		return
+	}
+	if ps == nil {
+		ps = []*store.Promotion{}
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"promotions": ps})
+}
+
+func actor(r *http.Request) string { return "api:" + r.RemoteAddr }
+
+func (s *Server) handlePromote(w http.ResponseWriter, r *http.Request) {
+	p, err := s.pipeline(r.PathValue("name"))
+	if err != nil {
+		s.writeErr(w, r, err)
+		return
+	}
+	v, err := strconv.Atoi(r.PathValue("v"))
+	if err != nil || v < 1 {
+		s.writeErr(w, r, &httpx.Error{Status: http.StatusBadRequest, Code: "bad_request",
+			Message: "version must be a positive whole number", Fields: map[string]string{"v": "must be a positive whole number"}})
+		return
+	}
+	pr, err := s.registry.Promote(r.Context(), p.Name, v, actor(r), r.URL.Query().Get("reason"))
+	if err != nil {
+		s.writeErr(w, r, err)
+		return
+	}
+	s.reloadNow(r.Context())
+	httpx.WriteJSON(w, http.StatusOK, pr)
+}
+
+func (s *Server) handleRollback(w http.ResponseWriter, r *http.Request) {
+	p, err := s.pipeline(r.PathValue("name"))
+	if err != nil {
+		s.writeErr(w, r, err)
+		return
+	}
+	pr, err := s.registry.Rollback(r.Context(), p.Name, actor(r), r.URL.Query().Get("reason"))
+	if err != nil {
+		s.writeErr(w, r, err)
+		return
+	}
+	s.reloadNow(r.Context())
+	httpx.WriteJSON(w, http.StatusOK, pr)
+}
+
+// reloadNow swaps the new production in before answering, so the caller's
+// next prediction already sees it.
+func (s *Server) reloadNow(ctx context.Context) {
+	if err := s.models.Reload(ctx); err != nil {
+		s.logger.Warn("reload after registry change failed", "err", err)
+	}
+}
+
+func (s *Server) handleTrain(w http.ResponseWriter, r *http.Request) {
+	p, err := s.pipeline(r.PathValue("name"))
+	if err != nil {
+		s.writeErr(w, r, err)
+		return
+	}
+	if s.queue == nil {
+		s.writeErr(w, r, httpx.Errorf(http.StatusServiceUnavailable, "unavailable", "this process has no job queue"))
+		return
+	}
+	run, err := s.queue.Enqueue(r.Context(), p.Name, store.ReasonManual)
+	if err != nil {
+		s.writeErr(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusAccepted, run)
+}
+
+func (s *Server) handleRun(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id < 1 {
+		s.writeErr(w, r, &httpx.Error{Status: http.StatusBadRequest, Code: "bad_request",
+			Message: "run id must be a positive whole number", Fields: map[string]string{"id": "must be a positive whole number"}})
+		return
+	}
+	run, err := s.store.RunGet(r.Context(), id)
+	if err != nil {
+		s.writeErr(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, run)
+}
+
+func (s *Server) handleRuns(w http.ResponseWriter, r *http.Request) {
+	name := r.URL.Query().Get("pipeline")
+	if name != "" {
+		if _, err := s.pipeline(name); err != nil {
+			s.writeErr(w, r, err)
+			return
+		}
+	}
+	runs, err := s.store.RunList(r.Context(), &store.RunListParams{Pipeline: name})
+	if err != nil {
+		s.writeErr(w, r, err)
+		return
+	}
+	if runs == nil {
+		runs = []*store.Run{}
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"runs": runs})
+}

@@ -1,0 +1,211 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mlserve/mlserve/internal/artifact"
+	"github.com/mlserve/mlserve/internal/notify"
+	"github.com/mlserve/mlserve/internal/registry"
+	"github.com/mlserve/mlserve/internal/schema"
+	"github.com/mlserve/mlserve/internal/store"
+)
+
+// Served is a model this process serves: the registry version and its
+// loaded, verified artifact.
+type Served struct {
+	Pipeline string
+	Version  *store.Version
+	Model    *artifact.Model
+	LoadedAt time.Time
+}
+
+// servedSet is an immutable pipeline → Served map, swapped whole.
+type servedSet map[string]*Served
+
+// Models holds the served production models and keeps them in step with
+// the registry: on a signal from this process (a promotion made here) and
+// on a periodic check (promotions made by other processes).
+type Models struct {
+	registry  *registry.Registry
+	store     store.Store
+	pipelines []string
+	poll      time.Duration
+	changes   *notify.Hub
+	logger    *slog.Logger
+	onSwap    func(pipeline string, from, to int)
+	onFail    func(pipeline string, version int, err error)
+
+	set     atomic.Pointer[servedSet]
+	mu      sync.Mutex // serialises reloads
+	wanted  atomic.Pointer[map[string]int]
+	checked atomic.Bool
+	failed  sync.Map // pipeline → version whose load failed (not retried until it changes)
+}
+
+// ModelsConfig configures Models.
+type ModelsConfig struct {
+	Registry  *registry.Registry
+	Store     store.Store
+	Pipelines []string
+	// Poll is the period of the registry check (default 2 s).
+	Poll time.Duration
+	// Changes wakes a reload at once (in-process promotions).
+	Changes *notify.Hub
+	Logger  *slog.Logger
+	// OnSwap and OnFail observe swaps and failed loads (metrics, tests).
+	OnSwap func(pipeline string, from, to int)
+	OnFail func(pipeline string, version int, err error)
+}
+
+// NewModels returns an empty Models; Run fills it.
+func NewModels(cfg ModelsConfig) *Models {
+	m := &Models{
+		registry: cfg.Registry, store: cfg.Store, pipelines: cfg.Pipelines,
+		poll: cfg.Poll, changes: cfg.Changes, logger: cfg.Logger,
+		onSwap: cfg.OnSwap, onFail: cfg.OnFail,
+	}
+	if m.poll == 0 {
+		m.poll = 2 * time.Second
+	}
+	if m.logger == nil {
+		m.logger = slog.New(slog.DiscardHandler)
+	}
+	empty := servedSet{}
+	m.set.Store(&empty)
+	return m
+}
+
+// Get returns the served model of a pipeline, or nil.
+func (m *Models) Get(pipeline string) *Served { return (*m.set.Load())[pipeline] }
+
+// Run reloads until ctx is done.
+func (m *Models) Run(ctx context.Context) {
+	var wake <-chan string
+	if m.changes != nil {
+		ch, unsub := m.changes.Subscribe()
+		defer unsub()
+		wake = ch
+	}
+	t := time.NewTicker(m.poll)
+	defer t.Stop()
+	for {
+		if err := m.Reload(ctx); err != nil && ctx.Err() == nil {
+			m.logger.Warn("registry check failed; serving the models held", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-wake:
+		case <-t.C:
+		}
+	}
+}
+
+// Reload compares the served versions with the registry's production
+// versions and swaps in the ones that changed. A new version is loaded,
+// verified against its hash and given a test prediction aside; only then is
+// it swapped in. A version that fails to load is logged and the previous
+// one keeps serving.
+func (m *Models) Reload(ctx context.Context) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	prods, err := m.store.ProductionList(ctx)
+	if err != nil {
+		return fmt.Errorf("list production versions: %w", err)
+	}
+	byName := make(map[string]*store.Version, len(prods))
+	for _, v := range prods {
+		byName[v.Pipeline] = v
+	}
+	cur := *m.set.Load()
+	next := servedSet{}
+	maps.Copy(next, cur)
+	wanted := map[string]int{}
+	changed := false
+	for _, name := range m.pipelines {
+		v, ok := byName[name]
+		if !ok {
+			continue
+		}
+		wanted[name] = v.Version
+		if s := cur[name]; s != nil && s.Version.Version == v.Version && s.Version.ArtifactSHA256 == v.ArtifactSHA256 {
+			continue
+		}
+		if bad, ok := m.failed.Load(name); ok && bad.(string) == v.ArtifactSHA256 {
+			continue
+		}
+		model, err := m.registry.Load(ctx, v)
+		if err == nil {
+			err = warm(model)
+		}
+		if err != nil {
+			m.failed.Store(name, v.ArtifactSHA256)
+			m.logger.Error("production version failed to load; still serving the previous one",
+				"pipeline", name, "version", v.Version, "err", err)
+			if m.onFail != nil {
+				m.onFail(name, v.Version, err)
+			}
+			continue
+		}
+		from := 0
+		if s := cur[name]; s != nil {
+			from = s.Version.Version
+		}
+		next[name] = &Served{Pipeline: name, Version: v, Model: model, LoadedAt: time.Now()}
+		changed = true
+		m.logger.Info("serving new version", "pipeline", name, "from", from, "to", v.Version)
+		if m.onSwap != nil {
+			defer m.onSwap(name, from, v.Version)
+		}
+	}
+	if changed {
+		m.set.Store(&next)
+	}
+	m.wanted.Store(&wanted)
+	m.checked.Store(true)
+	return nil
+}
+
+// warm runs one prediction on an all-missing row through the model, so a
+// model that cannot predict never reaches traffic.
+func warm(m *artifact.Model) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("test prediction panicked: %v", p)
+		}
+	}()
+	out := make([]float64, m.Outputs())
+	row := make(schema.Row, m.Schema().Len())
+	for i := range row {
+		row[i].Missing = true
+	}
+	m.PredictRow(row, out)
+	for _, v := range out {
+		if v != v { // NaN
+			return errors.New("test prediction returned NaN")
+		}
+	}
+	return nil
+}
+
+// Ready reports nil when every pipeline with a production version in the
+// registry (as of the last check) has a model served.
+func (m *Models) Ready(context.Context) error {
+	if !m.checked.Load() {
+		return errors.New("registry not checked yet")
+	}
+	cur := *m.set.Load()
+	for name := range *m.wanted.Load() {
+		if cur[name] == nil {
+			return fmt.Errorf("pipeline %s has a production version that is not loaded", name)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,131 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/mlserve/mlserve/internal/api"
+	"github.com/mlserve/mlserve/internal/httpx"
+	"github.com/mlserve/mlserve/internal/jobs"
+	"github.com/mlserve/mlserve/internal/store"
+)
+
+// Roles says which roles a process runs.
+type Roles struct {
+	API, Trainer, Ingest bool
+}
+
+// ServeOptions configure Serve.
+type ServeOptions struct {
+	Roles Roles
+	// Addr is the listen address (":1234"; ":0" picks a free port).
+	Addr string
+	// Ready, if set, is called with the bound address once listening.
+	Ready func(addr string)
+	// Extra, if set, runs beside the roles (the demo feed) until ctx ends.
+	Extra func(ctx context.Context) error
+	// ReloadEvery is the api's registry check period (default 2 s).
+	ReloadEvery time.Duration
+	// OnRunDone observes finished training runs (tests).
+	OnRunDone func(*store.Run, error)
+}
+
+type enqueuer struct{ q *jobs.Queue }
+
+func (e enqueuer) Enqueue(ctx context.Context, pipeline, reason string) (*store.Run, error) {
+	return e.q.Enqueue(ctx, pipeline, reason, 0)
+}
+
+// Serve runs the chosen roles on one listener until ctx is done or one of
+// them fails, then shuts all of them down gracefully: the listener stops
+// taking connections and finishes in-flight requests, the trainer stops
+// taking jobs and finishes (or hands back) the running one.
+func (a *App) Serve(ctx context.Context, o ServeOptions) error {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reqs := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "mlserve_http_request_duration_seconds",
+		Help:    "HTTP request latency by route and status class.",
+		Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1, 5},
+	}, []string{"route", "code"})
+	reg.MustRegister(reqs)
+	observe := func(r *http.Request, pattern string, status int, d time.Duration) {
+		reqs.WithLabelValues(pattern, fmt.Sprintf("%dxx", status/100)).Observe(d.Seconds())
+	}
+
+	mux := http.NewServeMux()
+	admin := func(h http.Handler) http.Handler { return httpx.Admin(a.Opts.Env.AdminToken, a.Logger, h) }
+	checks := map[string]httpx.Check{
+		"database": func(ctx context.Context) error {
+			_, err := a.Store.ProductionList(ctx)
+			return err
+		},
+	}
+
+	g, gctx := errgroup.WithContext(ctx)
+	var queue *jobs.Queue
+	if o.Roles.Trainer || o.Roles.API {
+		var err error
+		queue, err = a.Queue(QueueOptions{Work: o.Roles.Trainer, Schedules: o.Roles.Trainer, Trigger: o.Roles.Trainer, OnRunDone: o.OnRunDone})
+		if err != nil {
+			return err
+		}
+	}
+	if o.Roles.API {
+		names := a.File.Names()
+		models := api.NewModels(api.ModelsConfig{
+			Registry: a.Registry, Store: a.Store, Pipelines: names, Poll: o.ReloadEvery, Changes: a.Changes, Logger: a.Logger,
+		})
+		var pipes []api.Pipeline
+		for _, p := range a.File.Pipelines {
+			pipes = append(pipes, api.Pipeline{Name: p.Name, Schema: p.Schema})
+		}
+		srv := api.New(api.Config{Pipelines: pipes, Models: models, Registry: a.Registry, Store: a.Store, Queue: enqueuer{queue}, Logger: a.Logger})
+		srv.Routes(mux, admin)
+		checks["models"] = models.Ready
+		g.Go(func() error { models.Run(gctx); return nil })
+	}
+	if o.Roles.Ingest {
+		a.Ingest.Routes(mux, 0, admin)
+	}
+	httpx.Health(mux, checks)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+
+	srv, err := httpx.Listen(o.Addr, httpx.Middleware(a.Logger, observe, mux), a.Logger)
+	if err != nil {
+		return err
+	}
+	if o.Roles.Trainer {
+		if err := queue.Start(gctx); err != nil {
+			return err
+		}
+		g.Go(func() error {
+			<-gctx.Done()
+			sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			return queue.Stop(sctx)
+		})
+	}
+	g.Go(func() error { return srv.Serve(gctx) })
+	if o.Extra != nil {
+		g.Go(func() error { return o.Extra(gctx) })
+	}
+	a.Logger.Info("mlserve listening", "addr", srv.Addr(), "api", o.Roles.API, "trainer", o.Roles.Trainer, "ingest", o.Roles.Ingest,
+		"pipelines", a.File.Names())
+	if o.Ready != nil {
+		o.Ready(srv.Addr())
+	}
+	err = g.Wait()
+	if errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	return err
+}

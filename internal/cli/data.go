@@ -1,0 +1,197 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mlserve/mlserve/internal/api"
+	"github.com/mlserve/mlserve/internal/artifact"
+	"github.com/mlserve/mlserve/internal/ingest"
+	"github.com/mlserve/mlserve/internal/schema"
+	"github.com/mlserve/mlserve/internal/store"
+)
+
+// formatOfPath picks a body format from a file name (CSV by default).
+func formatOfPath(path, flag string) (ingest.Format, error) {
+	switch flag {
+	case "csv", "json", "ndjson":
+		return ingest.Format(flag), nil
+	case "":
+	default:
+		return "", usagef("--format %q: use csv, json or ndjson", flag)
+	}
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".json":
+		return ingest.FormatJSON, nil
+	case ".ndjson", ".jsonl":
+		return ingest.FormatNDJSON, nil
+	}
+	return ingest.FormatCSV, nil
+}
+
+func openInput(g *globals, path string) (io.ReadCloser, error) {
+	if path == "-" {
+		return io.NopCloser(g.env.Stdin), nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return f, nil
+}
+
+func newIngestFileCmd(g *globals) *cobra.Command {
+	var asJSON bool
+	var format, key string
+	cmd := &cobra.Command{
+		Use:   "ingest-file PIPELINE FILE.csv|-",
+		Short: "Load rows from a file (or stdin) as one batch; prints accepted / rejected counts",
+		Long: `ingest-file checks every row against the pipeline's schema and stores the
+accepted rows as one batch in one transaction; rejected rows go to the
+quarantine with their reasons. The format follows the file extension (.csv,
+.json, .ndjson/.jsonl) or --format.`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f, err := formatOfPath(args[1], format)
+			if err != nil {
+				return err
+			}
+			a, err := g.open(cmd.Context(), nil, nil)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			if _, err := a.MustPipeline(args[0]); err != nil {
+				return err
+			}
+			in, err := openInput(g, args[1])
+			if err != nil {
+				return err
+			}
+			defer in.Close()
+			prog := newProgress(g.env.Stderr, "reading "+args[1])
+			res, err := a.Ingest.Ingest(cmd.Context(), &ingest.Request{
+				Pipeline: args[0], Format: f, Body: in, Source: "file:" + filepath.Base(args[1]),
+				IdempotencyKey: key, Progress: prog.rows,
+			})
+			prog.done()
+			if err != nil {
+				return ingestErr(err)
+			}
+			if asJSON {
+				return printJSON(g.env.Stdout, res)
+			}
+			printBatch(g.env.Stdout, res, args[0])
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the answer as JSON")
+	cmd.Flags().StringVar(&format, "format", "", "csv, json or ndjson (default: from the file extension)")
+	cmd.Flags().StringVar(&key, "idempotency-key", "", "a key that makes a repeated load a no-op")
+	return cmd
+}
+
+func ingestErr(err error) error {
+	var bre *ingest.BadRequestError
+	if errors.As(err, &bre) {
+		return fmt.Errorf("%s; nothing was stored", bre.Msg)
+	}
+	if errors.Is(err, store.ErrIdempotencyMismatch) {
+		return fmt.Errorf("%w: use a new --idempotency-key for different rows", err)
+	}
+	return err
+}
+
+func printBatch(w io.Writer, res *store.BatchResult, pipeline string) {
+	if res.Replayed {
+		fmt.Fprintf(w, "already loaded as batch %d (same idempotency key): nothing new stored\n", res.BatchID)
+	}
+	fmt.Fprintf(w, "batch %d of %s: %d rows accepted, %d rejected\n", res.BatchID, pipeline, res.Accepted, res.Rejected)
+	printRejects(w, res.Errors, res.Rejected)
+}
+
+func printRejects(w io.Writer, rejects []*store.Reject, total int64) {
+	const show = 10
+	for i, r := range rejects {
+		if i == show {
+			fmt.Fprintf(w, "  … and %d more (--json lists them)\n", total-show)
+			break
+		}
+		fmt.Fprintf(w, "  row %d: %s\n", r.Row, r.Fields.Error())
+	}
+}
+
+func newPredictCmd(g *globals) *cobra.Command {
+	var version int
+	cmd := &cobra.Command{
+		Use:   "predict PIPELINE key=value ...",
+		Short: "One prediction from the production model (or --version), no server needed",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			raw := map[string]schema.Raw{}
+			for _, kv := range args[1:] {
+				k, v, ok := strings.Cut(kv, "=")
+				if !ok || k == "" {
+					return usagef("%q: give features as column=value", kv)
+				}
+				raw[k] = schema.Raw{Text: v}
+			}
+			a, err := g.open(cmd.Context(), nil, nil)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			if _, err := a.MustPipeline(args[0]); err != nil {
+				return err
+			}
+			v, err := pickVersion(cmd.Context(), a.Store, args[0], version)
+			if err != nil {
+				return err
+			}
+			m, err := a.Registry.Load(cmd.Context(), v)
+			if err != nil {
+				return err
+			}
+			pred, fe := m.Predict(raw)
+			if fe != nil {
+				return fmt.Errorf("invalid input: %s", fe.Error())
+			}
+			return printJSON(g.env.Stdout, &api.PredictResponse{Model: args[0], Version: v.Version, Predictions: []artifact.Prediction{pred}})
+		},
+	}
+	cmd.Flags().IntVar(&version, "version", 0, "use this version instead of production")
+	return cmd
+}
+
+func pickVersion(ctx context.Context, s store.Store, pipeline string, version int) (*store.Version, error) {
+	if version > 0 {
+		v, err := s.VersionGet(ctx, pipeline, version)
+		if err != nil {
+			return nil, registryErr(err)
+		}
+		return v, nil
+	}
+	v, err := s.VersionProduction(ctx, pipeline)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("pipeline %s has no production model yet: ingest rows, then `mlserve train %s --wait`", pipeline, pipeline)
+	}
+	return v, err
+}
+
+// sortedKeys returns a map's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}

@@ -1,0 +1,327 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mlserve/mlserve/internal/app"
+	"github.com/mlserve/mlserve/internal/ml/metric"
+	"github.com/mlserve/mlserve/internal/store"
+)
+
+func newTrainCmd(g *globals) *cobra.Command {
+	var wait, asJSON bool
+	var timeout time.Duration
+	cmd := &cobra.Command{
+		Use:   "train PIPELINE [--wait]",
+		Short: "Enqueue a training run (and with --wait, wait for it and print the outcome)",
+		Long: `train enqueues a manual training run. With --wait it waits for the run to
+finish; if no trainer is running, this command works the job itself.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			a, err := g.open(ctx, nil, nil)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			if _, err := a.MustPipeline(args[0]); err != nil {
+				return err
+			}
+			q, err := a.Queue(app.QueueOptions{Work: wait})
+			if err != nil {
+				return err
+			}
+			run, err := q.Enqueue(ctx, args[0], store.ReasonManual, 0)
+			if err != nil {
+				return err
+			}
+			if !wait {
+				if asJSON {
+					return printJSON(g.env.Stdout, run)
+				}
+				fmt.Fprintf(g.env.Stdout, "run %d queued for %s; `mlserve runs %s` shows it\n", run.ID, run.Pipeline, run.Pipeline)
+				return nil
+			}
+			if err := q.Start(ctx); err != nil {
+				return err
+			}
+			defer q.Stop(context.WithoutCancel(ctx))
+			prog := newProgress(g.env.Stderr, "training "+args[0])
+			fin, err := waitRun(ctx, a.Store, run.ID, timeout, prog)
+			prog.done()
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(g.env.Stdout, fin)
+			}
+			printRun(g.env.Stdout, fin)
+			if fin.State == store.RunFailed {
+				return fmt.Errorf("run %d failed: %s", fin.ID, fin.Error)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&wait, "wait", false, "wait for the run to finish")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the run as JSON")
+	cmd.Flags().DurationVar(&timeout, "timeout", 0, "with --wait, give up after this long (0: no limit)")
+	return cmd
+}
+
+// waitRun polls a run until it succeeded or failed for good.
+func waitRun(ctx context.Context, s store.Store, id int64, timeout time.Duration, prog *progress) (*store.Run, error) {
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		run, err := s.RunGet(ctx, id)
+		if err != nil && ctx.Err() == nil {
+			return nil, err
+		}
+		if err == nil {
+			if run.State == store.RunSucceeded || run.State == store.RunFailed {
+				return run, nil
+			}
+			msg := string(run.State)
+			if run.Error != "" {
+				msg += fmt.Sprintf(" (attempt %d failed: %s; retrying)", run.Attempt, run.Error)
+			}
+			prog.status(msg)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("waiting for run %d: %w", id, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+func printRun(w io.Writer, r *store.Run) {
+	fmt.Fprintf(w, "run %d (%s, %s): %s", r.ID, r.Pipeline, r.Reason, r.State)
+	if r.StartedAt != nil && r.FinishedAt != nil {
+		fmt.Fprintf(w, " in %.1f s", r.FinishedAt.Sub(*r.StartedAt).Seconds())
+	}
+	fmt.Fprintln(w)
+	if r.Message != "" {
+		fmt.Fprintf(w, "  %s\n", r.Message)
+	}
+	if r.Error != "" {
+		fmt.Fprintf(w, "  error: %s\n", r.Error)
+	}
+}
+
+func newRunsCmd(g *globals) *cobra.Command {
+	var asJSON bool
+	var limit int
+	cmd := &cobra.Command{
+		Use:   "runs [PIPELINE]",
+		Short: "List training runs, newest first: state, reason, duration, result",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			a, err := g.open(cmd.Context(), nil, nil)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			p := ""
+			if len(args) == 1 {
+				if _, err := a.MustPipeline(args[0]); err != nil {
+					return err
+				}
+				p = args[0]
+			}
+			runs, err := a.Store.RunList(cmd.Context(), &store.RunListParams{Pipeline: p, Limit: limit})
+			if err != nil {
+				return err
+			}
+			if runs == nil {
+				runs = []*store.Run{}
+			}
+			if asJSON {
+				return printJSON(g.env.Stdout, map[string]any{"runs": runs})
+			}
+			if len(runs) == 0 {
+				fmt.Fprintln(g.env.Stdout, "no training runs yet: `mlserve train PIPELINE --wait` starts one")
+				return nil
+			}
+			tw := tabwriter.NewWriter(g.env.Stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tPIPELINE\tSTATE\tREASON\tSTARTED\tDURATION\tVERSION\tRESULT")
+			for _, r := range runs {
+				started, dur := "-", "-"
+				if r.StartedAt != nil {
+					started = r.StartedAt.Local().Format("2006-01-02 15:04:05")
+					if r.FinishedAt != nil {
+						dur = fmt.Sprintf("%.1fs", r.FinishedAt.Sub(*r.StartedAt).Seconds())
+					}
+				}
+				v := "-"
+				if r.Version > 0 {
+					v = "v" + strconv.Itoa(r.Version)
+				}
+				result := r.Message
+				if r.Error != "" {
+					result = "error: " + r.Error
+				}
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Pipeline, r.State, r.Reason, started, dur, v, truncate(result, 90))
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print {\"runs\": [...]} as JSON")
+	cmd.Flags().IntVar(&limit, "limit", 50, "show at most this many runs")
+	return cmd
+}
+
+func newModelsCmd(g *globals) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "models [PIPELINE]",
+		Short: "List model versions with metrics, data watermark and state",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			a, err := g.open(cmd.Context(), nil, nil)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			names := a.File.Names()
+			if len(args) == 1 {
+				if _, err := a.MustPipeline(args[0]); err != nil {
+					return err
+				}
+				names = args[:1]
+			}
+			all := []*store.Version{}
+			for _, n := range names {
+				vs, err := a.Store.VersionList(cmd.Context(), n)
+				if err != nil {
+					return err
+				}
+				all = append(all, vs...)
+			}
+			if asJSON {
+				return printJSON(g.env.Stdout, map[string]any{"versions": all})
+			}
+			if len(all) == 0 {
+				fmt.Fprintln(g.env.Stdout, "no model versions yet: ingest rows, then `mlserve train PIPELINE --wait`")
+				return nil
+			}
+			tw := tabwriter.NewWriter(g.env.Stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "PIPELINE\tVERSION\tSTATE\tALGORITHM\tMETRICS\tROWS\tWATERMARK\tCREATED\tREASON")
+			for _, v := range all {
+				fmt.Fprintf(tw, "%s\tv%d\t%s\t%s\t%s\t%d\t%d\t%s\t%s\n", v.Pipeline, v.Version, v.State, v.Algorithm,
+					formatMetrics(v.Metrics), v.DataRows, v.DataWatermark, v.CreatedAt.Local().Format("2006-01-02 15:04:05"), truncate(v.Reason, 70))
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print {\"versions\": [...]} as JSON")
+	return cmd
+}
+
+func formatMetrics(m map[string]float64) string {
+	var parts []string
+	for _, task := range []string{metric.TaskBinary, metric.TaskMulticlass, metric.TaskRegression} {
+		for _, n := range metric.Names(task) {
+			if v, ok := m[n]; ok && !strings.Contains(strings.Join(parts, " "), n+"=") {
+				parts = append(parts, fmt.Sprintf("%s=%.4f", n, v))
+			}
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-1] + "…"
+}
+
+func newPromoteCmd(g *globals) *cobra.Command {
+	var reason string
+	cmd := &cobra.Command{
+		Use:   "promote PIPELINE VERSION",
+		Short: "Make a version production (one transaction, written to the promotion log)",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			v, err := strconv.Atoi(strings.TrimPrefix(args[1], "v"))
+			if err != nil || v < 1 {
+				return usagef("VERSION %q must be a version number such as 3", args[1])
+			}
+			a, err := g.open(cmd.Context(), nil, nil)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			if _, err := a.MustPipeline(args[0]); err != nil {
+				return err
+			}
+			p, err := a.Registry.Promote(cmd.Context(), args[0], v, "cli", reason)
+			if err != nil {
+				return registryErr(err)
+			}
+			fmt.Fprintf(g.env.Stdout, "%s: production is now v%d (was %s)\n", p.Pipeline, p.ToVersion, versionOrNone(p.FromVersion))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&reason, "reason", "", "why, for the promotion log")
+	return cmd
+}
+
+func newRollbackCmd(g *globals) *cobra.Command {
+	var reason string
+	cmd := &cobra.Command{
+		Use:   "rollback PIPELINE",
+		Short: "Return production to the version before the current one",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			a, err := g.open(cmd.Context(), nil, nil)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			if _, err := a.MustPipeline(args[0]); err != nil {
+				return err
+			}
+			p, err := a.Registry.Rollback(cmd.Context(), args[0], "cli", reason)
+			if err != nil {
+				return registryErr(err)
+			}
+			fmt.Fprintf(g.env.Stdout, "%s: rolled back from v%d to v%d\n", p.Pipeline, p.FromVersion, p.ToVersion)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&reason, "reason", "", "why, for the promotion log")
+	return cmd
+}
+
+func versionOrNone(v int) string {
+	if v == 0 {
+		return "none"
+	}
+	return "v" + strconv.Itoa(v)
+}
+
+func registryErr(err error) error {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return fmt.Errorf("%w; `mlserve models` lists the versions", err)
+	case errors.Is(err, store.ErrConflict):
+		return fmt.Errorf("%w; `mlserve models` shows the states", err)
+	}
+	return err
+}

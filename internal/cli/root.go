@@ -1,0 +1,182 @@
+// Package cli is mlserve's command line: a file per subcommand, each parsing
+// flags, calling internal/app and printing for people or, with --json, one
+// JSON document.
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/mlserve/mlserve/internal/app"
+	"github.com/mlserve/mlserve/internal/config"
+	"github.com/mlserve/mlserve/internal/version"
+)
+
+// Exit codes.
+const (
+	ExitOK    = 0
+	ExitFail  = 1
+	ExitUsage = 2
+)
+
+// usageError marks a mistake in how a command was called (exit 2).
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error {
+	return &usageError{fmt.Errorf(format, args...)}
+}
+
+// Env is what a command sees of the process: arguments, streams and the
+// environment. Tests pass their own.
+type Env struct {
+	Args   []string
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	Getenv func(string) string
+}
+
+// globals are the flags every command takes.
+type globals struct {
+	env       Env
+	config    string
+	dataDir   string
+	logLevel  string
+	logFormat string
+}
+
+// Main runs the command line and returns the exit code.
+func Main(e Env) int {
+	g := &globals{env: e}
+	root := newRoot(g)
+	root.SetArgs(e.Args)
+	root.SetIn(e.Stdin)
+	root.SetOut(e.Stdout)
+	root.SetErr(e.Stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	var ue *usageError
+	if errors.As(err, &ue) || isFlagError(err) {
+		fmt.Fprintf(e.Stderr, "mlserve: %v\nrun `mlserve help` for usage\n", err)
+		return ExitUsage
+	}
+	msg := strings.ReplaceAll(err.Error(), "\n", "\n  ")
+	fmt.Fprintf(e.Stderr, "mlserve: %s\n", msg)
+	return ExitFail
+}
+
+// isFlagError recognises cobra's and pflag's usage errors.
+func isFlagError(err error) bool {
+	s := err.Error()
+	for _, p := range []string{"unknown flag", "unknown shorthand flag", "unknown command", "flag needs an argument", "invalid argument", "accepts ", "requires at least", "requires exactly", "requires at most", "if any flags in the group"} {
+		if strings.Contains(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func newRoot(g *globals) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "mlserve",
+		Short:         "A database table in, a live, continuously retrained prediction API out",
+		Version:       version.Version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Long: `mlserve checks and stores incoming rows, retrains when data arrives and on a
+schedule, keeps every model version in a registry, promotes a version only when
+it beats production, and serves production over HTTP.
+
+Start with:  mlserve up --demo       (built-in titanic example, serves on :1234)
+Your data:   mlserve init --csv data.csv --target COL --name NAME && mlserve up`,
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{err} })
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.config, "config", "mlserve.yaml", "pipeline file")
+	pf.StringVar(&g.dataDir, "data-dir", "", "folder of the embedded database and artifacts (default ./.mlserve)")
+	pf.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	pf.StringVar(&g.logFormat, "log-format", "auto", "log format: auto (text on a terminal, else JSON), json, text")
+	root.AddCommand(
+		newUpCmd(g), newRoleCmd(g, "api"), newRoleCmd(g, "trainer"), newRoleCmd(g, "ingest"),
+		newDatafillCmd(g), newInitCmd(g), newMigrateCmd(g), newSchemaCmd(g),
+		newIngestFileCmd(g), newTrainCmd(g), newRunsCmd(g), newModelsCmd(g),
+		newPromoteCmd(g), newRollbackCmd(g), newPredictCmd(g), newFitCmd(g),
+	)
+	return root
+}
+
+// logger builds the process logger on stderr.
+func (g *globals) logger() (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(g.logLevel)); err != nil {
+		return nil, usagef("--log-level %q: use debug, info, warn or error", g.logLevel)
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	switch g.logFormat {
+	case "json":
+		return slog.New(slog.NewJSONHandler(g.env.Stderr, opts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(g.env.Stderr, opts)), nil
+	case "auto":
+		if isTerminal(g.env.Stderr) {
+			return slog.New(slog.NewTextHandler(g.env.Stderr, opts)), nil
+		}
+		return slog.New(slog.NewJSONHandler(g.env.Stderr, opts)), nil
+	}
+	return nil, usagef("--log-format %q: use auto, json or text", g.logFormat)
+}
+
+// quietLogger logs warnings and errors only: for one-shot commands whose
+// output is their answer.
+func (g *globals) quietLogger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(g.env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+// resolvedEnv reads the environment and fills embedded defaults from
+// --data-dir.
+func (g *globals) resolvedEnv() (config.Env, error) {
+	return config.FromEnv(g.env.Getenv).Resolve(g.dataDir)
+}
+
+// open opens the App for a command.
+func (g *globals) open(ctx context.Context, logger *slog.Logger, file *config.File) (*app.App, error) {
+	env, err := g.resolvedEnv()
+	if err != nil {
+		return nil, err
+	}
+	if logger == nil {
+		logger = g.quietLogger()
+	}
+	return app.Open(ctx, app.Options{ConfigPath: g.config, File: file, Env: env, Logger: logger})
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// printJSON writes v as one indented JSON document.
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

@@ -1,0 +1,191 @@
+// Package httpx holds what every mlserve HTTP role shares: the JSON error
+// envelope, body limits, admin authorisation, panic recovery, request ids and
+// access logs, health routes and graceful serving.
+package httpx
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Error is an API error: an HTTP status, a stable code, a message for
+// people and, for bad input, the offending fields.
+type Error struct {
+	Status  int               `json:"-"`
+	Code    string            `json:"code"`
+	Message string            `json:"message"`
+	Fields  map[string]string `json:"fields,omitempty"`
+	// RetryAfter, when set, becomes a Retry-After header (seconds).
+	RetryAfter int `json:"-"`
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// Errorf returns an *Error with a formatted message.
+func Errorf(status int, code, format string, args ...any) *Error {
+	return &Error{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// WriteJSON writes v as JSON with the status.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		data = []byte(`{"error":{"code":"internal","message":"could not encode the answer"}}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(append(data, '\n'))
+}
+
+// WriteError writes err in the error envelope. An *Error is written as is;
+// an oversized body becomes 413; anything else is a 500 whose text is
+// logged, not sent.
+func WriteError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
+	var e *Error
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &e):
+	case errors.As(err, &mbe):
+		e = Errorf(http.StatusRequestEntityTooLarge, "payload_too_large", "request body is over the limit of %d bytes; split it into smaller requests", mbe.Limit)
+	default:
+		logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "request_id", RequestID(r), "err", err)
+		e = Errorf(http.StatusInternalServerError, "internal", "internal error (request id %s); the server log has the details", RequestID(r))
+	}
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", fmt.Sprint(e.RetryAfter))
+	}
+	WriteJSON(w, e.Status, map[string]any{"error": e})
+}
+
+// LimitBody caps r's body at n bytes; reading past it fails with
+// *http.MaxBytesError, which WriteError turns into 413.
+func LimitBody(w http.ResponseWriter, r *http.Request, n int64) {
+	r.Body = http.MaxBytesReader(w, r.Body, n)
+}
+
+// IsLoopback reports whether the request came from the local machine.
+func IsLoopback(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Admin guards write and admin routes: with a token, requests need
+// "Authorization: Bearer TOKEN"; without one, only loopback clients pass.
+func Admin(token string, logger *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if token == "" {
+			if !IsLoopback(r) {
+				WriteError(w, r, logger, Errorf(http.StatusForbidden, "forbidden",
+					"admin routes are open to loopback clients only while MLSERVE_ADMIN_TOKEN is unset; set it and send Authorization: Bearer <token>"))
+				return
+			}
+			next.ServeHTTP(w, r)
+			return
+		}
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(token)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="mlserve"`)
+			WriteError(w, r, logger, Errorf(http.StatusUnauthorized, "unauthorized", "this route needs Authorization: Bearer <MLSERVE_ADMIN_TOKEN>"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+type ctxKey struct{}
+
+// RequestID returns the request's id (set by Middleware).
+func RequestID(r *http.Request) string {
+	if id, ok := r.Context().Value(ctxKey{}).(string); ok {
+		return id
+	}
+	return ""
+}
+
+func newID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// statusWriter records the status code.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// Observer receives every finished request: its route pattern, status and
+// duration. It may be nil.
+type Observer func(r *http.Request, pattern string, status int, d time.Duration)
+
+// Middleware adds a request id (X-Request-Id, kept when the client sent a
+// sane one), recovers panics into a 500 envelope, logs at debug level (never
+// bodies or query values) and reports to observe.
+func Middleware(logger *slog.Logger, observe Observer, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := r.Header.Get("X-Request-Id")
+		if id == "" || len(id) > 64 || strings.ContainsAny(id, " \t\r\n\"") {
+			id = newID()
+		}
+		w.Header().Set("X-Request-Id", id)
+		ctx := r.Context()
+		r = r.WithContext(contextWithID(ctx, id))
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				logger.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "request_id", id, "panic", fmt.Sprint(p))
+				if sw.status == 0 {
+					WriteError(sw, r, logger, Errorf(http.StatusInternalServerError, "internal", "internal error (request id %s)", id))
+				}
+			}
+			d := time.Since(start)
+			status := sw.status
+			if status == 0 {
+				status = http.StatusOK
+			}
+			if observe != nil {
+				observe(r, r.Pattern, status, d)
+			}
+			if logger.Enabled(ctx, slog.LevelDebug) {
+				logger.Debug("request", "method", r.Method, "route", r.Pattern, "status", status,
+					"duration_ms", float64(d.Microseconds())/1000, "request_id", id)
+			}
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}

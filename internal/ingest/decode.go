@@ -1,0 +1,264 @@
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/mlserve/mlserve/internal/rawcsv"
+	"github.com/mlserve/mlserve/internal/schema"
+	"github.com/mlserve/mlserve/internal/store"
+)
+
+// Format is a body format.
+type Format string
+
+// Body formats.
+const (
+	FormatJSON   Format = "json"   // a JSON array of objects (or one object)
+	FormatNDJSON Format = "ndjson" // one JSON object per line
+	FormatCSV    Format = "csv"    // a header line, then rows
+)
+
+// FormatOf maps a Content-Type to a Format; "" when unsupported.
+func FormatOf(contentType string) Format {
+	ct := strings.ToLower(strings.TrimSpace(strings.Split(contentType, ";")[0]))
+	switch ct {
+	case "", "application/json":
+		return FormatJSON
+	case "application/x-ndjson", "application/ndjson", "application/jsonl", "application/jsonlines":
+		return FormatNDJSON
+	case "text/csv", "application/csv":
+		return FormatCSV
+	}
+	return ""
+}
+
+// BadRequestError is a body that cannot be read as a whole (malformed JSON
+// structure, a bad CSV header). Nothing of it is stored.
+type BadRequestError struct {
+	Msg    string
+	Fields schema.FieldErrors
+}
+
+func (e *BadRequestError) Error() string { return e.Msg }
+
+// decoded is the outcome of reading a body: typed rows and rejects.
+type decoded struct {
+	rows    []schema.Row
+	rejects []*store.Reject
+	seen    int // data rows read
+}
+
+func (d *decoded) reject(idx int, raw string, fe schema.FieldErrors) {
+	d.rejects = append(d.rejects, &store.Reject{Row: idx, Raw: raw, Fields: fe})
+}
+
+// rowSlab hands out rows backed by large shared arrays, so a million-row
+// body costs a few allocations instead of a million.
+type rowSlab struct {
+	width int
+	buf   []schema.Value
+}
+
+func (s *rowSlab) next() schema.Row {
+	if len(s.buf) < s.width {
+		s.buf = make([]schema.Value, s.width*4096)
+	}
+	r := s.buf[:s.width:s.width]
+	s.buf = s.buf[s.width:]
+	return r
+}
+
+// decodeCSV reads a CSV body: header, then rows. A bad header is a
+// BadRequestError; bad rows are rejects.
+func decodeCSV(r io.Reader, c *schema.Compiled, progress func(int)) (*decoded, error) {
+	rd := rawcsv.NewReader(r)
+	hdr, err := rd.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, &BadRequestError{Msg: "csv body is empty: expected a header line naming the columns"}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if hdr.Err != nil {
+		return nil, &BadRequestError{Msg: fmt.Sprintf("csv header (line %d): %v", hdr.Line, hdr.Err)}
+	}
+	h, err := c.Header(hdr.Fields)
+	if err != nil {
+		var he *schema.HeaderError
+		if errors.As(err, &he) {
+			return nil, &BadRequestError{Msg: he.Error(), Fields: he.Fields()}
+		}
+		return nil, err
+	}
+	d := &decoded{}
+	slab := rowSlab{width: c.Len()}
+	for {
+		rec, err := rd.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		idx := d.seen
+		d.seen++
+		if progress != nil && d.seen%10000 == 0 {
+			progress(d.seen)
+		}
+		if rec.Err != nil {
+			d.reject(idx, rec.Raw, schema.FieldErrors{"_row": fmt.Sprintf("line %d: %v", rec.Line, rec.Err)})
+			continue
+		}
+		row, fe := h.Row(rec.Fields, slab.next())
+		if fe != nil {
+			d.reject(idx, rec.Raw, fe)
+			continue
+		}
+		d.rows = append(d.rows, row)
+	}
+	return d, nil
+}
+
+// decodeJSON reads a JSON array of objects (or a single object).
+func decodeJSON(r io.Reader, c *schema.Compiled, progress func(int)) (*decoded, error) {
+	dec := json.NewDecoder(r)
+	dec.UseNumber()
+	tok, err := dec.Token()
+	if errors.Is(err, io.EOF) {
+		return nil, &BadRequestError{Msg: "body is empty: expected a JSON array of row objects"}
+	}
+	if err != nil {
+		return nil, badJSON(err)
+	}
+	d := &decoded{}
+	slab := rowSlab{width: c.Len()}
+	switch tok {
+	case json.Delim('{'):
+		// A single object: re-read it whole.
+		rest, err := io.ReadAll(io.MultiReader(dec.Buffered(), r))
+		if err != nil {
+			return nil, err
+		}
+		raw := append([]byte("{"), rest...)
+		if !json.Valid(bytes.TrimSpace(raw)) {
+			return nil, &BadRequestError{Msg: "body is not valid JSON: expected an array of row objects or one object"}
+		}
+		d.one(c, &slab, 0, bytes.TrimSpace(raw))
+		return d, nil
+	case json.Delim('['):
+	default:
+		return nil, &BadRequestError{Msg: "body must be a JSON array of row objects (or one object)"}
+	}
+	for dec.More() {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, badJSON(err)
+		}
+		d.one(c, &slab, d.seen, raw)
+		d.seen++
+		if progress != nil && d.seen%10000 == 0 {
+			progress(d.seen)
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, badJSON(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, &BadRequestError{Msg: "body has data after the JSON array"}
+	}
+	return d, nil
+}
+
+// decodeNDJSON reads one JSON object per line; a bad line is a reject.
+func decodeNDJSON(r io.Reader, c *schema.Compiled, progress func(int)) (*decoded, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	d := &decoded{}
+	slab := rowSlab{width: c.Len()}
+	for {
+		line, err := br.ReadBytes('\n')
+		if len(bytes.TrimSpace(line)) > 0 {
+			d.one(c, &slab, d.seen, bytes.TrimSpace(line))
+			d.seen++
+			if progress != nil && d.seen%10000 == 0 {
+				progress(d.seen)
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return d, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// one coerces one JSON row object.
+func (d *decoded) one(c *schema.Compiled, slab *rowSlab, idx int, raw []byte) {
+	m, fe := jsonRow(raw)
+	if fe != nil {
+		d.reject(idx, string(raw), fe)
+		return
+	}
+	row, fe := coerceMap(c, m, slab.next())
+	if fe != nil {
+		d.reject(idx, string(raw), fe)
+		return
+	}
+	d.rows = append(d.rows, row)
+}
+
+// coerceMap is schema.Compiled.RowFromMap writing into dst.
+func coerceMap(c *schema.Compiled, m map[string]schema.Raw, dst schema.Row) (schema.Row, schema.FieldErrors) {
+	row, fe := c.RowFromMap(m)
+	if fe != nil {
+		return nil, fe
+	}
+	copy(dst, row)
+	return dst, nil
+}
+
+// jsonRow decodes one JSON object into raw values.
+func jsonRow(raw []byte) (map[string]schema.Raw, schema.FieldErrors) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var obj map[string]any
+	if err := dec.Decode(&obj); err != nil || obj == nil {
+		msg := "must be a JSON object of column: value"
+		if err != nil {
+			var se *json.SyntaxError
+			var te *json.UnmarshalTypeError
+			switch {
+			case errors.As(err, &se):
+				msg = "invalid JSON: " + se.Error()
+			case errors.As(err, &te):
+				msg = "must be a JSON object of column: value, got " + te.Value
+			}
+		}
+		return nil, schema.FieldErrors{"_row": msg}
+	}
+	if dec.More() {
+		return nil, schema.FieldErrors{"_row": "invalid JSON: data after the object"}
+	}
+	return schema.RawFromJSON(obj)
+}
+
+func badJSON(err error) error {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return &BadRequestError{Msg: fmt.Sprintf("body is not valid JSON at byte %d: %v", se.Offset, se)}
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return &BadRequestError{Msg: "body is not valid JSON: it ends in the middle of a value"}
+	}
+	var ue *json.UnmarshalTypeError
+	if errors.As(err, &ue) {
+		return &BadRequestError{Msg: "body is not valid JSON: " + ue.Error()}
+	}
+	return err
+}

@@ -1,0 +1,99 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/mlserve/mlserve/internal/httpx"
+	"github.com/mlserve/mlserve/internal/store"
+)
+
+// DefaultMaxBody is the default request body limit of the rows route.
+const DefaultMaxBody = 64 << 20
+
+// Routes mounts the ingest role's routes on mux:
+//
+//	POST /v1/datasets/{name}/rows  (JSON array, NDJSON or CSV; Idempotency-Key)
+//	GET  /v1/datasets/{name}
+//
+// admin wraps the write route (authorisation).
+func (s *Service) Routes(mux *http.ServeMux, maxBody int64, admin func(http.Handler) http.Handler) {
+	if maxBody <= 0 {
+		maxBody = DefaultMaxBody
+	}
+	mux.Handle("POST /v1/datasets/{name}/rows", admin(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.handleRows(w, r, maxBody)
+	})))
+	mux.HandleFunc("GET /v1/datasets/{name}", s.handleInfo)
+}
+
+func (s *Service) handleRows(w http.ResponseWriter, r *http.Request, maxBody int64) {
+	name := r.PathValue("name")
+	format := FormatOf(r.Header.Get("Content-Type"))
+	if format == "" {
+		s.writeErr(w, r, httpx.Errorf(http.StatusUnsupportedMediaType, "unsupported_media_type",
+			"Content-Type %q is not supported: send application/json (an array of objects), application/x-ndjson or text/csv", r.Header.Get("Content-Type")))
+		return
+	}
+	key := r.Header.Get("Idempotency-Key")
+	if len(key) > 255 {
+		s.writeErr(w, r, httpx.Errorf(http.StatusBadRequest, "bad_request", "Idempotency-Key is longer than 255 characters"))
+		return
+	}
+	httpx.LimitBody(w, r, maxBody)
+	res, err := s.Ingest(r.Context(), &Request{
+		Pipeline: name, Format: format, Body: r.Body, Source: "http", IdempotencyKey: key,
+	})
+	if err != nil {
+		s.writeErr(w, r, err)
+		return
+	}
+	status := http.StatusOK
+	if res.Replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	httpx.WriteJSON(w, status, res)
+}
+
+func (s *Service) handleInfo(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	if _, err := s.Schema(name); err != nil {
+		s.writeErr(w, r, err)
+		return
+	}
+	info, err := s.store.DatasetInfo(r.Context(), name)
+	if errors.Is(err, store.ErrNotFound) {
+		info = &store.DatasetInfo{Pipeline: name}
+		err = nil
+	}
+	if err != nil {
+		s.writeErr(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, info)
+}
+
+// writeErr maps ingest errors to the HTTP error envelope.
+func (s *Service) writeErr(w http.ResponseWriter, r *http.Request, err error) {
+	var bre *BadRequestError
+	var he *httpx.Error
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &he), errors.As(err, &mbe):
+	case errors.As(err, &bre):
+		err = &httpx.Error{Status: http.StatusBadRequest, Code: "bad_request", Message: bre.Msg, Fields: bre.Fields}
+	case errors.Is(err, ErrUnknownPipeline):
+		err = httpx.Errorf(http.StatusNotFound, "not_found", "%v; pipelines: %v", err, s.order)
+	case errors.Is(err, store.ErrIdempotencyMismatch):
+		err = httpx.Errorf(http.StatusUnprocessableEntity, "idempotency_key_reused",
+			"this Idempotency-Key was already used for a different request body; use a new key for new rows")
+	case errors.Is(err, context.Canceled):
+		err = httpx.Errorf(499, "cancelled", "request cancelled")
+	default:
+		s.logger.Error("ingest failed", "pipeline", r.PathValue("name"), "request_id", httpx.RequestID(r), "err", err)
+		err = &httpx.Error{Status: http.StatusServiceUnavailable, Code: "unavailable", RetryAfter: 2,
+			Message: "rows could not be stored right now (storage unavailable); nothing was written: retry with the same Idempotency-Key"}
+	}
+	httpx.WriteError(w, r, s.logger, err)
+}

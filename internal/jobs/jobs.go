@@ -1,0 +1,322 @@
+// Package jobs runs training on River: the training job (one run at a time
+// per pipeline, retried with backoff), the cron schedule of each pipeline,
+// and the new-rows trigger with its debounce. It is the only package that
+// imports River, so the SQLite and PostgreSQL drivers are swapped here alone.
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
+	"github.com/robfig/cron/v3"
+
+	"github.com/mlserve/mlserve/internal/config"
+	"github.com/mlserve/mlserve/internal/notify"
+	"github.com/mlserve/mlserve/internal/store"
+	"github.com/mlserve/mlserve/internal/train"
+)
+
+// Backend is the database River runs on.
+type Backend struct {
+	name    string
+	migrate func(ctx context.Context, logger *slog.Logger) error
+	client  func(cfg *river.Config) (riverClient, error)
+}
+
+// riverClient is what Queue uses of river.Client, whatever its transaction
+// type.
+type riverClient interface {
+	Start(ctx context.Context) error
+	Stop(ctx context.Context) error
+	Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+}
+
+// SQLite is a Backend on a SQLite database (one connection: River's SQLite
+// driver needs SetMaxOpenConns(1)).
+func SQLite(db *sql.DB) Backend {
+	drv := riversqlite.New(db)
+	return Backend{
+		name: "sqlite",
+		migrate: func(ctx context.Context, logger *slog.Logger) error {
+			m, err := rivermigrate.New(drv, &rivermigrate.Config{Logger: logger})
+			if err != nil {
+				return err
+			}
+			_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+			return err
+		},
+		client: func(cfg *river.Config) (riverClient, error) { return river.NewClient(drv, cfg) },
+	}
+}
+
+// Config configures a Queue.
+type Config struct {
+	Backend Backend
+	Store   store.Store
+	// Pipelines are the configured pipelines (schedules and triggers).
+	Pipelines []*config.Pipeline
+	// Runner performs training runs. Nil makes an insert-only queue (the api
+	// role enqueues runs it does not work).
+	Runner *train.Runner
+	// NewRows wakes the trigger when rows arrive in this process; the
+	// trigger also polls every TriggerPoll for rows from other processes.
+	NewRows     *notify.Hub
+	TriggerPoll time.Duration
+	// Schedules and Trigger turn the cron schedules and the new-rows trigger
+	// on (trainer role and up); off for `train --wait`.
+	Schedules bool
+	Trigger   bool
+	// MaxAttempts of a training job before it is given up (default 6).
+	MaxAttempts int
+	// RescueAfter is how long a running job may go silent before River
+	// gives it to another trainer (default 2 min; the pipeline's training
+	// lease keeps a live run from being run twice).
+	RescueAfter time.Duration
+	Logger      *slog.Logger
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// OnRunDone, if set, is called after each worked run (tests wait on it).
+	OnRunDone func(run *store.Run, err error)
+}
+
+// Queue enqueues and (with a Runner) works training jobs.
+type Queue struct {
+	cfg    Config
+	client riverClient
+	logger *slog.Logger
+	byName map[string]*config.Pipeline
+	stop   context.CancelFunc
+	done   chan struct{}
+}
+
+// Migrate creates or upgrades River's tables.
+func Migrate(ctx context.Context, b Backend, logger *slog.Logger) error {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if err := b.migrate(ctx, quietLogger(logger)); err != nil {
+		return fmt.Errorf("migrate job queue (%s): %w", b.name, err)
+	}
+	return nil
+}
+
+// New builds a Queue; Start runs it.
+func New(cfg Config) (*Queue, error) {
+	cfg.Logger = cmpLogger(cfg.Logger)
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.MaxAttempts == 0 {
+		cfg.MaxAttempts = 6
+	}
+	if cfg.RescueAfter == 0 {
+		cfg.RescueAfter = 2 * time.Minute
+	}
+	if cfg.TriggerPoll == 0 {
+		cfg.TriggerPoll = 5 * time.Second
+	}
+	q := &Queue{cfg: cfg, logger: cfg.Logger, byName: map[string]*config.Pipeline{}}
+	for _, p := range cfg.Pipelines {
+		q.byName[p.Name] = p
+	}
+	rc := &river.Config{
+		Logger:               quietLogger(cfg.Logger),
+		MaxAttempts:          cfg.MaxAttempts,
+		RetryPolicy:          backoff{},
+		JobTimeout:           -1, // training takes as long as it takes; the lease guards
+		RescueStuckJobsAfter: cfg.RescueAfter,
+		FetchPollInterval:    500 * time.Millisecond,
+	}
+	if cfg.Runner != nil {
+		workers := river.NewWorkers()
+		river.AddWorker(workers, &trainWorker{q: q})
+		river.AddWorker(workers, &scheduleWorker{q: q})
+		rc.Workers = workers
+		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 2}}
+		if cfg.Schedules {
+			for _, p := range cfg.Pipelines {
+				if p.Train.Schedule == "" {
+					continue
+				}
+				sched, err := cron.ParseStandard(p.Train.Schedule)
+				if err != nil {
+					return nil, fmt.Errorf("pipeline %s: schedule %q: %w", p.Name, p.Train.Schedule, err)
+				}
+				name := p.Name
+				rc.PeriodicJobs = append(rc.PeriodicJobs, river.NewPeriodicJob(utcSchedule{sched},
+					func() (river.JobArgs, *river.InsertOpts) { return ScheduleArgs{Pipeline: name}, nil },
+					&river.PeriodicJobOpts{ID: "schedule:" + name}))
+			}
+		}
+	}
+	c, err := cfg.Backend.client(rc)
+	if err != nil {
+		return nil, fmt.Errorf("create job queue client: %w", err)
+	}
+	q.client = c
+	return q, nil
+}
+
+// Start starts working jobs (with a Runner) and the trigger. An insert-only
+// queue needs no Start.
+func (q *Queue) Start(ctx context.Context) error {
+	if q.cfg.Runner == nil {
+		return nil
+	}
+	if err := q.client.Start(ctx); err != nil {
+		return fmt.Errorf("start job queue: %w", err)
+	}
+	tctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	q.stop = cancel
+	q.done = make(chan struct{})
+	go func() {
+		defer close(q.done)
+		if q.cfg.Trigger {
+			q.triggerLoop(tctx)
+		}
+	}()
+	return nil
+}
+
+// Stop stops taking jobs, waits for running ones to finish (or until ctx is
+// done; River then cancels them and they are retried elsewhere), and stops
+// the trigger. It is idempotent.
+func (q *Queue) Stop(ctx context.Context) error {
+	if q.cfg.Runner == nil || q.stop == nil {
+		return nil
+	}
+	q.stop()
+	<-q.done
+	err := q.client.Stop(ctx)
+	q.stop = nil
+	if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("stop job queue: %w", err)
+	}
+	return nil
+}
+
+// Enqueue records a queued run and inserts its job, to start after delay.
+// If a run of the pipeline is already queued, that run is returned and
+// nothing new is inserted.
+func (q *Queue) Enqueue(ctx context.Context, pipeline, reason string, delay time.Duration) (*store.Run, error) {
+	run, err := q.cfg.Store.RunCreate(ctx, &store.RunCreateParams{Pipeline: pipeline, Reason: reason})
+	if err != nil {
+		return nil, fmt.Errorf("record run of %s: %w", pipeline, err)
+	}
+	if run.Existing {
+		return run, nil
+	}
+	opts := &river.InsertOpts{}
+	if delay > 0 {
+		opts.ScheduledAt = q.cfg.Now().Add(delay)
+	}
+	if _, err := q.client.Insert(ctx, TrainArgs{RunID: run.ID, Pipeline: pipeline}, opts); err != nil {
+		_, ferr := q.cfg.Store.RunFinish(context.WithoutCancel(ctx), &store.RunFinishParams{
+			ID: run.ID, State: store.RunFailed, Error: "could not enqueue the job: " + err.Error(),
+		})
+		return nil, errors.Join(fmt.Errorf("enqueue training of %s: %w", pipeline, err), ferr)
+	}
+	q.logger.Info("training queued", "pipeline", pipeline, "run", run.ID, "reason", reason, "delay", delay)
+	return run, nil
+}
+
+// TrainArgs are the arguments of a training job.
+type TrainArgs struct {
+	RunID    int64  `json:"run_id"`
+	Pipeline string `json:"pipeline"`
+}
+
+// Kind is River's job kind.
+func (TrainArgs) Kind() string { return "mlserve_train" }
+
+type trainWorker struct {
+	river.WorkerDefaults[TrainArgs]
+	q *Queue
+}
+
+// busySnooze is how long a job waits when its pipeline is being trained
+// elsewhere.
+const busySnooze = 3 * time.Second
+
+func (w *trainWorker) Work(ctx context.Context, job *river.Job[TrainArgs]) error {
+	run, err := w.q.cfg.Runner.Run(ctx, job.Args.RunID, &train.RunOptions{FinalAttempt: job.Attempt >= job.MaxAttempts})
+	if errors.Is(err, train.ErrBusy) {
+		return river.JobSnooze(busySnooze)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return river.JobCancel(fmt.Errorf("run %d does not exist: %w", job.Args.RunID, err))
+	}
+	if w.q.cfg.OnRunDone != nil {
+		w.q.cfg.OnRunDone(run, err)
+	}
+	return err
+}
+
+// ScheduleArgs are the arguments of a schedule tick.
+type ScheduleArgs struct {
+	Pipeline string `json:"pipeline"`
+}
+
+// Kind is River's job kind.
+func (ScheduleArgs) Kind() string { return "mlserve_schedule" }
+
+type scheduleWorker struct {
+	river.WorkerDefaults[ScheduleArgs]
+	q *Queue
+}
+
+func (w *scheduleWorker) Work(ctx context.Context, job *river.Job[ScheduleArgs]) error {
+	_, err := w.q.Enqueue(ctx, job.Args.Pipeline, store.ReasonSchedule, 0)
+	return err
+}
+
+// utcSchedule evaluates a cron schedule in UTC.
+type utcSchedule struct{ s cron.Schedule }
+
+func (u utcSchedule) Next(t time.Time) time.Time { return u.s.Next(t.UTC()) }
+
+// backoff retries after 2 s, 4 s, 8 s, … up to 5 minutes.
+type backoff struct{}
+
+func (backoff) NextRetry(job *rivertype.JobRow) time.Time {
+	d := 2 * time.Second * time.Duration(math.Pow(2, float64(min(job.Attempt, 16)-1)))
+	return time.Now().Add(min(d, 5*time.Minute))
+}
+
+func cmpLogger(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return l
+}
+
+// quietLogger passes River's own logs through at warning level and above.
+func quietLogger(l *slog.Logger) *slog.Logger {
+	return slog.New(levelFilter{l.Handler(), slog.LevelWarn}).With("component", "river")
+}
+
+type levelFilter struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (f levelFilter) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= f.min && f.Handler.Enabled(ctx, l)
+}
+
+func (f levelFilter) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return levelFilter{f.Handler.WithAttrs(attrs), f.min}
+}
+
+func (f levelFilter) WithGroup(name string) slog.Handler {
+	return levelFilter{f.Handler.WithGroup(name), f.min}
+}

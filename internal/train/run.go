@@ -1,0 +1,273 @@
+package train
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"time"
+
+	"github.com/mlserve/mlserve/internal/artifact"
+	"github.com/mlserve/mlserve/internal/config"
+	"github.com/mlserve/mlserve/internal/ml"
+	"github.com/mlserve/mlserve/internal/registry"
+	"github.com/mlserve/mlserve/internal/schema"
+	"github.com/mlserve/mlserve/internal/store"
+)
+
+// ErrBusy is returned by Run when another trainer holds the pipeline's
+// training lease; the caller should try again a little later.
+var ErrBusy = errors.New("another training of this pipeline is running")
+
+// LeaseTTL is how long a training lease lasts without renewal; a trainer
+// that dies releases its pipeline after at most this long.
+const LeaseTTL = 30 * time.Second
+
+// Runner performs training runs: snapshot, fit, publish, register, gate.
+type Runner struct {
+	store    store.Store
+	registry *registry.Registry
+	lookup   func(name string) (*config.Pipeline, bool)
+	logger   *slog.Logger
+	holder   string
+}
+
+// RunnerConfig configures a Runner.
+type RunnerConfig struct {
+	Store    store.Store
+	Registry *registry.Registry
+	// Pipeline returns the configuration of a pipeline by name.
+	Pipeline func(name string) (*config.Pipeline, bool)
+	Logger   *slog.Logger
+}
+
+// NewRunner returns a Runner.
+func NewRunner(cfg RunnerConfig) *Runner {
+	l := cfg.Logger
+	if l == nil {
+		l = slog.New(slog.DiscardHandler)
+	}
+	var b [6]byte
+	rand.Read(b[:])
+	return &Runner{store: cfg.Store, registry: cfg.Registry, lookup: cfg.Pipeline, logger: l, holder: hex.EncodeToString(b[:])}
+}
+
+// RunOptions are the options of Run.
+type RunOptions struct {
+	// FinalAttempt says no retry follows a failure: a failure that a retry
+	// might fix is then recorded as the run's outcome too.
+	FinalAttempt bool
+	Progress     ml.Progress
+}
+
+// Run performs run id. Failures that a retry cannot fix (bad config, too few
+// rows, an algorithm error) are recorded on the run, which is returned with
+// state failed and a nil error. Failures a retry may fix (database or object
+// store unreachable) are returned as errors; the run stays running with the
+// error noted until its final attempt, which marks it failed. ErrBusy means
+// nothing was done.
+func (r *Runner) Run(ctx context.Context, id int64, o *RunOptions) (*store.Run, error) {
+	if o == nil {
+		o = &RunOptions{FinalAttempt: true}
+	}
+	run, err := r.store.RunGet(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("read run %d: %w", id, err)
+	}
+	if run.State == store.RunSucceeded {
+		return run, nil // a duplicate delivery of a finished job
+	}
+	p, ok := r.lookup(run.Pipeline)
+	if !ok {
+		return r.finishFailed(ctx, run, fmt.Errorf("pipeline %q is not in this trainer's configuration", run.Pipeline), false, true)
+	}
+	lease := &store.LeaseParams{Name: "train:" + run.Pipeline, Holder: fmt.Sprintf("%s/run-%d", r.holder, id), TTL: LeaseTTL}
+	got, err := r.store.LeaseAcquire(ctx, lease)
+	if err != nil {
+		return nil, fmt.Errorf("take training lease of %s: %w", run.Pipeline, err)
+	}
+	if !got {
+		return nil, ErrBusy
+	}
+	defer r.store.LeaseRelease(context.WithoutCancel(ctx), lease)
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	go r.renew(ctx, cancel, lease)
+
+	run, err = r.store.RunStart(ctx, &store.RunStartParams{ID: id})
+	if err != nil {
+		return nil, fmt.Errorf("start run %d: %w", id, err)
+	}
+	r.logger.Info("training started", "pipeline", run.Pipeline, "run", id, "reason", run.Reason, "attempt", run.Attempt)
+	res, err := r.run(ctx, run, p, o.Progress)
+	if err != nil {
+		var pe *permanentError
+		if errors.As(err, &pe) {
+			return r.finishFailed(ctx, run, pe.err, false, true)
+		}
+		if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+			err = fmt.Errorf("%w (%v)", err, cause)
+		}
+		return r.finishFailed(ctx, run, err, true, o.FinalAttempt)
+	}
+	res.ID = id
+	fin, err := r.store.RunFinish(ctx, res)
+	if err != nil {
+		return nil, fmt.Errorf("record outcome of run %d: %w", id, err)
+	}
+	r.logger.Info("training finished", "pipeline", fin.Pipeline, "run", id, "version", fin.Version, "message", fin.Message)
+	return fin, nil
+}
+
+// renew keeps the lease alive; losing it cancels the run.
+func (r *Runner) renew(ctx context.Context, cancel context.CancelCauseFunc, lease *store.LeaseParams) {
+	t := time.NewTicker(LeaseTTL / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			ok, err := r.store.LeaseAcquire(ctx, lease)
+			if err == nil && !ok {
+				cancel(errors.New("training lease lost to another trainer"))
+				return
+			}
+		}
+	}
+}
+
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string { return e.err.Error() }
+
+func permanent(err error) error { return &permanentError{err} }
+
+// finishFailed records a failure. A transient one (a retry may fix it) is
+// returned as an error; unless final, the run stays running for the retry.
+func (r *Runner) finishFailed(ctx context.Context, run *store.Run, cause error, transient, final bool) (*store.Run, error) {
+	ctx = context.WithoutCancel(ctx)
+	r.logger.Warn("training failed", "pipeline", run.Pipeline, "run", run.ID, "attempt", run.Attempt, "retry", transient && !final, "err", cause)
+	state := store.RunFailed
+	if transient && !final {
+		state = store.RunRunning
+	}
+	wm := run.DataWatermark
+	if wm == 0 {
+		// Record how far the data went, so the new-rows trigger waits for
+		// new rows instead of retrying a failing configuration at once.
+		if info, err := r.store.DatasetInfo(ctx, run.Pipeline); err == nil {
+			wm = info.LastBatchID
+		}
+	}
+	fin, err := r.store.RunFinish(ctx, &store.RunFinishParams{
+		ID: run.ID, State: state, Error: cause.Error(), DataWatermark: wm, DataRows: run.DataRows,
+	})
+	if transient {
+		return fin, cause
+	}
+	if err != nil {
+		return nil, fmt.Errorf("record failure of run %d: %w", run.ID, err)
+	}
+	return fin, nil
+}
+
+func (r *Runner) run(ctx context.Context, run *store.Run, p *config.Pipeline, progress ml.Progress) (*store.RunFinishParams, error) {
+	c, err := schema.Compile(p.Schema)
+	if err != nil {
+		return nil, permanent(err)
+	}
+	snap, err := r.store.SnapshotRead(ctx, &store.SnapshotReadParams{Pipeline: p.Name, Schema: c})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, permanent(fmt.Errorf("pipeline %s has no data yet: ingest rows first", p.Name))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read snapshot of %s from the database: %w", p.Name, err)
+	}
+	out := &store.RunFinishParams{State: store.RunSucceeded, DataWatermark: snap.Watermark, DataRows: int64(len(snap.Rows))}
+	if len(snap.Rows) < p.Train.MinRows {
+		return nil, permanent(fmt.Errorf("pipeline %s has %d rows; min_rows is %d", p.Name, len(snap.Rows), p.Train.MinRows))
+	}
+	if run.Reason != store.ReasonManual {
+		versions, err := r.store.VersionList(ctx, p.Name)
+		if err != nil {
+			return nil, fmt.Errorf("list versions of %s: %w", p.Name, err)
+		}
+		if len(versions) > 0 && versions[0].DataWatermark == snap.Watermark {
+			out.Message = fmt.Sprintf("no new rows since v%d (watermark %d); nothing to train", versions[0].Version, snap.Watermark)
+			return out, nil
+		}
+	}
+	cfgHash, err := ConfigHash(p)
+	if err != nil {
+		return nil, permanent(err)
+	}
+	fit, err := Fit(ctx, &FitParams{
+		Pipeline: p.Name, Schema: c, Rows: snap.Rows,
+		Algorithm: p.Model.Algorithm, Params: ml.Params(p.Model.Params), Seed: p.Model.Seed, Holdout: p.Model.Holdout,
+		Lineage: artifact.Lineage{
+			ConfigSHA256: cfgHash, DataWatermark: snap.Watermark, DataRows: int64(len(snap.Rows)), DataSHA256: snap.SHA256,
+		},
+		Progress: progress,
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		return nil, permanent(err)
+	}
+	key, err := r.registry.Publish(ctx, p.Name, fit.Bytes, fit.SHA256)
+	if err != nil {
+		return nil, err
+	}
+	v, err := r.store.VersionCreate(ctx, &store.VersionCreateParams{
+		Pipeline: p.Name, Algorithm: fit.Artifact.Algorithm, Metrics: fit.Metrics,
+		ArtifactSHA256: fit.SHA256, ArtifactKey: key,
+		DataWatermark: snap.Watermark, DataRows: int64(len(snap.Rows)), DataSHA256: snap.SHA256,
+		RunID: run.ID,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("register version of %s: %w", p.Name, err)
+	}
+	out.Version, out.ArtifactSHA256 = v.Version, v.ArtifactSHA256
+	if v.State != store.StateCandidate {
+		out.Message = fmt.Sprintf("v%d was registered by an earlier attempt (%s)", v.Version, v.State)
+		return out, nil
+	}
+	dec, err := r.registry.Gate(ctx, &registry.GateParams{
+		Candidate:          v,
+		Score:              func(m *artifact.Model) (map[string]float64, error) { return Evaluate(m, fit.HoldoutRows) },
+		SameSchema:         func(m *artifact.Model) bool { return reflect.DeepEqual(m.Artifact.Schema, p.Schema) },
+		Metric:             p.Promote.Metric,
+		Min:                p.Promote.Min,
+		MustBeatProduction: p.Promote.MustBeat(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	if dec.Promoted {
+		out.Message = fmt.Sprintf("v%d promoted: %s", v.Version, dec.Reason)
+	} else {
+		out.Message = fmt.Sprintf("v%d rejected: %s", v.Version, dec.Reason)
+	}
+	return out, nil
+}
+
+// ConfigHash hashes what of a pipeline's configuration shapes its models:
+// the schema and the model section.
+func ConfigHash(p *config.Pipeline) (string, error) {
+	data, err := json.Marshal(struct {
+		Schema schema.Schema `json:"schema"`
+		Model  any           `json:"model"`
+	}{p.Schema, p.Model})
+	if err != nil {
+		return "", fmt.Errorf("hash pipeline config: %w", err)
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:]), nil
+}
