@@ -151,8 +151,12 @@ func New(cfg Config) (*Queue, error) {
 				if err != nil {
 					return nil, fmt.Errorf("pipeline %s: schedule %q: %w", p.Name, p.Train.Schedule, err)
 				}
+				var every river.PeriodicSchedule = utcSchedule{sched}
+				if testScheduleEvery > 0 {
+					every = river.PeriodicInterval(testScheduleEvery)
+				}
 				name := p.Name
-				rc.PeriodicJobs = append(rc.PeriodicJobs, river.NewPeriodicJob(utcSchedule{sched},
+				rc.PeriodicJobs = append(rc.PeriodicJobs, river.NewPeriodicJob(every,
 					func() (river.JobArgs, *river.InsertOpts) { return ScheduleArgs{Pipeline: name}, nil },
 					&river.PeriodicJobOpts{ID: "schedule:" + name}))
 			}
@@ -278,6 +282,10 @@ func (w *scheduleWorker) Work(ctx context.Context, job *river.Job[ScheduleArgs])
 	_, err := w.q.Enqueue(ctx, job.Args.Pipeline, store.ReasonSchedule, 0)
 	return err
 }
+
+// testScheduleEvery, set by tests, replaces every cron schedule with a
+// short fixed interval.
+var testScheduleEvery time.Duration
 
 // utcSchedule evaluates a cron schedule in UTC.
 type utcSchedule struct{ s cron.Schedule }
