@@ -32,8 +32,8 @@ func (f *featureBins) missing() uint8 { return uint8(f.nBins) }
 // bin returns the code of raw value v.
 func (f *featureBins) bin(v float64) uint8 {
 	if f.categorical {
-		if v >= 0 && v < float64(f.nBins) {
-			return uint8(v)
+		if c, ok := categoryCode(v, float64(f.nBins)); ok {
+			return uint8(c)
 		}
 		return uint8(f.nBins)
 	}

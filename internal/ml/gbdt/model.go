@@ -29,6 +29,7 @@ type Model struct {
 	levels  []float64 // per feature: category count, 0 if numeric
 	base    []float64 // k baseline raw scores
 	trees   []tree
+	forest  *forest // trees compiled for prediction
 	// importance is each feature's share of the total split gain.
 	importance []float64
 }
@@ -69,6 +70,7 @@ func newModel(d *ml.Dataset, m *binMapper, l loss, lossName string, base []float
 			md.importance[j] /= total
 		}
 	}
+	md.forest = compileForest(trees, md.levels)
 	return md
 }
 
@@ -87,39 +89,70 @@ func (m *Model) Importance() []float64 { return slices.Clone(m.importance) }
 // Predict writes class probabilities (binary: [P(0), P(1)]) or the
 // regression value for row x to out. It does not allocate.
 func (m *Model) Predict(x []float64, out []float64) {
-	k := m.k
+	k, f := m.k, m.forest
 	if k == 1 {
-		s := m.base[0]
-		for i := range m.trees {
-			t := &m.trees[i]
-			s += t.leaves[t.leaf(x, m.levels)]
-		}
-		if m.task == ml.Binary {
-			p := sigmoid(s)
-			out[0], out[1] = 1-p, p
-		} else {
-			out[0] = s
-		}
+		m.link(f.sum(x, m.base[0], 0, len(f.roots), 1), out)
 		return
 	}
 	out = out[:k]
-	copy(out, m.base)
-	for i := range m.trees {
-		t := &m.trees[i]
-		out[i%k] += t.leaves[t.leaf(x, m.levels)]
+	for c := range k {
+		out[c] = f.sum(x, m.base[c], c, len(f.roots), k)
 	}
 	softmax(out, out)
 }
 
+// link writes the outputs of a single raw score s.
+func (m *Model) link(s float64, out []float64) {
+	if m.task == ml.Binary {
+		p := sigmoid(s)
+		out[0], out[1] = 1-p, p
+	} else {
+		out[0] = s
+	}
+}
+
 // PredictBatch predicts every row of X into out (X.Rows*Outputs() values),
-// spreading fixed chunks of rows over the cores.
+// spreading fixed chunks of rows over the cores. Within a chunk, blocks of
+// rows walk each tree together.
 func (m *Model) PredictBatch(X ml.Matrix, out []float64) {
 	k := m.Outputs()
+	nf := X.Cols
 	parallelFor(chunks(X.Rows, predictChunk), 0, func(c int) {
-		for i := c * predictChunk; i < min((c+1)*predictChunk, X.Rows); i++ {
-			m.Predict(X.Data[i*X.Cols:(i+1)*X.Cols], out[i*k:(i+1)*k])
+		for lo := c * predictChunk; lo < min((c+1)*predictChunk, X.Rows); lo += blockRows {
+			hi := min(lo+blockRows, (c+1)*predictChunk, X.Rows)
+			m.predictBlock(X.Data[lo*nf:hi*nf], nf, out[lo*k:hi*k])
 		}
 	})
+}
+
+// predictBlock predicts up to blockRows rows. The raw scores add up in
+// out itself: in the last slot of each row for one score (binary,
+// regression), in the k slots for multiclass.
+func (m *Model) predictBlock(X []float64, nf int, out []float64) {
+	k, f := m.Outputs(), m.forest
+	n := len(X) / nf
+	at := k - 1 // where a single score is summed
+	for j := range n {
+		if m.k == 1 {
+			out[j*k+at] = m.base[0]
+		} else {
+			copy(out[j*k:(j+1)*k], m.base)
+		}
+	}
+	for ti := range f.roots {
+		c := at
+		if m.k > 1 {
+			c = ti % m.k
+		}
+		f.addBlock(ti, X, nf, out[c:], k)
+	}
+	for j := range n {
+		if m.k == 1 {
+			m.link(out[j*k+at], out[j*k:(j+1)*k])
+		} else {
+			softmax(out[j*k:(j+1)*k], out[j*k:(j+1)*k])
+		}
+	}
 }
 
 // modelJSON is the encoded model. Trees are stored column-wise: node i of
@@ -232,6 +265,7 @@ func DecodeModel(data []byte) (*Model, error) {
 		}
 		m.trees[i] = t
 	}
+	m.forest = compileForest(m.trees, m.levels)
 	return m, nil
 }
 

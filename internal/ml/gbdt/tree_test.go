@@ -2,7 +2,10 @@ package gbdt
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
+
+	"github.com/mlserve/mlserve/internal/ml"
 )
 
 func TestTreeLeaf(t *testing.T) {
@@ -96,6 +99,74 @@ func TestNewTreeMatchesCodes(t *testing.T) {
 		got := tr.leaves[tr.leaf(f.X.Row(i), levels)]
 		if want := nodes[gl].value * 0.5; got != want {
 			t.Fatalf("row %d (%v): predictor gives %v, training leaf %v", i, f.X.Row(i), got, want)
+		}
+	}
+}
+
+// TestForestMatchesTree checks the branch-free prediction layout against
+// the plain walk, on a model with numeric splits either way for missing
+// values, narrow categorical splits (packed in a step) and wide ones (more
+// than 64 levels), for ordinary and odd values.
+func TestForestMatchesTree(t *testing.T) {
+	t.Parallel()
+
+	rng := rand.New(rand.NewPCG(21, 21))
+	n := 6000
+	d := &ml.Dataset{
+		X: ml.NewMatrix(n, 3), Y: make([]float64, n), Task: ml.Regression, Classes: 1,
+		Features: []ml.Feature{{Name: "x"}, {Name: "narrow", Categorical: true, Levels: 7}, {Name: "wide", Categorical: true, Levels: 150}},
+	}
+	for i := range n {
+		x := d.X.Row(i)
+		x[0], x[1], x[2] = rng.NormFloat64(), float64(rng.IntN(7)), float64(rng.IntN(150))
+		d.Y[i] = x[0] + float64(int(x[1])%3) + float64(int(x[2])%4)
+		if rng.IntN(8) == 0 {
+			x[0] = math.NaN()
+			d.Y[i] += 3 * float64(i%2) // missing rows go either way
+		}
+		if rng.IntN(8) == 0 {
+			x[1] = math.NaN()
+		}
+		if rng.IntN(8) == 0 {
+			x[2] = math.NaN()
+		}
+	}
+	m := fit(t, d, ml.Params{"n_trees": 30, "max_leaves": 16, "min_samples_leaf": 5}, 1, 2)
+	f := m.forest
+	kinds := map[string]bool{}
+	for _, s := range f.steps {
+		switch {
+		case s.flags&stepWide != 0:
+			kinds["wide"] = true
+		case s.flags&stepCat != 0:
+			kinds["narrow"] = true
+		case s.sgn < 0:
+			kinds["numeric missing left"] = true
+		case s.child[0] != s.child[1]:
+			kinds["numeric missing right"] = true
+		}
+	}
+	if len(kinds) != 4 {
+		t.Fatalf("model has steps of kinds %v, want all four", kinds)
+	}
+	odd := []float64{math.NaN(), math.Inf(1), math.Inf(-1), -0.5, -1, -3, 6.5, 7, 63, 64, 70, 149, 150, 1e10, -1e300}
+	x := make([]float64, 3)
+	for i := range 20000 {
+		for j := range x {
+			switch {
+			case i%3 == 0:
+				x[j] = odd[rng.IntN(len(odd))]
+			case j == 0:
+				x[j] = rng.NormFloat64()
+			default:
+				x[j] = float64(rng.IntN(int(d.Features[j].Levels)))
+			}
+		}
+		for ti := range m.trees {
+			want := m.trees[ti].leaves[m.trees[ti].leaf(x, m.levels)]
+			if got := f.sum(x, 0, ti, ti+1, 1); got != want {
+				t.Fatalf("tree %d, row %v: forest %v, plain walk %v", ti, x, got, want)
+			}
 		}
 	}
 }
