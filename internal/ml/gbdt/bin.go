@@ -131,17 +131,29 @@ func midpoint(a, b float64) float64 {
 	return m
 }
 
-// binRows returns the codes of the given rows of X, row-major: row i's code
-// of feature j at i*X.Cols+j. Row-major keeps one row's codes on one cache
-// line, which the histogram builder reads for a node's scattered rows.
-func (m *binMapper) binRows(X ml.Matrix, rows []int, threads int) []uint8 {
+// codeMatrix holds the bin codes of rows, row-major. Row-major keeps one
+// row's codes on one cache line, which the histogram builder reads for a
+// node's scattered rows.
+type codeMatrix struct {
+	data   []uint8
+	rows   int
+	nf     int // features
+	stride int // bytes per row
+}
+
+// row returns row i's codes.
+func (c *codeMatrix) row(i int) []uint8 { return c.data[i*c.stride : i*c.stride+c.nf] }
+
+// binRows returns the codes of the given rows of X.
+func (m *binMapper) binRows(X ml.Matrix, rows []int, threads int) codeMatrix {
 	nf := X.Cols
-	out := make([]uint8, len(rows)*nf)
+	out := codeMatrix{rows: len(rows), nf: nf, stride: nf}
+	out.data = make([]uint8, len(rows)*out.stride)
 	parallelFor(chunks(len(rows), binRowChunk), threads, func(c int) {
 		lo, hi := c*binRowChunk, min((c+1)*binRowChunk, len(rows))
 		for i := lo; i < hi; i++ {
 			x := X.Data[rows[i]*nf : rows[i]*nf+nf]
-			o := out[i*nf : i*nf+nf]
+			o := out.row(i)
 			for j := range o {
 				o[j] = m.features[j].bin(x[j])
 			}

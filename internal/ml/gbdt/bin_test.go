@@ -152,7 +152,7 @@ func TestBinMapper(t *testing.T) {
 		codes := m.binRows(X, rows, 3)
 		for i := range n {
 			for j := range 3 {
-				v, c := X.At(i, j), codes[i*3+j]
+				v, c := X.At(i, j), codes.row(i)[j]
 				f := &m.features[j]
 				switch {
 				case math.IsNaN(v):

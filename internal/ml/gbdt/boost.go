@@ -74,7 +74,7 @@ func (t *Trainer) Fit(ctx context.Context, d *ml.Dataset, progress ml.Progress) 
 		gh[c] = make([]gradPair, n)
 	}
 	g := newGrower(growParams{maxDepth: p.maxDepth, maxLeaves: p.maxLeaves, minSamplesLeaf: p.minSamplesLeaf, l2: p.l2},
-		codes, nf, mapper, n, t.threads)
+		&codes, mapper, t.threads)
 	all := make([]uint32, n)
 	for i := range all {
 		all[i] = uint32(i)
@@ -111,9 +111,9 @@ func (t *Trainer) Fit(ctx context.Context, d *ml.Dataset, progress ml.Progress) 
 				}
 				nd.value *= p.learningRate
 			}
-			g.addScores(raw, k, c, len(rows) == n, codes)
+			g.addScores(raw, k, c, len(rows) == n, &codes)
 			for i := range len(valRows) {
-				valRaw[i*k+c] += nodes[leafOf(nodes, mapper, valCodes[i*nf:(i+1)*nf])].value
+				valRaw[i*k+c] += nodes[leafOf(nodes, mapper, valCodes.row(i))].value
 			}
 			trees = append(trees, newTree(nodes, mapper, 1))
 			gains = append(gains, sg)
@@ -140,7 +140,7 @@ func (t *Trainer) Fit(ctx context.Context, d *ml.Dataset, progress ml.Progress) 
 // addScores adds the leaf values of the tree just grown to column c of the
 // raw scores of the training rows. When the tree saw every row, each
 // leaf's rows are at hand; otherwise every row is routed by its codes.
-func (g *grower) addScores(raw []float64, k, c int, sawAll bool, codes []uint8) {
+func (g *grower) addScores(raw []float64, k, c int, sawAll bool, codes *codeMatrix) {
 	nodes := g.nodes
 	if sawAll {
 		var leaves []int
@@ -157,10 +157,10 @@ func (g *grower) addScores(raw []float64, k, c int, sawAll bool, codes []uint8) 
 		})
 		return
 	}
-	nf, n := g.hb.nf, len(raw)/k
+	n := len(raw) / k
 	parallelFor(chunks(n, rowChunk), g.hb.threads, func(ch int) {
 		for r := ch * rowChunk; r < min((ch+1)*rowChunk, n); r++ {
-			raw[r*k+c] += nodes[leafOf(nodes, g.sp.mapper, codes[r*nf:(r+1)*nf])].value
+			raw[r*k+c] += nodes[leafOf(nodes, g.sp.mapper, codes.row(r))].value
 		}
 	})
 }

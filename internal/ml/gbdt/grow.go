@@ -42,13 +42,14 @@ type grower struct {
 	queue   nodeQueue
 }
 
-func newGrower(p growParams, codes []uint8, nf int, m *binMapper, nRows int, threads int) *grower {
+func newGrower(p growParams, codes *codeMatrix, m *binMapper, threads int) *grower {
+	nRows := codes.rows
 	layout := newHistLayout(m)
 	return &grower{
 		p:       p,
-		hb:      histBuilder{codes: codes, nf: nf, layout: layout, threads: threads},
+		hb:      newHistBuilder(codes, layout, threads),
 		sp:      splitter{mapper: m, layout: layout, l2: p.l2, minSamplesLeaf: p.minSamplesLeaf},
-		pt:      partitioner{codes: codes, nf: nf, mapper: m, threads: threads},
+		pt:      partitioner{columns: transpose(codes, threads), n: nRows, mapper: m, threads: threads},
 		rows:    make([]uint32, 0, nRows),
 		scratch: make([]uint32, nRows),
 	}
@@ -60,7 +61,7 @@ func (g *grower) getHist() []hbin {
 		g.pool = g.pool[:n-1]
 		return h
 	}
-	return make([]hbin, g.hb.layout.size)
+	return make([]hbin, g.hb.layout.alloc())
 }
 
 func (g *grower) putHist(h []hbin) {
@@ -90,8 +91,8 @@ func (g *grower) grow(rows []uint32, gh []gradPair, feats []int) []growNode {
 		g.consider(0, feats)
 	} else {
 		for _, r := range g.rows {
-			root.total.g += gh[r].g
-			root.total.h += gh[r].h
+			root.total.g += float64(gh[r].g)
+			root.total.h += float64(gh[r].h)
 		}
 		root.total.n = len(rows)
 	}

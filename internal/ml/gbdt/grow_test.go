@@ -20,12 +20,12 @@ func stepData(t *testing.T, y [8]float64) (*grower, []uint32, []gradPair, *binMa
 	all := make([]uint32, 80)
 	for i := range 80 {
 		X.Data[i] = float64(i % 8)
-		gh[i] = gradPair{g: -y[i%8], h: 1}
+		gh[i] = gradPair{g: float32(-y[i%8]), h: 1}
 		rows[i], all[i] = i, uint32(i)
 	}
 	m := newBinMapper(X, rows, []ml.Feature{{Name: "x"}}, 255, rand.New(rand.NewPCG(1, 1)), 1)
 	codes := m.binRows(X, rows, 1)
-	g := newGrower(growParams{maxDepth: 2, minSamplesLeaf: 1}, codes, 1, m, 80, 1)
+	g := newGrower(growParams{maxDepth: 2, minSamplesLeaf: 1}, &codes, m, 1)
 	return g, all, gh, m
 }
 
@@ -107,7 +107,7 @@ func TestGrowLimits(t *testing.T) {
 		{maxDepth: 4, minSamplesLeaf: 50, l2: 1},
 		{maxDepth: 3, maxLeaves: 5, minSamplesLeaf: 1},
 	} {
-		g := newGrower(p, f.codes, len(f.feats), f.mapper, len(f.all), 2)
+		g := newGrower(p, &f.codes, f.mapper, 2)
 		// Gradients with structure, so that the tree grows.
 		gh := make([]gradPair, len(f.all))
 		for i := range gh {
@@ -115,7 +115,7 @@ func TestGrowLimits(t *testing.T) {
 			if math.IsNaN(x) {
 				x = 1
 			}
-			gh[i] = gradPair{g: x + f.gh[i].g/4, h: 0.5 + f.gh[i].h}
+			gh[i] = gradPair{g: float32(x) + f.gh[i].g/4, h: 0.5 + f.gh[i].h}
 		}
 		nodes := g.grow(f.all, gh, f.allF)
 		leaves, depth := 0, map[int]int{0: 0}
@@ -132,7 +132,7 @@ func TestGrowLimits(t *testing.T) {
 			}
 			var s sums
 			for _, r := range g.rows[n.start:n.end] {
-				s.g, s.h = s.g+gh[r].g, s.h+gh[r].h
+				s.g, s.h = s.g+float64(gh[r].g), s.h+float64(gh[r].h)
 			}
 			if math.Abs(s.g-n.total.g) > 1e-6 || math.Abs(s.h-n.total.h) > 1e-6 || n.total.n != n.end-n.start {
 				t.Errorf("%+v: leaf totals %+v, its rows sum to %+v", p, n.total, s)
@@ -159,8 +159,7 @@ func TestGrowLimits(t *testing.T) {
 		for i, n := range nodes {
 			if n.isLeaf() {
 				for _, r := range g.rows[n.start:n.end] {
-					nf := len(f.feats)
-					if got := leafOf(nodes, f.mapper, f.codes[int(r)*nf:int(r)*nf+nf]); got != i {
+					if got := leafOf(nodes, f.mapper, f.codes.row(int(r))); got != i {
 						t.Fatalf("%+v: row %d routed to leaf %d, partitioned into %d", p, r, got, i)
 					}
 				}

@@ -1,8 +1,10 @@
 package gbdt
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/mlserve/mlserve/internal/ml"
@@ -14,7 +16,7 @@ type histFixture struct {
 	X      ml.Matrix
 	feats  []ml.Feature
 	mapper *binMapper
-	codes  []uint8
+	codes  codeMatrix
 	gh     []gradPair
 	hb     histBuilder
 	all    []uint32
@@ -53,7 +55,7 @@ func newHistFixture(t testing.TB, n, nf int, seed uint64) *histFixture {
 	codes := m.binRows(X, rows, 2)
 	gh := make([]gradPair, n)
 	for i := range gh {
-		gh[i] = gradPair{g: rng.NormFloat64(), h: rng.Float64()}
+		gh[i] = gradPair{g: float32(rng.NormFloat64()), h: float32(rng.Float64())}
 	}
 	allF := make([]int, nf)
 	for j := range allF {
@@ -61,7 +63,7 @@ func newHistFixture(t testing.TB, n, nf int, seed uint64) *histFixture {
 	}
 	return &histFixture{
 		X: X, feats: feats, mapper: m, codes: codes, gh: gh, all: all, allF: allF,
-		hb: histBuilder{codes: codes, nf: nf, layout: newHistLayout(m), threads: 2},
+		hb: newHistBuilder(&codes, newHistLayout(m), 2),
 	}
 }
 
@@ -70,9 +72,9 @@ func (f *histFixture) naiveHist(rows []uint32) []hbin {
 	h := make([]hbin, f.hb.layout.size)
 	for j := range f.feats {
 		for _, r := range rows {
-			e := &h[f.hb.layout.off[j]+int(f.codes[int(r)*len(f.feats)+j])]
-			e.g += f.gh[r].g
-			e.h += f.gh[r].h
+			e := &h[f.hb.layout.off[j]+int(f.codes.row(int(r))[j])]
+			e.g += float64(f.gh[r].g)
+			e.h += float64(f.gh[r].h)
 			e.n++
 		}
 	}
@@ -82,31 +84,36 @@ func (f *histFixture) naiveHist(rows []uint32) []hbin {
 func TestHistogramBuild(t *testing.T) {
 	t.Parallel()
 
-	f := newHistFixture(t, 8000, 6, 1) // above histMinParallel
-	every3 := []uint32{}
-	for i := 0; i < 8000; i += 3 {
+	// Enough rows for several tiles.
+	f := newHistFixture(t, 5*tileMinRows+77, 6, 1)
+	var every3, few []uint32
+	for i := 0; i < len(f.all); i += 3 {
 		every3 = append(every3, uint32(i))
 	}
+	few = f.all[100:900]
 	for _, tc := range []struct {
-		name    string
-		rows    []uint32
-		threads int
-	}{
-		{"AllRowsOneThread", f.all, 1},
-		{"AllRowsThreeThreads", f.all, 3},
-		{"SubsetTwoThreads", every3, 2},
-	} {
+		name string
+		rows []uint32
+	}{{"AllRows", f.all}, {"Subset", every3}, {"OneTile", few}} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			hb := f.hb
-			hb.threads = tc.threads
-			got := make([]hbin, hb.layout.size)
-			hb.build(got, tc.rows, f.gh, f.allF)
 			want := f.naiveHist(tc.rows)
-			for i := range want {
-				// Same rows in the same order: the sums are bit-identical.
-				if got[i] != want[i] {
-					t.Fatalf("bin %d: got %+v, want %+v", i, got[i], want[i])
+			var first []hbin
+			for _, threads := range []int{1, 2, 5} {
+				hb := newHistBuilder(&f.codes, f.hb.layout, threads)
+				got := make([]hbin, hb.layout.alloc())
+				hb.build(got, tc.rows, f.gh, f.allF)
+				for i := range want {
+					if got[i].n != want[i].n || math.Abs(got[i].g-want[i].g) > 1e-9 || math.Abs(got[i].h-want[i].h) > 1e-9 {
+						t.Fatalf("%d threads, bin %d: got %+v, want %+v", threads, i, got[i], want[i])
+					}
+				}
+				// Tiles are fixed by the rows, so the sums are bit-identical
+				// whatever the threads.
+				if first == nil {
+					first = got
+				} else if !slices.Equal(got, first) {
+					t.Fatalf("%d threads give other sums than 1 thread", threads)
 				}
 			}
 		})
@@ -114,7 +121,7 @@ func TestHistogramBuild(t *testing.T) {
 
 	t.Run("OnlyGivenFeatures", func(t *testing.T) {
 		t.Parallel()
-		got := make([]hbin, f.hb.layout.size)
+		got := make([]hbin, f.hb.layout.alloc())
 		for i := range got {
 			got[i] = hbin{g: 42}
 		}
@@ -124,7 +131,7 @@ func TestHistogramBuild(t *testing.T) {
 			lo, hi := f.hb.layout.off[j], f.hb.layout.off[j]+f.hb.layoutWidth(j)
 			for i := lo; i < hi; i++ {
 				if j == 1 || j == 3 {
-					if got[i] != want[i] {
+					if got[i].n != want[i].n || math.Abs(got[i].g-want[i].g) > 1e-9 {
 						t.Fatalf("feature %d bin %d: got %+v, want %+v", j, i-lo, got[i], want[i])
 					}
 				} else if got[i] != (hbin{g: 42}) {
@@ -147,13 +154,13 @@ func TestHistogramSubtraction(t *testing.T) {
 			right = append(right, r)
 		}
 	}
-	parent := make([]hbin, f.hb.layout.size)
+	parent := make([]hbin, f.hb.layout.alloc())
 	f.hb.build(parent, f.all, f.gh, f.allF)
-	small := make([]hbin, f.hb.layout.size)
+	small := make([]hbin, f.hb.layout.alloc())
 	f.hb.build(small, right, f.gh, f.allF)
-	derived := make([]hbin, f.hb.layout.size)
+	derived := make([]hbin, f.hb.layout.alloc())
 	f.hb.subtract(derived, parent, small, f.allF)
-	direct := make([]hbin, f.hb.layout.size)
+	direct := make([]hbin, f.hb.layout.alloc())
 	f.hb.build(direct, left, f.gh, f.allF)
 
 	for i := range direct {
@@ -168,7 +175,7 @@ func TestHistogramSubtraction(t *testing.T) {
 
 	t.Run("InPlace", func(t *testing.T) {
 		t.Parallel()
-		p := make([]hbin, f.hb.layout.size)
+		p := make([]hbin, f.hb.layout.alloc())
 		f.hb.build(p, f.all, f.gh, f.allF)
 		f.hb.subtract(p, p, small, f.allF)
 		for i := range p {
@@ -180,21 +187,24 @@ func TestHistogramSubtraction(t *testing.T) {
 }
 
 func BenchmarkHistogramBuild(b *testing.B) {
-	f := newHistFixture(b, 200_000, 20, 3)
+	f := newHistFixture(b, 800_000, 20, 3)
 	var sparse []uint32
 	for i := 0; i < len(f.all); i += 8 {
 		sparse = append(sparse, uint32(i))
 	}
-	h := make([]hbin, f.hb.layout.size)
+	h := make([]hbin, f.hb.layout.alloc())
 	for _, bc := range []struct {
 		name string
 		rows []uint32
 	}{{"AllRows", f.all}, {"EighthOfRows", sparse}} {
-		b.Run(bc.name, func(b *testing.B) {
-			for b.Loop() {
-				f.hb.build(h, bc.rows, f.gh, f.allF)
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(bc.rows)*len(f.allF)), "ns/update")
-		})
+		for _, threads := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%s/threads=%d", bc.name, threads), func(b *testing.B) {
+				hb := newHistBuilder(&f.codes, f.hb.layout, threads)
+				for b.Loop() {
+					hb.build(h, bc.rows, f.gh, f.allF)
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(bc.rows)*len(f.allF)), "ns/update")
+			})
+		}
 	}
 }

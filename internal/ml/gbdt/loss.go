@@ -81,7 +81,7 @@ func (logLoss) gradients(y, raw []float64, gh [][]gradPair, lo, hi int) {
 	raw, y = raw[lo:hi], y[lo:hi]
 	for i := range out {
 		p := sigmoid(raw[i])
-		out[i] = gradPair{g: p - y[i], h: max(p*(1-p), 1e-16)}
+		out[i] = gradPair{g: float32(p - y[i]), h: float32(max(p*(1-p), 1e-16))}
 	}
 }
 
@@ -146,7 +146,7 @@ func (l softmaxLoss) gradients(y, raw []float64, gh [][]gradPair, lo, hi int) {
 			if int(y[i]) == c {
 				g--
 			}
-			gh[c][i] = gradPair{g: g, h: max(p[c]*(1-p[c]), 1e-16)}
+			gh[c][i] = gradPair{g: float32(g), h: float32(max(p[c]*(1-p[c]), 1e-16))}
 		}
 	}
 }
@@ -187,7 +187,7 @@ func (squaredLoss) gradients(y, raw []float64, gh [][]gradPair, lo, hi int) {
 	out := gh[0][lo:hi]
 	raw, y = raw[lo:hi], y[lo:hi]
 	for i := range out {
-		out[i] = gradPair{g: raw[i] - y[i], h: 1}
+		out[i] = gradPair{g: float32(raw[i] - y[i]), h: 1}
 	}
 }
 
@@ -226,7 +226,7 @@ func (absoluteLoss) gradients(y, raw []float64, gh [][]gradPair, lo, hi int) {
 		case d < 0:
 			g = -1
 		}
-		out[i] = gradPair{g: g, h: 1}
+		out[i] = gradPair{g: float32(g), h: 1}
 	}
 }
 
@@ -275,7 +275,7 @@ func (l *huberLoss) gradients(y, raw []float64, gh [][]gradPair, lo, hi int) {
 	for i := range out {
 		g := raw[i] - y[i]
 		g = min(max(g, -d), d)
-		out[i] = gradPair{g: g, h: 1}
+		out[i] = gradPair{g: float32(g), h: 1}
 	}
 }
 

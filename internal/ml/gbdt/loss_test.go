@@ -72,12 +72,12 @@ func TestLossGradients(t *testing.T) {
 					r[i*k+c] -= 2 * eps
 					fm := rowLoss(i, r)
 					g := (fp - fm) / (2 * eps)
-					if got := gh[c][i].g; math.Abs(got-g) > 1e-4 {
+					if got := float64(gh[c][i].g); math.Abs(got-g) > 1e-4 {
 						t.Fatalf("row %d score %d: gradient %v, finite difference %v", i, c, got, g)
 					}
 					if tc.hessian {
 						h := (fp - 2*f0 + fm) / (eps * eps)
-						if got := gh[c][i].h; math.Abs(got-h) > 1e-3*max(1, h) {
+						if got := float64(gh[c][i].h); math.Abs(got-h) > 1e-3*max(1, h) {
 							t.Fatalf("row %d score %d: hessian %v, finite difference %v", i, c, got, h)
 						}
 					}

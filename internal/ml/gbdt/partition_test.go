@@ -10,8 +10,7 @@ func TestPartition(t *testing.T) {
 
 	// Large enough for the parallel path.
 	f := newHistFixture(t, 3*partitionChunk+123, 4, 4)
-	nf := len(f.feats)
-	pt := partitioner{codes: f.codes, nf: nf, mapper: f.mapper}
+	pt := partitioner{columns: transpose(&f.codes, 2), n: len(f.all), mapper: f.mapper}
 	var cats catSet
 	cats.add(0)
 	cats.add(2)
@@ -46,7 +45,7 @@ func TestPartition(t *testing.T) {
 					missing := f.mapper.features[s.feature].missing()
 					var wantL, wantR []uint32
 					for _, r := range in {
-						if goesLeft(&s, missing, f.codes[int(r)*nf+s.feature]) {
+						if goesLeft(&s, missing, f.codes.row(int(r))[s.feature]) {
 							wantL = append(wantL, r)
 						} else {
 							wantR = append(wantR, r)

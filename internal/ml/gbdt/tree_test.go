@@ -66,16 +66,16 @@ func TestNewTreeMatchesCodes(t *testing.T) {
 	gh := make([]gradPair, len(f.all))
 	for i := range gh {
 		// Depend on the categorical features and on missingness.
-		g := f.gh[i].g / 4
+		g := float64(f.gh[i].g) / 4
 		if c := f.X.At(i, nf-1); !math.IsNaN(c) && int(c)%3 == 1 {
 			g += 2
 		}
 		if math.IsNaN(f.X.At(i, 0)) {
 			g -= 3
 		}
-		gh[i] = gradPair{g: g, h: 1}
+		gh[i] = gradPair{g: float32(g), h: 1}
 	}
-	g := newGrower(growParams{maxLeaves: 40, minSamplesLeaf: 5}, f.codes, nf, f.mapper, len(f.all), 2)
+	g := newGrower(growParams{maxLeaves: 40, minSamplesLeaf: 5}, &f.codes, f.mapper, 2)
 	nodes := g.grow(f.all, gh, f.allF)
 	tr := newTree(nodes, f.mapper, 0.5)
 	levels := make([]float64, nf)
@@ -95,7 +95,7 @@ func TestNewTreeMatchesCodes(t *testing.T) {
 		t.Fatalf("%d leaves for %d nodes", len(tr.leaves), len(tr.nodes))
 	}
 	for i := range f.X.Rows {
-		gl := leafOf(nodes, f.mapper, f.codes[i*nf:(i+1)*nf])
+		gl := leafOf(nodes, f.mapper, f.codes.row(i))
 		got := tr.leaves[tr.leaf(f.X.Row(i), levels)]
 		if want := nodes[gl].value * 0.5; got != want {
 			t.Fatalf("row %d (%v): predictor gives %v, training leaf %v", i, f.X.Row(i), got, want)
