@@ -40,16 +40,18 @@ func (f *featureBins) bin(v float64) uint8 {
 	if v != v {
 		return uint8(f.nBins)
 	}
-	// First edge >= v; the last edge is +Inf, so lo < len(edges).
+	// The first edge >= v (the last edge is +Inf), by a binary search
+	// whose steps are conditional moves, not branches.
 	e := f.edges
-	lo, hi := 0, len(e)-1
-	for lo < hi {
-		mid := int(uint(lo+hi) >> 1)
-		if v <= e[mid] {
-			hi = mid
-		} else {
-			lo = mid + 1
+	lo, n := 0, len(e)
+	for n > 1 {
+		half := n >> 1
+		var up int
+		if e[lo+half-1] < v {
+			up = 1
 		}
+		lo += half & -up
+		n -= half
 	}
 	return uint8(lo)
 }
@@ -74,15 +76,23 @@ func newBinMapper(X ml.Matrix, rows []int, feats []ml.Feature, maxBins int, rng 
 		sample = perm[:binSampleRows]
 		slices.Sort(sample)
 	}
-	m := &binMapper{features: make([]featureBins, X.Cols)}
-	parallelFor(X.Cols, threads, func(j int) {
+	// The sample column by column, read row by row.
+	nf, ns := X.Cols, len(sample)
+	cols := make([]float64, nf*ns)
+	for i, r := range sample {
+		for j, v := range X.Data[r*nf : r*nf+nf] {
+			cols[j*ns+i] = v
+		}
+	}
+	m := &binMapper{features: make([]featureBins, nf)}
+	parallelFor(nf, threads, func(j int) {
 		if f := feats[j]; f.Categorical && f.Levels >= 1 && f.Levels <= maxBins {
 			m.features[j] = featureBins{nBins: f.Levels, categorical: true}
 			return
 		}
-		vals := make([]float64, 0, len(sample))
-		for _, r := range sample {
-			if v := X.Data[r*X.Cols+j]; !math.IsNaN(v) && !math.IsInf(v, 0) {
+		vals := cols[j*ns : j*ns : (j+1)*ns]
+		for _, v := range cols[j*ns : (j+1)*ns] {
+			if !math.IsNaN(v) && !math.IsInf(v, 0) {
 				vals = append(vals, v)
 			}
 		}

@@ -1,6 +1,9 @@
 package gbdt
 
-import "container/heap"
+import (
+	"container/heap"
+	"slices"
+)
 
 // growParams are the limits of one tree.
 type growParams struct {
@@ -40,6 +43,8 @@ type grower struct {
 	pool    [][]hbin
 	nodes   []growNode
 	queue   nodeQueue
+	// oneByOne turns growLevels off (for tests: both ways give one tree).
+	oneByOne bool
 }
 
 func newGrower(p growParams, codes *codeMatrix, m *binMapper, threads int) *grower {
@@ -96,6 +101,9 @@ func (g *grower) grow(rows []uint32, gh []gradPair, feats []int) []growNode {
 		}
 		root.total.n = len(rows)
 	}
+	if g.levelWise() && !g.oneByOne {
+		g.growLevels(gh, feats)
+	}
 	leaves := 1
 	for g.queue.Len() > 0 && (g.p.maxLeaves == 0 || leaves < g.p.maxLeaves) {
 		id := heap.Pop(&g.queue).(int)
@@ -114,6 +122,101 @@ func (g *grower) grow(rows []uint32, gh []gradPair, feats []int) []growNode {
 		}
 	}
 	return g.nodes
+}
+
+// levelWise reports whether every useful split within the depth limit will
+// be made (no leaf limit, or one the depth limit cannot reach). Then the
+// order of splits does not matter, and growLevels splits a whole level at
+// once, sharing the threads among its nodes.
+func (g *grower) levelWise() bool {
+	p := g.p
+	return p.maxLeaves == 0 || (p.maxDepth > 0 && p.maxDepth < 30 && p.maxLeaves >= 1<<p.maxDepth)
+}
+
+// growLevels splits the queued nodes, then their children with a split,
+// and so on, a level at a time: partitions, histograms and split searches
+// of a level each run as one parallel batch.
+func (g *grower) growLevels(gh []gradPair, feats []int) {
+	level := slices.Clone(g.queue.ids)
+	g.queue.ids = g.queue.ids[:0]
+	var parts []partJob
+	var jobs []histJob
+	type pair struct {
+		parent, small, large  int
+		parentHist, smallHist []hbin
+		needSmall, needLarge  bool
+	}
+	var pairs []pair
+	var cands []int
+	for len(level) > 0 {
+		parts = parts[:0]
+		for _, id := range level {
+			n := &g.nodes[id]
+			parts = append(parts, partJob{g.rows[n.start:n.end], g.scratch[n.start:n.end], &n.split})
+		}
+		nLeft := g.pt.partitionMany(parts)
+		pairs, jobs = pairs[:0], jobs[:0]
+		for i, id := range level {
+			n := g.nodes[id]
+			l, r := len(g.nodes), len(g.nodes)+1
+			g.nodes = append(g.nodes,
+				growNode{start: n.start, end: n.start + nLeft[i], total: n.split.left, depth: n.depth + 1, left: -1, right: -1},
+				growNode{start: n.start + nLeft[i], end: n.end, total: n.split.right, depth: n.depth + 1, left: -1, right: -1})
+			g.nodes[id].left, g.nodes[id].right = l, r
+			g.nodes[id].hist = nil
+			pr := pair{parent: id, small: l, large: r, parentHist: n.hist}
+			if nLeft[i] > n.end-n.start-nLeft[i] {
+				pr.small, pr.large = r, l
+			}
+			pr.needSmall, pr.needLarge = g.canSplit(&g.nodes[pr.small]), g.canSplit(&g.nodes[pr.large])
+			if !pr.needSmall && !pr.needLarge {
+				g.putHist(pr.parentHist)
+				continue
+			}
+			pr.smallHist = g.getHist()
+			sn := &g.nodes[pr.small]
+			jobs = append(jobs, histJob{pr.smallHist, g.rows[sn.start:sn.end]})
+			pairs = append(pairs, pr)
+		}
+		g.hb.buildMany(jobs, gh, feats)
+		cands = cands[:0]
+		for _, pr := range pairs {
+			if pr.needLarge {
+				g.hb.subtract(pr.parentHist, pr.parentHist, pr.smallHist, feats)
+				g.nodes[pr.large].hist = pr.parentHist
+			} else {
+				g.putHist(pr.parentHist)
+			}
+			if pr.needSmall {
+				g.nodes[pr.small].hist = pr.smallHist
+			} else {
+				g.putHist(pr.smallHist)
+			}
+			l := g.nodes[pr.parent].left
+			for _, c := range [2]int{l, l + 1} {
+				if g.nodes[c].hist != nil {
+					cands = append(cands, c)
+				}
+			}
+		}
+		found := make([]split, len(cands))
+		ok := make([]bool, len(cands))
+		parallelFor(len(cands), g.hb.threads, func(i int) {
+			n := &g.nodes[cands[i]]
+			found[i], ok[i] = g.sp.best(n.hist, n.total, feats)
+		})
+		level = level[:0]
+		for i, c := range cands {
+			n := &g.nodes[c]
+			if ok[i] {
+				n.split = found[i]
+				level = append(level, c)
+			} else {
+				g.putHist(n.hist)
+				n.hist = nil
+			}
+		}
+	}
 }
 
 // histTotal returns a node's totals from its histogram: the sums over the

@@ -167,3 +167,39 @@ func TestGrowLimits(t *testing.T) {
 		}
 	}
 }
+
+func TestGrowLevelsMatchesOneByOne(t *testing.T) {
+	t.Parallel()
+
+	// Without a leaf limit every useful split is made, so splitting a
+	// level at once must give the very tree that splitting node by node
+	// gives.
+	f := newHistFixture(t, 30_000, 6, 7)
+	gh := make([]gradPair, len(f.all))
+	for i := range gh {
+		x := f.X.At(i, 1)
+		if math.IsNaN(x) {
+			x = -2
+		}
+		gh[i] = gradPair{g: float32(math.Sin(3*x)) + f.gh[i].g/3, h: 0.3 + f.gh[i].h}
+	}
+	for _, p := range []growParams{
+		{maxDepth: 5, minSamplesLeaf: 10},
+		{maxDepth: 3, maxLeaves: 8, minSamplesLeaf: 1, l2: 1},
+	} {
+		a := newGrower(p, &f.codes, f.mapper, 2)
+		if !a.levelWise() {
+			t.Fatalf("%+v: not level-wise", p)
+		}
+		b := newGrower(p, &f.codes, f.mapper, 2)
+		b.oneByOne = true
+		ta := newTree(a.grow(f.all, gh, f.allF), f.mapper, 1)
+		tb := newTree(b.grow(f.all, gh, f.allF), f.mapper, 1)
+		if len(ta.nodes) < 7 {
+			t.Fatalf("%+v: only %d nodes; the fixture should grow", p, len(ta.nodes))
+		}
+		if !slices.Equal(ta.nodes, tb.nodes) || !slices.Equal(ta.leaves, tb.leaves) || !slices.Equal(ta.cats, tb.cats) {
+			t.Errorf("%+v: level by level and node by node give different trees", p)
+		}
+	}
+}

@@ -66,36 +66,80 @@ func newHistBuilder(codes *codeMatrix, layout histLayout, threads int) histBuild
 // tiles returns the number of tiles of n rows.
 func (b *histBuilder) tiles(n int) int { return min(max(n/tileMinRows, 1), b.maxTiles) }
 
+// histJob is one histogram to build: the histogram of rows into dst.
+type histJob struct {
+	dst  []hbin
+	rows []uint32
+}
+
 // build fills dst with the histogram of rows for the features in feats
 // (ascending) and leaves the other features' bins alone.
 func (b *histBuilder) build(dst []hbin, rows []uint32, gh []gradPair, feats []int) {
-	nt := b.tiles(len(rows))
-	if nt == 1 {
-		b.buildRows(dst, rows, gh, feats)
-		return
+	b.buildMany([]histJob{{dst, rows}}, gh, feats)
+}
+
+// buildMany builds several histograms (of disjoint rows) at once, so that
+// small ones share the threads. The tiles of every job run in parallel,
+// in waves whose partial histograms fit in tileBytes.
+func (b *histBuilder) buildMany(jobs []histJob, gh []gradPair, feats []int) {
+	histBytes := 24 * b.layout.alloc()
+	budget := max(tileBytes/histBytes, b.maxTiles)
+	type task struct {
+		dst  []hbin
+		rows []uint32
 	}
-	for len(b.partials) < nt-1 {
-		b.partials = append(b.partials, make([]hbin, b.layout.alloc()))
+	type reduce struct {
+		dst      []hbin
+		partials [][]hbin
 	}
-	size := (len(rows) + nt - 1) / nt
-	parallelFor(nt, b.threads, func(t int) {
-		h := dst
-		if t > 0 {
-			h = b.partials[t-1]
-		}
-		b.buildRows(h, rows[t*size:min((t+1)*size, len(rows))], gh, feats)
-	})
-	parallelFor(len(feats), b.threads, func(i int) {
-		lo, hi := b.layout.off[feats[i]], b.layout.off[feats[i]]+b.layoutWidth(feats[i])
-		d := dst[lo:hi]
-		for _, p := range b.partials[:nt-1] {
-			for k, e := range p[lo:hi] {
-				d[k].g += e.g
-				d[k].h += e.h
-				d[k].n += e.n
+	for len(jobs) > 0 {
+		// One wave: as many jobs as the partial histograms allow.
+		var tasks []task
+		var reds []reduce
+		used := 0
+		k := 0
+		for ; k < len(jobs); k++ {
+			j := jobs[k]
+			nt := b.tiles(len(j.rows))
+			if k > 0 && used+nt-1 > budget {
+				break
+			}
+			size := (len(j.rows) + nt - 1) / nt
+			red := reduce{dst: j.dst}
+			for t := range nt {
+				h := j.dst
+				if t > 0 {
+					for len(b.partials) <= used {
+						b.partials = append(b.partials, make([]hbin, b.layout.alloc()))
+					}
+					h = b.partials[used]
+					used++
+					red.partials = append(red.partials, h)
+				}
+				tasks = append(tasks, task{h, j.rows[t*size : min((t+1)*size, len(j.rows))]})
+			}
+			if nt > 1 {
+				reds = append(reds, red)
 			}
 		}
-	})
+		jobs = jobs[k:]
+		parallelFor(len(tasks), b.threads, func(i int) {
+			b.buildRows(tasks[i].dst, tasks[i].rows, gh, feats)
+		})
+		// Add the tiles up in order, each feature of each job apart.
+		parallelFor(len(reds)*len(feats), b.threads, func(i int) {
+			r, j := reds[i/len(feats)], feats[i%len(feats)]
+			lo, hi := b.layout.off[j], b.layout.off[j]+b.layoutWidth(j)
+			d := r.dst[lo:hi]
+			for _, p := range r.partials {
+				for k, e := range p[lo:hi] {
+					d[k].g += e.g
+					d[k].h += e.h
+					d[k].n += e.n
+				}
+			}
+		})
+	}
 }
 
 // gatherRows is the block of rows buildRows copies together when a node's

@@ -42,42 +42,59 @@ func goesLeft(s *split, missing, c uint8) bool {
 	}
 }
 
+// partJob is one node's rows to split by s, with their scratch twin.
+type partJob struct {
+	rows, scratch []uint32
+	s             *split
+}
+
 // partition reorders rows (whose scratch twin is scratch, same length) by
 // s and returns the number of left rows.
 func (p *partitioner) partition(rows, scratch []uint32, s *split) int {
-	n := len(rows)
-	if n < 2*partitionChunk || workers(p.threads) == 1 {
-		nl := p.partitionTo(rows, scratch, s)
-		copy(rows, scratch[:n])
-		return nl
+	return p.partitionMany([]partJob{{rows, scratch, s}})[0]
+}
+
+// partitionMany splits several nodes at once and returns each one's number
+// of left rows. Every node's rows are cut in fixed chunks; each chunk
+// partitions itself into its part of scratch, then copies its left and
+// right runs to their final places.
+func (p *partitioner) partitionMany(jobs []partJob) []int {
+	type task struct{ job, lo, hi int }
+	var tasks []task
+	for i, j := range jobs {
+		for lo := 0; lo < len(j.rows); lo += partitionChunk {
+			tasks = append(tasks, task{i, lo, min(lo+partitionChunk, len(j.rows))})
+		}
 	}
-	// Each chunk partitions itself into its part of scratch; then every
-	// chunk copies its left and right runs to their final places.
-	nc := chunks(n, partitionChunk)
-	nLeft := make([]int, nc)
-	parallelFor(nc, p.threads, func(c int) {
-		lo, hi := c*partitionChunk, min((c+1)*partitionChunk, n)
-		nLeft[c] = p.partitionTo(rows[lo:hi], scratch[lo:hi], s)
+	nLeft := make([]int, len(tasks))
+	parallelFor(len(tasks), p.threads, func(t int) {
+		k := tasks[t]
+		j := jobs[k.job]
+		nLeft[t] = p.partitionTo(j.rows[k.lo:k.hi], j.scratch[k.lo:k.hi], j.s)
 	})
-	leftAt := make([]int, nc)
-	rightAt := make([]int, nc)
-	total := 0
-	for c := range nc {
-		leftAt[c] = total
-		total += nLeft[c]
+	left := make([]int, len(jobs))
+	for t, k := range tasks {
+		left[k.job] += nLeft[t]
 	}
-	r := total
-	for c := range nc {
-		rightAt[c] = r
-		r += min((c+1)*partitionChunk, n) - c*partitionChunk - nLeft[c]
+	leftAt := make([]int, len(tasks))
+	rightAt := make([]int, len(tasks))
+	l, r := 0, 0
+	for t, k := range tasks {
+		if k.lo == 0 {
+			l, r = 0, left[k.job]
+		}
+		leftAt[t], rightAt[t] = l, r
+		l += nLeft[t]
+		r += k.hi - k.lo - nLeft[t]
 	}
-	parallelFor(nc, p.threads, func(c int) {
-		lo, hi := c*partitionChunk, min((c+1)*partitionChunk, n)
-		src := scratch[lo:hi]
-		copy(rows[leftAt[c]:], src[:nLeft[c]])
-		copy(rows[rightAt[c]:], src[nLeft[c]:])
+	parallelFor(len(tasks), p.threads, func(t int) {
+		k := tasks[t]
+		j := jobs[k.job]
+		src := j.scratch[k.lo:k.hi]
+		copy(j.rows[leftAt[t]:], src[:nLeft[t]])
+		copy(j.rows[rightAt[t]:], src[nLeft[t]:])
 	})
-	return total
+	return left
 }
 
 // partitionTo writes rows' left rows, then their right rows, each in order,
