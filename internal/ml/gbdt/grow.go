@@ -50,11 +50,12 @@ type grower struct {
 func newGrower(p growParams, codes *codeMatrix, m *binMapper, threads int) *grower {
 	nRows := codes.rows
 	layout := newHistLayout(m)
+	columns := transpose(codes, threads)
 	return &grower{
 		p:       p,
-		hb:      newHistBuilder(codes, layout, threads),
+		hb:      newHistBuilder(codes, columns, layout, threads),
 		sp:      splitter{mapper: m, layout: layout, l2: p.l2, minSamplesLeaf: p.minSamplesLeaf},
-		pt:      partitioner{columns: transpose(codes, threads), n: nRows, mapper: m, threads: threads},
+		pt:      partitioner{columns: columns, n: nRows, mapper: m, threads: threads},
 		rows:    make([]uint32, 0, nRows),
 		scratch: make([]uint32, nRows),
 	}
@@ -175,7 +176,7 @@ func (g *grower) growLevels(gh []gradPair, feats []int) {
 			}
 			pr.smallHist = g.getHist()
 			sn := &g.nodes[pr.small]
-			jobs = append(jobs, histJob{pr.smallHist, g.rows[sn.start:sn.end]})
+			jobs = append(jobs, histJob{pr.smallHist, g.rows[sn.start:sn.end], sn.start})
 			pairs = append(pairs, pr)
 		}
 		g.hb.buildMany(jobs, gh, feats)

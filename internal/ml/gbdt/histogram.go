@@ -34,80 +34,117 @@ func newHistLayout(m *binMapper) histLayout {
 	return l
 }
 
-// Row tiles of a histogram build. A node's rows are cut into tiles by their
-// number alone, never by the thread count; each tile is summed on its own
-// and the tiles are added up in order, so the sums are the same however
-// many threads build them. Tiles go to threads whole: a thread reads every
-// feature of a row at once, one cache line, which matters for the
-// scattered rows of deep nodes.
+// A histogram is built one of two ways, picked by the node's rows alone
+// (never by the thread count), and summed in an order fixed by the rows,
+// so the sums are the same however many threads build them:
+//
+//   - Dense rows (the root, big nodes): row by row from the row-major
+//     codes, every feature of a row at once. The rows are cut into tiles
+//     by their number; each tile is summed on its own and the tiles are
+//     added up in order.
+//   - Scattered rows (deep nodes): feature by feature from the
+//     column-major codes, as LightGBM's column-wise mode, with the rows'
+//     gradients first gathered in order. One feature's bins (6 KB) stay
+//     in L1 and its column in L2, where the row-wise way would miss the
+//     cache for every scattered row. Each (node, feature) is one task.
 const (
 	tileMinRows = 4096
 	maxTiles    = 32
 	// tileBytes bounds the memory of the partial histograms.
 	tileBytes = 32 << 20
+	// A node's rows are scattered when they span more than scatterSpan
+	// times their number of training rows.
+	scatterSpan = 2
 )
 
-// histBuilder builds node histograms over the row-major codes of the
-// training rows.
+// histBuilder builds node histograms.
 type histBuilder struct {
-	codes    *codeMatrix
+	codes    *codeMatrix // row-major
+	columns  []uint8     // column-major: feature j's codes at j*n
+	n        int
 	layout   histLayout
 	threads  int
 	maxTiles int
-	partials [][]hbin // maxTiles-1 tile histograms
+	partials [][]hbin // tile histograms
+	// ordered holds the gradients of scattered rows, gathered in row
+	// order; a job's go at its at offset.
+	ordered []gradPair
 }
 
-func newHistBuilder(codes *codeMatrix, layout histLayout, threads int) histBuilder {
-	b := histBuilder{codes: codes, layout: layout, threads: threads}
+func newHistBuilder(codes *codeMatrix, columns []uint8, layout histLayout, threads int) histBuilder {
+	b := histBuilder{codes: codes, columns: columns, n: codes.rows, layout: layout, threads: threads}
 	b.maxTiles = min(max(tileBytes/(24*max(layout.size, 1)), 1), maxTiles)
+	b.ordered = make([]gradPair, codes.rows)
 	return b
 }
 
 // tiles returns the number of tiles of n rows.
 func (b *histBuilder) tiles(n int) int { return min(max(n/tileMinRows, 1), b.maxTiles) }
 
-// histJob is one histogram to build: the histogram of rows into dst.
+// scattered reports whether rows (ascending) are built column by column.
+func scattered(rows []uint32) bool {
+	return len(rows) > 0 && int(rows[len(rows)-1]-rows[0]) >= scatterSpan*len(rows)
+}
+
+// histJob is one histogram to build: the histogram of rows into dst. at
+// is where the rows' gradients may go in histBuilder.ordered; the jobs of
+// one buildMany must not overlap there.
 type histJob struct {
 	dst  []hbin
 	rows []uint32
+	at   int
 }
 
 // build fills dst with the histogram of rows for the features in feats
 // (ascending) and leaves the other features' bins alone.
 func (b *histBuilder) build(dst []hbin, rows []uint32, gh []gradPair, feats []int) {
-	b.buildMany([]histJob{{dst, rows}}, gh, feats)
+	b.buildMany([]histJob{{dst, rows, 0}}, gh, feats)
 }
 
-// buildMany builds several histograms (of disjoint rows) at once, so that
-// small ones share the threads. The tiles of every job run in parallel,
-// in waves whose partial histograms fit in tileBytes.
+// buildMany builds several histograms at once, so that small ones share
+// the threads: first the row tiles of dense jobs and the gathering of
+// scattered jobs' gradients, then the features of scattered jobs and the
+// adding up of tiles. Dense jobs go in waves whose partial histograms fit
+// in tileBytes.
 func (b *histBuilder) buildMany(jobs []histJob, gh []gradPair, feats []int) {
 	histBytes := 24 * b.layout.alloc()
 	budget := max(tileBytes/histBytes, b.maxTiles)
 	type task struct {
 		dst  []hbin
 		rows []uint32
+		at   int
+		cols bool // gather (first phase) or build (second phase) column-wise
+		j    int  // feature of a column-wise build
 	}
 	type reduce struct {
 		dst      []hbin
 		partials [][]hbin
 	}
 	for len(jobs) > 0 {
-		// One wave: as many jobs as the partial histograms allow.
-		var tasks []task
+		var first, second []task
 		var reds []reduce
 		used := 0
 		k := 0
 		for ; k < len(jobs); k++ {
-			j := jobs[k]
-			nt := b.tiles(len(j.rows))
+			jb := jobs[k]
+			if scattered(jb.rows) {
+				for lo := 0; lo < len(jb.rows); lo += rowChunk {
+					hi := min(lo+rowChunk, len(jb.rows))
+					first = append(first, task{rows: jb.rows[lo:hi], at: jb.at + lo, cols: true})
+				}
+				for _, j := range feats {
+					second = append(second, task{dst: jb.dst, rows: jb.rows, at: jb.at, cols: true, j: j})
+				}
+				continue
+			}
+			nt := b.tiles(len(jb.rows))
 			if k > 0 && used+nt-1 > budget {
 				break
 			}
-			size := (len(j.rows) + nt - 1) / nt
-			red := reduce{dst: j.dst}
+			size := (len(jb.rows) + nt - 1) / nt
+			red := reduce{dst: jb.dst}
 			for t := range nt {
-				h := j.dst
+				h := jb.dst
 				if t > 0 {
 					for len(b.partials) <= used {
 						b.partials = append(b.partials, make([]hbin, b.layout.alloc()))
@@ -116,18 +153,34 @@ func (b *histBuilder) buildMany(jobs []histJob, gh []gradPair, feats []int) {
 					used++
 					red.partials = append(red.partials, h)
 				}
-				tasks = append(tasks, task{h, j.rows[t*size : min((t+1)*size, len(j.rows))]})
+				first = append(first, task{dst: h, rows: jb.rows[t*size : min((t+1)*size, len(jb.rows))]})
 			}
 			if nt > 1 {
 				reds = append(reds, red)
 			}
 		}
 		jobs = jobs[k:]
-		parallelFor(len(tasks), b.threads, func(i int) {
-			b.buildRows(tasks[i].dst, tasks[i].rows, gh, feats)
+		parallelFor(len(first), b.threads, func(i int) {
+			t := first[i]
+			if t.cols {
+				o := b.ordered[t.at : t.at+len(t.rows)]
+				for k, r := range t.rows {
+					o[k] = gh[r]
+				}
+				return
+			}
+			b.buildRows(t.dst, t.rows, gh, feats)
 		})
-		// Add the tiles up in order, each feature of each job apart.
-		parallelFor(len(reds)*len(feats), b.threads, func(i int) {
+		// Column-wise features, then the tiles added up in order, each
+		// feature of each job apart.
+		nr := len(reds) * len(feats)
+		parallelFor(len(second)+nr, b.threads, func(i int) {
+			if i < len(second) {
+				t := second[i]
+				b.buildColumn(t.dst, t.rows, b.ordered[t.at:t.at+len(t.rows)], t.j)
+				return
+			}
+			i -= len(second)
 			r, j := reds[i/len(feats)], feats[i%len(feats)]
 			lo, hi := b.layout.off[j], b.layout.off[j]+b.layoutWidth(j)
 			d := r.dst[lo:hi]
@@ -142,9 +195,21 @@ func (b *histBuilder) buildMany(jobs []histJob, gh []gradPair, feats []int) {
 	}
 }
 
-// gatherRows is the block of rows buildRows copies together when a node's
-// rows are scattered.
-const gatherRows = 128
+// buildColumn sums feature j of rows, whose gradients are ordered (in row
+// order), into dst.
+func (b *histBuilder) buildColumn(dst []hbin, rows []uint32, ordered []gradPair, j int) {
+	o := b.layout.off[j]
+	clear(dst[o : o+b.layoutWidth(j)])
+	h := (*[256]hbin)(dst[o : o+256])
+	col := b.columns[j*b.n : (j+1)*b.n]
+	ordered = ordered[:len(rows)]
+	for i, r := range rows {
+		e := &h[col[r]]
+		e.g += float64(ordered[i].g)
+		e.h += float64(ordered[i].h)
+		e.n++
+	}
+}
 
 // buildRows sums rows into dst, one row (every feature) at a time. dst
 // must have layout.alloc() bins.
@@ -177,10 +242,6 @@ func (b *histBuilder) buildRows(dst []hbin, rows []uint32, gh []gradPair, feats 
 		}
 		return
 	}
-	if len(rows) >= gatherRows && int(rows[len(rows)-1]-rows[0]) > 2*len(rows) {
-		b.buildScattered(hs, rows, gh)
-		return
-	}
 	for _, r := range rows {
 		g, h := float64(gh[r].g), float64(gh[r].h)
 		row := codes[int(r)*stride : int(r)*stride+nf]
@@ -190,33 +251,6 @@ func (b *histBuilder) buildRows(dst []hbin, rows []uint32, gh []gradPair, feats 
 			e.g += g
 			e.h += h
 			e.n++
-		}
-	}
-}
-
-// buildScattered is buildRows for scattered rows and every feature: it
-// copies blocks of rows' codes and gradients together first, a loop of
-// independent loads the CPU runs many of at once, then sums the copies.
-func (b *histBuilder) buildScattered(hs []*[256]hbin, rows []uint32, gh []gradPair) {
-	codes, nf, stride := b.codes.data, b.codes.nf, b.codes.stride
-	buf := make([]uint8, gatherRows*stride)
-	var ghs [gatherRows]gradPair
-	for lo := 0; lo < len(rows); lo += gatherRows {
-		block := rows[lo:min(lo+gatherRows, len(rows))]
-		for k, r := range block {
-			copy(buf[k*stride:k*stride+stride], codes[int(r)*stride:int(r)*stride+stride])
-			ghs[k] = gh[r]
-		}
-		for k := range block {
-			g, h := float64(ghs[k].g), float64(ghs[k].h)
-			row := buf[k*stride : k*stride+nf]
-			row = row[:len(hs)]
-			for j, hist := range hs {
-				e := &hist[row[j]]
-				e.g += g
-				e.h += h
-				e.n++
-			}
 		}
 	}
 }

@@ -63,7 +63,7 @@ func newHistFixture(t testing.TB, n, nf int, seed uint64) *histFixture {
 	}
 	return &histFixture{
 		X: X, feats: feats, mapper: m, codes: codes, gh: gh, all: all, allF: allF,
-		hb: newHistBuilder(&codes, newHistLayout(m), 2),
+		hb: newHistBuilder(&codes, transpose(&codes, 2), newHistLayout(m), 2),
 	}
 }
 
@@ -100,7 +100,7 @@ func TestHistogramBuild(t *testing.T) {
 			want := f.naiveHist(tc.rows)
 			var first []hbin
 			for _, threads := range []int{1, 2, 5} {
-				hb := newHistBuilder(&f.codes, f.hb.layout, threads)
+				hb := newHistBuilder(&f.codes, f.hb.columns, f.hb.layout, threads)
 				got := make([]hbin, hb.layout.alloc())
 				hb.build(got, tc.rows, f.gh, f.allF)
 				for i := range want {
@@ -199,7 +199,7 @@ func BenchmarkHistogramBuild(b *testing.B) {
 	}{{"AllRows", f.all}, {"EighthOfRows", sparse}} {
 		for _, threads := range []int{1, 2} {
 			b.Run(fmt.Sprintf("%s/threads=%d", bc.name, threads), func(b *testing.B) {
-				hb := newHistBuilder(&f.codes, f.hb.layout, threads)
+				hb := newHistBuilder(&f.codes, f.hb.columns, f.hb.layout, threads)
 				for b.Loop() {
 					hb.build(h, bc.rows, f.gh, f.allF)
 				}
