@@ -1,9 +1,87 @@
 #!/usr/bin/env bash
-# Runs every test of mlserve. Used by `make test` and CI.
+# Runs every test of mlserve (`make test`, CI). It starts the services the
+# tests need on free loopback ports — a throwaway PostgreSQL cluster and a
+# versitygw S3 server, each over a temp folder — exports their URLs, runs
+# go vet and go test, and tears the services down even on failure.
+#
+#   MLSERVE_TEST_DATABASE_URL  postgres://… of the throwaway cluster
+#   MLSERVE_TEST_S3_URL        s3://bucket?endpoint=127.0.0.1:PORT&secure=false&region=us-east-1
+#                              (credentials in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY)
+#
+# With MLSERVE_TEST_NO_SERVICES=1 it starts nothing (suites that need a
+# service then skip). GOTESTFLAGS adds go test flags (e.g. -run, -race).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$(pwd)
+
+work=$(mktemp -d /tmp/mlserve-test.XXXXXX)
+chmod 755 "$work"
+pids=()
+pgdata=""
+cleanup() {
+	set +e
+	if [ -n "$pgdata" ] && [ -f "$pgdata/postmaster.pid" ]; then
+		runuser -u postgres -- "$pgbin/pg_ctl" -D "$pgdata" -m immediate stop >/dev/null 2>&1
+	fi
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+free_port() { # a random loopback port nothing listens on
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 40000))
+		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+	done
+}
+
+wait_port() { # host port what
+	for _ in $(seq 1 100); do
+		(exec 3<>"/dev/tcp/$1/$2") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "$3 did not start listening on $1:$2" >&2
+	return 1
+}
+
+if [ "${MLSERVE_TEST_NO_SERVICES:-}" != "1" ]; then
+	# --- PostgreSQL: initdb as the postgres user in a temp dir, trust auth, fsync off.
+	pgbin=${PGBIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
+	if [ -z "$pgbin" ] || [ ! -x "$pgbin/initdb" ]; then
+		echo "PostgreSQL server binaries not found (install postgresql, or set PGBIN)" >&2
+		exit 1
+	fi
+	pgdata="$work/pg"
+	mkdir -p "$pgdata" && chown postgres "$pgdata"
+	pgport=$(free_port)
+	runuser -u postgres -- "$pgbin/initdb" -D "$pgdata" -A trust -U postgres --no-sync >/dev/null
+	runuser -u postgres -- "$pgbin/pg_ctl" -D "$pgdata" -w -l "$pgdata/log" \
+		-o "-p $pgport -k $pgdata -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" start >/dev/null
+	export MLSERVE_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$pgport/postgres?sslmode=disable"
+	echo "== PostgreSQL on 127.0.0.1:$pgport"
+
+	# --- versitygw: an S3 server over a temp folder.
+	vgw=${VERSITYGW:-$(command -v versitygw || echo "$(go env GOPATH)/bin/versitygw")}
+	if [ ! -x "$vgw" ]; then
+		echo "versitygw not found: go install github.com/versity/versitygw/cmd/versitygw@v1.8.0" >&2
+		exit 1
+	fi
+	s3port=$(free_port)
+	mkdir -p "$work/s3"
+	export AWS_ACCESS_KEY_ID=mlservetest AWS_SECRET_ACCESS_KEY=mlservetestsecret
+	ROOT_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID ROOT_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY \
+		"$vgw" --port "127.0.0.1:$s3port" posix "$work/s3" >"$work/versitygw.log" 2>&1 &
+	pids+=($!)
+	wait_port 127.0.0.1 "$s3port" versitygw
+	export MLSERVE_TEST_S3_URL="s3://mlserve-test?endpoint=127.0.0.1:$s3port&secure=false&region=us-east-1"
+	export MLSERVE_TEST_VERSITYGW="$vgw"
+	echo "== versitygw on 127.0.0.1:$s3port"
+	export MLSERVE_TEST_SERVICES_REQUIRED=1
+fi
 
 echo "== go vet"
 go vet ./...
 echo "== go test"
-go test -count=1 -timeout 15m ./...
+# shellcheck disable=SC2086
+go test -count=1 -timeout 20m ${GOTESTFLAGS:-} ./...
