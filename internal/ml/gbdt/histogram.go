@@ -34,19 +34,21 @@ func newHistLayout(m *binMapper) histLayout {
 	return l
 }
 
-// A histogram is built one of two ways, picked by the node's rows alone
+// A histogram is built one of three ways, picked by the node's rows alone
 // (never by the thread count), and summed in an order fixed by the rows,
 // so the sums are the same however many threads build them:
 //
-//   - Dense rows (the root, big nodes): row by row from the row-major
+//   - A run of rows (the root): feature by feature from the column-major
+//     codes, each feature one task; one feature's bins (6 KB) stay in L1.
+//   - Dense rows (big nodes): row by row from the row-major
 //     codes, every feature of a row at once. The rows are cut into tiles
 //     by their number; each tile is summed on its own and the tiles are
 //     added up in order.
 //   - Scattered rows (deep nodes): feature by feature from the
 //     column-major codes, as LightGBM's column-wise mode, with the rows'
-//     gradients first gathered in order. One feature's bins (6 KB) stay
-//     in L1 and its column in L2, where the row-wise way would miss the
-//     cache for every scattered row. Each (node, feature) is one task.
+//     gradients first gathered in order. One feature's bins stay in L1
+//     and its column in L2, where the row-wise way would miss the cache
+//     for every scattered row. Each (node, feature) is one task.
 const (
 	tileMinRows = 4096
 	maxTiles    = 32
@@ -127,6 +129,12 @@ func (b *histBuilder) buildMany(jobs []histJob, gh []gradPair, feats []int) {
 		k := 0
 		for ; k < len(jobs); k++ {
 			jb := jobs[k]
+			if contiguous(jb.rows) {
+				for _, j := range feats {
+					second = append(second, task{dst: jb.dst, rows: jb.rows, at: -1, cols: true, j: j})
+				}
+				continue
+			}
 			if scattered(jb.rows) {
 				for lo := 0; lo < len(jb.rows); lo += rowChunk {
 					hi := min(lo+rowChunk, len(jb.rows))
@@ -177,6 +185,10 @@ func (b *histBuilder) buildMany(jobs []histJob, gh []gradPair, feats []int) {
 		parallelFor(len(second)+nr, b.threads, func(i int) {
 			if i < len(second) {
 				t := second[i]
+				if t.at < 0 {
+					b.buildRange(t.dst, int(t.rows[0]), len(t.rows), gh, t.j)
+					return
+				}
 				b.buildColumn(t.dst, t.rows, b.ordered[t.at:t.at+len(t.rows)], t.j)
 				return
 			}
@@ -192,6 +204,26 @@ func (b *histBuilder) buildMany(jobs []histJob, gh []gradPair, feats []int) {
 				}
 			}
 		})
+	}
+}
+
+// contiguous reports whether rows (ascending) are a run r, r+1, ...
+func contiguous(rows []uint32) bool {
+	return len(rows) > 0 && int(rows[len(rows)-1]-rows[0]) == len(rows)-1
+}
+
+// buildRange sums feature j of rows lo..lo+n-1 into dst.
+func (b *histBuilder) buildRange(dst []hbin, lo, n int, gh []gradPair, j int) {
+	o := b.layout.off[j]
+	clear(dst[o : o+b.layoutWidth(j)])
+	h := (*[256]hbin)(dst[o : o+256])
+	col := b.columns[j*b.n+lo : j*b.n+lo+n]
+	gh = gh[lo : lo+n]
+	for i, c := range col {
+		e := &h[c]
+		e.g += float64(gh[i].g)
+		e.h += float64(gh[i].h)
+		e.n++
 	}
 }
 
