@@ -67,23 +67,27 @@ type binMapper struct {
 func newBinMapper(X ml.Matrix, rows []int, feats []ml.Feature, maxBins int, rng *rand.Rand, threads int) *binMapper {
 	sample := rows
 	if len(rows) > binSampleRows {
-		// Partial Fisher-Yates over a copy, then sorted for locality.
-		perm := slices.Clone(rows)
-		for i := range binSampleRows {
-			j := i + rng.IntN(len(perm)-i)
-			perm[i], perm[j] = perm[j], perm[i]
+		// Selection sampling (Knuth's algorithm S): every row is kept with
+		// the chance the rows still needed have among the rows left, which
+		// draws a uniform sample already in order.
+		sample = make([]int, 0, binSampleRows)
+		for i, r := range rows {
+			if float64(len(rows)-i)*rng.Float64() < float64(binSampleRows-len(sample)) {
+				sample = append(sample, r)
+			}
 		}
-		sample = perm[:binSampleRows]
-		slices.Sort(sample)
 	}
 	// The sample column by column, read row by row.
 	nf, ns := X.Cols, len(sample)
 	cols := make([]float64, nf*ns)
-	for i, r := range sample {
-		for j, v := range X.Data[r*nf : r*nf+nf] {
-			cols[j*ns+i] = v
+	parallelFor(chunks(ns, binRowChunk), threads, func(c int) {
+		for i := c * binRowChunk; i < min((c+1)*binRowChunk, ns); i++ {
+			r := sample[i]
+			for j, v := range X.Data[r*nf : r*nf+nf] {
+				cols[j*ns+i] = v
+			}
 		}
-	}
+	})
 	m := &binMapper{features: make([]featureBins, nf)}
 	parallelFor(nf, threads, func(j int) {
 		if f := feats[j]; f.Categorical && f.Levels >= 1 && f.Levels <= maxBins {
@@ -107,7 +111,7 @@ func newBinMapper(X ml.Matrix, rows []int, feats []ml.Feature, maxBins int, rng 
 // gets its own bin, split at midpoints; otherwise the edges are quantiles
 // (midpoint interpolation), as scikit-learn's _find_binning_thresholds.
 func numericEdges(vals []float64, maxBins int) []float64 {
-	slices.Sort(vals)
+	sortFloats(vals)
 	distinct := slices.Compact(slices.Clone(vals))
 	var edges []float64
 	if len(distinct) <= maxBins {
@@ -130,6 +134,56 @@ func numericEdges(vals []float64, maxBins int) []float64 {
 		}
 	}
 	return append(edges, math.Inf(1))
+}
+
+// sortFloats sorts finite values ascending: a least-significant-digit
+// radix sort on their bits, bytes whose value is the same in every key
+// skipped. For the sample's 200,000 values it is several times faster
+// than a comparison sort.
+func sortFloats(v []float64) {
+	if len(v) < 256 {
+		slices.Sort(v)
+		return
+	}
+	// Keys that order as the floats do: flip every bit of negatives, the
+	// sign bit of the rest.
+	keys := make([]uint64, len(v))
+	for i, f := range v {
+		b := math.Float64bits(f)
+		if b>>63 == 1 {
+			keys[i] = ^b
+		} else {
+			keys[i] = b | 1<<63
+		}
+	}
+	tmp := make([]uint64, len(v))
+	for shift := uint(0); shift < 64; shift += 8 {
+		var count [256]int
+		for _, k := range keys {
+			count[k>>shift&255]++
+		}
+		if count[keys[0]>>shift&255] == len(keys) {
+			continue
+		}
+		pos := 0
+		for d, c := range count {
+			count[d] = pos
+			pos += c
+		}
+		for _, k := range keys {
+			d := k >> shift & 255
+			tmp[count[d]] = k
+			count[d]++
+		}
+		keys, tmp = tmp, keys
+	}
+	for i, k := range keys {
+		if k>>63 == 1 {
+			v[i] = math.Float64frombits(k &^ (1 << 63))
+		} else {
+			v[i] = math.Float64frombits(^k)
+		}
+	}
 }
 
 // midpoint returns a value m with a <= m < b for a < b, halfway if it can.

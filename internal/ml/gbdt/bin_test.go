@@ -211,3 +211,32 @@ func TestBinMapperSubsample(t *testing.T) {
 		t.Errorf("middle edge %v, want about %v", mid, n/2)
 	}
 }
+
+func TestSortFloats(t *testing.T) {
+	t.Parallel()
+
+	rng := rand.New(rand.NewPCG(10, 10))
+	for _, n := range []int{0, 1, 255, 256, 5000} {
+		v := make([]float64, n)
+		for i := range v {
+			switch i % 5 {
+			case 0:
+				v[i] = rng.NormFloat64() * 1e6
+			case 1:
+				v[i] = -rng.ExpFloat64()
+			case 2:
+				v[i] = float64(rng.IntN(7)) // duplicates
+			case 3:
+				v[i] = math.Copysign(0, -1)
+			default:
+				v[i] = rng.Float64() * 1e-300
+			}
+		}
+		want := slices.Clone(v)
+		slices.Sort(want)
+		sortFloats(v)
+		if !slices.Equal(v, want) {
+			t.Errorf("n=%d: radix sort differs from slices.Sort", n)
+		}
+	}
+}

@@ -149,10 +149,21 @@ func (g *grower) addScores(raw []float64, k, c int, sawAll bool, codes *codeMatr
 				leaves = append(leaves, i)
 			}
 		}
-		parallelFor(len(leaves), g.hb.threads, func(i int) {
-			nd := &nodes[leaves[i]]
-			for _, r := range g.rows[nd.start:nd.end] {
-				raw[int(r)*k+c] += nd.value
+		// Threads take ranges of row ids, not leaves: the rows of two
+		// leaves interleave in raw, and threads writing the same cache
+		// lines would slow each other down. A leaf's rows are ascending,
+		// so its rows in a range are found by binary search.
+		n := len(raw) / k
+		parallelFor(chunks(n, rowChunk), g.hb.threads, func(ch int) {
+			lo, hi := uint32(ch*rowChunk), uint32(min((ch+1)*rowChunk, n))
+			for _, l := range leaves {
+				nd := &nodes[l]
+				rows := g.rows[nd.start:nd.end]
+				i, _ := slices.BinarySearch(rows, lo)
+				j, _ := slices.BinarySearch(rows, hi)
+				for _, r := range rows[i:j] {
+					raw[int(r)*k+c] += nd.value
+				}
 			}
 		})
 		return
