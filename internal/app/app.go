@@ -63,11 +63,13 @@ type App struct {
 
 // Open loads the configuration, opens and migrates the database, opens the
 // object store and makes sure every pipeline has its dataset table.
-func Open(ctx context.Context, opts Options) (a *App, err error) {
+func Open(ctx context.Context, opts Options) (_ *App, err error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	a = &App{Opts: opts, Logger: opts.Logger, Changes: &notify.Hub{}, NewRows: &notify.Hub{}}
+	// a is not the named result: every failing return sets that to nil, and
+	// the deferred Close must still see what was opened.
+	a := &App{Opts: opts, Logger: opts.Logger, Changes: &notify.Hub{}, NewRows: &notify.Hub{}}
 	defer func() {
 		if err != nil {
 			a.Close()
