@@ -112,7 +112,11 @@ for name, k, fmt, how in rows:
 print()
 print("fit seconds, every run: XGBoost", [round(r["fit_seconds"], 2) for r in xs],
       "gbdt", [round(r["fit_seconds"], 2) for r in gs])
+print("fit CPU seconds (median): XGBoost", round(med(xs, "fit_cpu_seconds"), 2),
+      "gbdt", round(med(gs, "fit_cpu_seconds"), 2))
 print("machine busy before each run (%): XGBoost", [r["busy_before_pct"] for r in xs],
       "gbdt", [r["busy_before_pct"] for r in gs])
+print("other processes during each fit (cores): XGBoost", [round(r["fit_other_cores"], 2) for r in xs],
+      "gbdt", [round(r["fit_other_cores"], 2) for r in gs])
 EOF
 echo "raw runs: $OUT/xgboost.jsonl $OUT/gbdt.jsonl" >&2
