@@ -198,7 +198,7 @@ func compileForest(trees []tree, levels []float64) *forest {
 			f.value = append(f.value, v)
 		}
 		f.roots[ti] = base // the root node, or the single leaf
-		f.depth[ti] = int32(treeDepth(t, 0))
+		f.depth[ti] = int32(treeDepth(t))
 	}
 	return f
 }
@@ -216,13 +216,24 @@ func inlineSet(words []uint32, levels int, defaultLeft bool) float64 {
 	return math.Float64frombits(bits)
 }
 
-// treeDepth returns the depth of the subtree at node i (0 for a leaf).
-func treeDepth(t *tree, i uint32) int {
-	if len(t.nodes) == 0 || i&leafBit != 0 {
+// treeDepth returns the number of splits on the longest path from the
+// root to a leaf. Children come after their parents (DecodeModel checks
+// it), so one backward pass finds every node's depth below it.
+func treeDepth(t *tree) int {
+	below := make([]int, len(t.nodes))
+	at := func(c uint32) int {
+		if c&leafBit != 0 {
+			return 0
+		}
+		return below[c]
+	}
+	for i := len(t.nodes) - 1; i >= 0; i-- {
+		below[i] = 1 + max(at(t.nodes[i].left), at(t.nodes[i].right))
+	}
+	if len(below) == 0 {
 		return 0
 	}
-	n := &t.nodes[i]
-	return 1 + max(treeDepth(t, n.left), treeDepth(t, n.right))
+	return below[0]
 }
 
 // categoryCode returns the code of category value v and whether it is
