@@ -115,8 +115,8 @@ func (b *histBuilder) buildMany(jobs []histJob, gh []gradPair, feats []int) {
 		dst  []hbin
 		rows []uint32
 		at   int
-		cols bool // gather (first phase) or build (second phase) column-wise
-		j    int  // feature of a column-wise build
+		cols bool  // gather (first phase) or build (second phase) column-wise
+		js   []int // features of a column-wise build
 	}
 	type reduce struct {
 		dst      []hbin
@@ -130,8 +130,9 @@ func (b *histBuilder) buildMany(jobs []histJob, gh []gradPair, feats []int) {
 		for ; k < len(jobs); k++ {
 			jb := jobs[k]
 			if contiguous(jb.rows) {
-				for _, j := range feats {
-					second = append(second, task{dst: jb.dst, rows: jb.rows, at: -1, cols: true, j: j})
+				for g := 0; g < len(feats); g += columnGroup {
+					js := feats[g:min(g+columnGroup, len(feats))]
+					second = append(second, task{dst: jb.dst, rows: jb.rows, at: -1, cols: true, js: js})
 				}
 				continue
 			}
@@ -140,8 +141,9 @@ func (b *histBuilder) buildMany(jobs []histJob, gh []gradPair, feats []int) {
 					hi := min(lo+rowChunk, len(jb.rows))
 					first = append(first, task{rows: jb.rows[lo:hi], at: jb.at + lo, cols: true})
 				}
-				for _, j := range feats {
-					second = append(second, task{dst: jb.dst, rows: jb.rows, at: jb.at, cols: true, j: j})
+				for g := 0; g < len(feats); g += columnGroup {
+					js := feats[g:min(g+columnGroup, len(feats))]
+					second = append(second, task{dst: jb.dst, rows: jb.rows, at: jb.at, cols: true, js: js})
 				}
 				continue
 			}
@@ -186,10 +188,11 @@ func (b *histBuilder) buildMany(jobs []histJob, gh []gradPair, feats []int) {
 			if i < len(second) {
 				t := second[i]
 				if t.at < 0 {
-					b.buildRange(t.dst, int(t.rows[0]), len(t.rows), gh, t.j)
+					lo := int(t.rows[0])
+					b.buildColumns(t.dst, nil, lo, gh[lo:lo+len(t.rows)], t.js)
 					return
 				}
-				b.buildColumn(t.dst, t.rows, b.ordered[t.at:t.at+len(t.rows)], t.j)
+				b.buildColumns(t.dst, t.rows, 0, b.ordered[t.at:t.at+len(t.rows)], t.js)
 				return
 			}
 			i -= len(second)
@@ -212,28 +215,74 @@ func contiguous(rows []uint32) bool {
 	return len(rows) > 0 && int(rows[len(rows)-1]-rows[0]) == len(rows)-1
 }
 
-// buildRange sums feature j of rows lo..lo+n-1 into dst.
-func (b *histBuilder) buildRange(dst []hbin, lo, n int, gh []gradPair, j int) {
-	o := b.layout.off[j]
-	clear(dst[o : o+b.layoutWidth(j)])
-	h := (*[256]hbin)(dst[o : o+256])
-	col := b.columns[j*b.n+lo : j*b.n+lo+n]
-	gh = gh[lo : lo+n]
-	for i, c := range col {
-		e := &h[c]
-		e.g += float64(gh[i].g)
-		e.h += float64(gh[i].h)
+// columnGroup is the features a column-wise task sums together: one pass
+// over the rows and their gradients serves them all, and their bins
+// (6 KB each) still fit in L1.
+const columnGroup = 4
+
+// buildColumns sums the features js (at most columnGroup) of rows, whose
+// gradients are ordered (in row order), into dst. With rows nil the rows
+// are the run lo, lo+1, ... of len(ordered).
+func (b *histBuilder) buildColumns(dst []hbin, rows []uint32, lo int, ordered []gradPair, js []int) {
+	var h [columnGroup]*[256]hbin
+	var col [columnGroup][]uint8
+	for k, j := range js {
+		o := b.layout.off[j]
+		clear(dst[o : o+b.layoutWidth(j)])
+		h[k] = (*[256]hbin)(dst[o : o+256])
+		col[k] = b.columns[j*b.n : (j+1)*b.n]
+		if rows == nil {
+			col[k] = col[k][lo : lo+len(ordered)]
+		}
+	}
+	if len(js) < columnGroup {
+		for k := range js {
+			sumColumn(h[k], col[k], rows, ordered)
+		}
+		return
+	}
+	h0, h1, h2, h3 := h[0], h[1], h[2], h[3]
+	c0, c1, c2, c3 := col[0], col[1], col[2], col[3]
+	add := func(e *hbin, g, hs float64) {
+		e.g += g
+		e.h += hs
 		e.n++
+	}
+	if rows == nil {
+		c1, c2, c3 = c1[:len(c0)], c2[:len(c0)], c3[:len(c0)]
+		ordered = ordered[:len(c0)]
+		for i := range c0 {
+			g, hs := float64(ordered[i].g), float64(ordered[i].h)
+			add(&h0[c0[i]], g, hs)
+			add(&h1[c1[i]], g, hs)
+			add(&h2[c2[i]], g, hs)
+			add(&h3[c3[i]], g, hs)
+		}
+		return
+	}
+	ordered = ordered[:len(rows)]
+	for i, r := range rows {
+		g, hs := float64(ordered[i].g), float64(ordered[i].h)
+		add(&h0[c0[r]], g, hs)
+		add(&h1[c1[r]], g, hs)
+		add(&h2[c2[r]], g, hs)
+		add(&h3[c3[r]], g, hs)
 	}
 }
 
-// buildColumn sums feature j of rows, whose gradients are ordered (in row
-// order), into dst.
-func (b *histBuilder) buildColumn(dst []hbin, rows []uint32, ordered []gradPair, j int) {
-	o := b.layout.off[j]
-	clear(dst[o : o+b.layoutWidth(j)])
-	h := (*[256]hbin)(dst[o : o+256])
-	col := b.columns[j*b.n : (j+1)*b.n]
+// sumColumn sums one feature's column col over rows (all of col when rows
+// is nil) into h.
+func sumColumn(h *[256]hbin, col []uint8, rows []uint32, ordered []gradPair) {
+	if rows == nil {
+		ordered = ordered[:len(col)]
+		for i, c := range col {
+			e := &h[c]
+			e.g += float64(ordered[i].g)
+			e.h += float64(ordered[i].h)
+			e.n++
+		}
+		return
+	}
 	ordered = ordered[:len(rows)]
 	for i, r := range rows {
 		e := &h[col[r]]
