@@ -24,7 +24,7 @@ type growNode struct {
 	split       split
 	left, right int // child node indices, -1 for a leaf
 	hist        []hbin
-	value       float64 // leaf value, before shrinkage
+	value       float64 // leaf value: the Newton step, then scaled by boost
 }
 
 func (n *growNode) isLeaf() bool { return n.left < 0 }
