@@ -138,6 +138,13 @@ const (
 	stepWide uint8 = 1 << 7
 )
 
+// Tree kinds, by the steps they have; each has its own walk.
+const (
+	kindNumeric uint8 = iota
+	kindCategorical
+	kindWide
+)
+
 // forest is the trees of a model compiled for prediction: one slice of
 // steps for all trees (children are absolute indices), the leaf value of
 // each step apart.
@@ -147,7 +154,7 @@ type forest struct {
 	cats   []uint32  // bitsets of wide categorical steps
 	roots  []uint32
 	depth  []int32 // steps from a tree's root to its deepest leaf
-	wide   []bool  // the tree has wide categorical steps
+	kind   []uint8 // the tree's steps: kindNumeric, kindCategorical or kindWide
 	levels []float64
 }
 
@@ -155,7 +162,7 @@ type forest struct {
 // category count (0 for numeric features).
 func compileForest(trees []tree, levels []float64) *forest {
 	f := &forest{
-		levels: levels, roots: make([]uint32, len(trees)), depth: make([]int32, len(trees)), wide: make([]bool, len(trees)),
+		levels: levels, roots: make([]uint32, len(trees)), depth: make([]int32, len(trees)), kind: make([]uint8, len(trees)),
 	}
 	for ti := range trees {
 		t := &trees[ti]
@@ -179,6 +186,7 @@ func compileForest(trees []tree, levels []float64) *forest {
 			case levels[n.feature] <= 64:
 				s.flags = stepCat
 				s.thr = math.NaN()
+				f.kind[ti] = max(f.kind[ti], kindCategorical)
 				s.set = math.Float64bits(inlineSet(t.cats[int(n.thr):], int(levels[n.feature]), defLeft))
 				if defLeft {
 					s.child = [2]uint32{r, l}
@@ -186,7 +194,7 @@ func compileForest(trees []tree, levels []float64) *forest {
 			default:
 				s.flags = stepWide | n.flags&flagDefaultLeft
 				s.thr = float64(len(f.cats))
-				f.wide[ti] = true
+				f.kind[ti] = kindWide
 				f.cats = append(f.cats, t.cats[int(n.thr):int(n.thr)+(int(levels[n.feature])+31)/32]...)
 			}
 			f.steps = append(f.steps, s)
@@ -255,9 +263,13 @@ func (f *forest) nextWide(s *step, v float64) uint32 {
 
 // walk moves each idx[j] depth steps down its tree, reading its row at
 // X[j*stride:]. With wide set, the trees may have wide categorical steps.
-func (f *forest) walk(idx []uint32, X []float64, stride, depth int, wide bool) {
-	if wide {
+func (f *forest) walk(idx []uint32, X []float64, stride, depth int, kind uint8) {
+	switch kind {
+	case kindWide:
 		f.walkWide(idx, X, stride, depth)
+		return
+	case kindNumeric:
+		f.walkNumeric(idx, X, stride, depth)
 		return
 	}
 	steps := f.steps
@@ -272,6 +284,21 @@ func (f *forest) walk(idx []uint32, X []float64, stride, depth int, wide bool) {
 				num = 1
 			}
 			idx[j] = s.child[num^(s.set>>uint64(int64(v))&1)]
+		}
+	}
+}
+
+// walkNumeric is walk for trees of numeric steps only.
+func (f *forest) walkNumeric(idx []uint32, X []float64, stride, depth int) {
+	steps := f.steps
+	for range depth {
+		for j, i := range idx {
+			s := &steps[i]
+			var num uint64
+			if !(X[j*stride+int(s.feature)]*s.sgn <= s.thr) {
+				num = 1
+			}
+			idx[j] = s.child[num]
 		}
 	}
 }
@@ -306,14 +333,14 @@ func (f *forest) sum(x []float64, total float64, lo, hi, stride int) float64 {
 	for t := lo; t < hi; t += treeGroup * stride {
 		n := 0
 		var most int32
-		wide := false
+		var kind uint8
 		for ; n < treeGroup && t+n*stride < hi; n++ {
 			idx[n] = f.roots[t+n*stride]
 			most = max(most, f.depth[t+n*stride])
-			wide = wide || f.wide[t+n*stride]
+			kind = max(kind, f.kind[t+n*stride])
 		}
 		// Leaves loop on themselves, so extra steps are harmless.
-		f.walk(idx[:n], x, 0, int(most), wide)
+		f.walk(idx[:n], x, 0, int(most), kind)
 		for j := range n {
 			total += f.value[idx[j]]
 		}
@@ -333,7 +360,7 @@ func (f *forest) addBlock(ti int, X []float64, nf int, out []float64, stride int
 	for j := range n {
 		idx[j] = root
 	}
-	f.walk(idx[:n], X, nf, int(f.depth[ti]), f.wide[ti])
+	f.walk(idx[:n], X, nf, int(f.depth[ti]), f.kind[ti])
 	for j := range n {
 		out[j*stride] += f.value[idx[j]]
 	}
