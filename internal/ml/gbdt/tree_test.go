@@ -149,6 +149,15 @@ func TestForestMatchesTree(t *testing.T) {
 	if len(kinds) != 4 {
 		t.Fatalf("model has steps of kinds %v, want all four", kinds)
 	}
+	// The same data with the categories taken as numbers: numeric trees.
+	dn := *d
+	dn.Features = []ml.Feature{{Name: "x"}, {Name: "narrow"}, {Name: "wide"}}
+	mn := fit(t, &dn, ml.Params{"n_trees": 5, "max_leaves": 16, "min_samples_leaf": 5}, 1, 2)
+	for _, k := range mn.forest.kind {
+		if k != kindNumeric {
+			t.Fatalf("numeric model has a tree of kind %d", k)
+		}
+	}
 	odd := []float64{math.NaN(), math.Inf(1), math.Inf(-1), -0.5, -1, -3, 6.5, 7, 63, 64, 70, 149, 150, 1e10, -1e300}
 	x := make([]float64, 3)
 	for i := range 20000 {
@@ -162,10 +171,12 @@ func TestForestMatchesTree(t *testing.T) {
 				x[j] = float64(rng.IntN(int(d.Features[j].Levels)))
 			}
 		}
-		for ti := range m.trees {
-			want := m.trees[ti].leaves[m.trees[ti].leaf(x, m.levels)]
-			if got := f.sum(x, 0, ti, ti+1, 1); got != want {
-				t.Fatalf("tree %d, row %v: forest %v, plain walk %v", ti, x, got, want)
+		for _, m := range []*Model{m, mn} {
+			for ti := range m.trees {
+				want := m.trees[ti].leaves[m.trees[ti].leaf(x, m.levels)]
+				if got := m.forest.sum(x, 0, ti, ti+1, 1); got != want {
+					t.Fatalf("tree %d, row %v: forest %v, plain walk %v", ti, x, got, want)
+				}
 			}
 		}
 	}
