@@ -39,16 +39,16 @@ func newHistLayout(m *binMapper) histLayout {
 // so the sums are the same however many threads build them:
 //
 //   - A run of rows (the root): feature by feature from the column-major
-//     codes, each feature one task; one feature's bins (6 KB) stay in L1.
-//   - Dense rows (big nodes): row by row from the row-major
-//     codes, every feature of a row at once. The rows are cut into tiles
-//     by their number; each tile is summed on its own and the tiles are
-//     added up in order.
+//     codes, a few features a task; a feature's bins (6 KB) stay in L1.
+//   - Dense rows (big nodes): row by row from the row-major codes, every
+//     feature of a row at once. The rows are cut into tiles by their
+//     number; each tile is summed on its own and the tiles are added up
+//     in order.
 //   - Scattered rows (deep nodes): feature by feature from the
 //     column-major codes, as LightGBM's column-wise mode, with the rows'
-//     gradients first gathered in order. One feature's bins stay in L1
-//     and its column in L2, where the row-wise way would miss the cache
-//     for every scattered row. Each (node, feature) is one task.
+//     gradients first gathered in order. A feature's bins stay in L1 and
+//     its column in L2, where the row-wise way would miss the cache for
+//     every scattered row. A few features of a node are one task.
 const (
 	tileMinRows = 4096
 	maxTiles    = 32
@@ -69,7 +69,7 @@ type histBuilder struct {
 	maxTiles int
 	partials [][]hbin // tile histograms
 	// ordered holds the gradients of scattered rows, gathered in row
-	// order; a job's go at its at offset.
+	// order; a job's start at its at offset.
 	ordered []gradPair
 }
 
