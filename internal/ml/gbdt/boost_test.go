@@ -118,9 +118,14 @@ func TestFitDeterministicAcrossThreads(t *testing.T) {
 		p    ml.Params
 	}{
 		// Enough rows for the parallel partition and histogram paths.
-		{"Binary", ml.Binary, 70_000, ml.Params{"n_trees": 6, "max_depth": 6, "max_leaves": 0}},
+		{"BinaryDepthWise", ml.Binary, 70_000, ml.Params{"n_trees": 6, "max_depth": 6, "max_leaves": 0}},
+		{"BinaryBestFirst", ml.Binary, 70_000, ml.Params{"n_trees": 4}},
 		{"MulticlassSampled", ml.Multiclass, 5000, ml.Params{"n_trees": 5, "subsample": 0.7, "colsample": 0.6}},
 		{"RegressionEarlyStopping", ml.Regression, 5000, ml.Params{"n_trees": 8, "early_stopping_rounds": 2, "loss": "huber"}},
+		// Sampled rows (density 0.8) take the row-tile path. (float64 sums
+		// of float32 gradients are mostly exact, whatever their order, so
+		// TestHistogramBuild checks the order itself on wider values.)
+		{"BinarySampled", ml.Binary, 70_000, ml.Params{"n_trees": 6, "max_depth": 6, "max_leaves": 0, "subsample": 0.8}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

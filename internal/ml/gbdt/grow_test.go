@@ -115,7 +115,7 @@ func TestGrowLimits(t *testing.T) {
 			if math.IsNaN(x) {
 				x = 1
 			}
-			gh[i] = gradPair{g: float32(x) + f.gh[i].g/4, h: 0.5 + f.gh[i].h}
+			gh[i] = gradPair{g: float32(x + math.Sin(float64(i))/4), h: float32(0.75 + math.Cos(float64(i))/4)}
 		}
 		nodes := g.grow(f.all, gh, f.allF)
 		leaves, depth := 0, map[int]int{0: 0}
@@ -181,7 +181,7 @@ func TestGrowLevelsMatchesOneByOne(t *testing.T) {
 		if math.IsNaN(x) {
 			x = -2
 		}
-		gh[i] = gradPair{g: float32(math.Sin(3*x)) + f.gh[i].g/3, h: 0.3 + f.gh[i].h}
+		gh[i] = gradPair{g: float32(math.Sin(3*x) + math.Sin(float64(i))/3), h: float32(0.8 + math.Cos(float64(i))/2)}
 	}
 	for _, p := range []growParams{
 		{maxDepth: 5, minSamplesLeaf: 10},
