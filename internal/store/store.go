@@ -26,6 +26,10 @@ var (
 	// current state (promoting a rejected version, rolling back with no
 	// earlier production version).
 	ErrConflict = errors.New("conflict")
+	// ErrUnavailable wraps errors that mean the database could not be
+	// reached or dropped the connection (as opposed to a refused request),
+	// so callers can say "the database is down" and retry.
+	ErrUnavailable = errors.New("database unavailable")
 )
 
 // Store is the database. Every method is safe for concurrent use. Methods
@@ -118,6 +122,37 @@ type Store interface {
 	LeaseAcquire(ctx context.Context, params *LeaseParams) (bool, error)
 	// LeaseRelease gives the lease up if holder has it.
 	LeaseRelease(ctx context.Context, params *LeaseParams) error
+}
+
+// Change notification channels (see Notifier). The payload is the name of
+// the pipeline that changed.
+const (
+	// ChannelRegistry signals that a pipeline's model versions changed: a
+	// version was registered or rejected, promoted or rolled back.
+	ChannelRegistry = "mlserve_registry"
+	// ChannelBatches signals that a batch of a pipeline committed.
+	ChannelBatches = "mlserve_batches"
+)
+
+// Notification is one change signal.
+type Notification struct {
+	Channel string
+	// Payload is the pipeline name. It is empty when the listener may have
+	// missed signals (after a reconnect, or when the receiver fell behind):
+	// re-check everything.
+	Payload string
+}
+
+// Notifier is an optional ability of a Store, found by type assertion: a
+// push of changes made by any process, so that pollers can wait longer.
+// Signals are hints sent after the change committed; a receiver re-reads
+// the state it cares about.
+type Notifier interface {
+	// Listen delivers the signals of the named channels until ctx is done,
+	// then closes the returned channel. It fails when it cannot start
+	// listening; once started it survives lost connections, sending an
+	// empty-payload Notification on each channel after it reconnects.
+	Listen(ctx context.Context, channels ...string) (<-chan Notification, error)
 }
 
 // DatasetEnsureParams are the arguments of DatasetEnsure.
