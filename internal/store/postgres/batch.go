@@ -1,0 +1,337 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/mlserve/mlserve/internal/schema"
+	"github.com/mlserve/mlserve/internal/store"
+)
+
+// BatchInsert stores a batch in one transaction. It first locks the
+// pipeline's datasets row, so batches of one pipeline take their ids and
+// commit one after another, and a request racing another with the same
+// Idempotency-Key finds the winner's batch once the winner commits. Then it
+// writes the batch record, the rows and the rejects with COPY, and signals
+// ChannelBatches on commit.
+func (db *DB) BatchInsert(ctx context.Context, params *store.BatchInsertParams) (*store.BatchResult, error) {
+	table, err := tableName(params.Pipeline)
+	if err != nil {
+		return nil, err
+	}
+	c := params.Schema
+	if c == nil {
+		return nil, fmt.Errorf("batch for %s: schema is nil", params.Pipeline)
+	}
+	width := c.Len()
+	for j, row := range params.Rows {
+		if len(row) != width {
+			return nil, fmt.Errorf("batch for %s: row %d has %d values, the schema has %d columns", params.Pipeline, j, len(row), width)
+		}
+	}
+	for _, r := range params.Rejects {
+		if r == nil {
+			return nil, fmt.Errorf("batch for %s: nil reject", params.Pipeline)
+		}
+	}
+	if err := checkText("Idempotency-Key", params.IdempotencyKey); err != nil {
+		return nil, fmt.Errorf("batch for %s: %w", params.Pipeline, err)
+	}
+	var res *store.BatchResult
+	err = db.inTx(ctx, readWrite, func(tx pgx.Tx) error {
+		m, err := loadMapping(ctx, tx, params.Pipeline, true)
+		if err != nil {
+			return err
+		}
+		if params.IdempotencyKey != "" {
+			var id int64
+			var hash string
+			err := tx.QueryRow(ctx, `SELECT id, request_sha256 FROM batches WHERE pipeline = $1 AND idempotency_key = $2`,
+				params.Pipeline, params.IdempotencyKey).Scan(&id, &hash)
+			switch {
+			case err == nil:
+				if hash != params.RequestSHA256 {
+					return fmt.Errorf("batch for %s: %w (batch %d)", params.Pipeline, store.ErrIdempotencyMismatch, id)
+				}
+				r, err := batchGet(ctx, tx, params.Pipeline, id, -1)
+				if err != nil {
+					return err
+				}
+				r.Replayed = true
+				res = r
+				return nil
+			case !errors.Is(err, pgx.ErrNoRows):
+				return fmt.Errorf("batch for %s: look up idempotency key: %w", params.Pipeline, interpretError(err))
+			}
+		}
+		idx, cols, ok, err := storageColumns(params.Pipeline, c, m)
+		if err != nil {
+			return err
+		}
+		for k, found := range ok {
+			if !found {
+				return fmt.Errorf("batch for %s: %w: column %q is not in the stored dataset; call DatasetEnsure with this schema first",
+					params.Pipeline, store.ErrSchemaChanged, c.Column(idx[k]).Name)
+			}
+		}
+
+		now := db.clock()
+		var key any
+		if params.IdempotencyKey != "" {
+			key = params.IdempotencyKey
+		}
+		var batchID int64
+		err = tx.QueryRow(ctx, `INSERT INTO batches (pipeline, source, accepted, rejected, idempotency_key, request_sha256, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+			params.Pipeline, cleanText(params.Source), len(params.Rows), len(params.Rejects), key, cleanText(params.RequestSHA256), now).Scan(&batchID)
+		if err != nil {
+			return fmt.Errorf("batch for %s: %w", params.Pipeline, interpretError(err))
+		}
+		if err := copyRows(ctx, tx, table, batchID, c, idx, cols, params.Rows); err != nil {
+			return fmt.Errorf("batch for %s: %w", params.Pipeline, err)
+		}
+		errs, err := copyRejects(ctx, tx, params.Pipeline, batchID, now, params.Rejects)
+		if err != nil {
+			return fmt.Errorf("batch for %s: %w", params.Pipeline, err)
+		}
+		if err := db.notify(ctx, tx, store.ChannelBatches, params.Pipeline); err != nil {
+			return err
+		}
+		res = &store.BatchResult{
+			BatchID:  batchID,
+			Accepted: int64(len(params.Rows)),
+			Rejected: int64(len(params.Rejects)),
+			Errors:   errs,
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// rowSource feeds typed rows to COPY. Values point into the rows or at
+// values boxed once, so a row costs no allocation except for integer
+// columns.
+type rowSource struct {
+	rows    []schema.Row
+	idx     []int // schema positions of the copied columns
+	types   []schema.Type
+	names   []string
+	labels  [][]string // declared labels per copied column
+	batchID any
+	rowNos  []int32
+	vals    []any
+	i       int
+	err     error // the first bad value, reported instead of COPY's error
+}
+
+var (
+	boxTrue  any = true
+	boxFalse any = false
+)
+
+func (s *rowSource) Next() bool {
+	if s.err != nil || s.i >= len(s.rows) {
+		return false
+	}
+	s.i++
+	return true
+}
+
+func (s *rowSource) Err() error { return s.err }
+
+func (s *rowSource) Values() ([]any, error) {
+	j := s.i - 1
+	row := s.rows[j]
+	v := s.vals
+	v[0] = s.batchID
+	s.rowNos[j] = int32(j)
+	v[1] = &s.rowNos[j]
+	for k, i := range s.idx {
+		val := &row[i]
+		switch {
+		case val.Missing:
+			v[2+k] = nil
+		case s.types[k] == schema.Number:
+			v[2+k] = &val.Num
+		case s.types[k] == schema.Integer:
+			v[2+k] = int64(val.Num)
+		case s.types[k] == schema.Boolean:
+			if val.Num != 0 {
+				v[2+k] = boxTrue
+			} else {
+				v[2+k] = boxFalse
+			}
+		default:
+			// A declared label came from the schema; any other is checked.
+			if n := int(val.Num); n < 0 || n >= len(s.labels[k]) || float64(n) != val.Num || s.labels[k][n] != val.Str {
+				if err := checkText(fmt.Sprintf("row %d, column %q: label", j, s.names[k]), val.Str); err != nil {
+					s.err = err
+					return nil, err
+				}
+			}
+			v[2+k] = &val.Str
+		}
+	}
+	return v, nil
+}
+
+// copyRows writes rows to the typed table with COPY.
+func copyRows(ctx context.Context, tx pgx.Tx, table pgx.Identifier, batchID int64, c *schema.Compiled, idx []int, cols []storedColumn, rows []schema.Row) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	s := &rowSource{rows: rows, idx: idx, batchID: batchID, rowNos: make([]int32, len(rows)), vals: make([]any, 2+len(idx))}
+	names := []string{"batch_id", "row_no"}
+	for k, i := range idx {
+		col := c.Column(i)
+		s.types = append(s.types, col.Type)
+		s.names = append(s.names, col.Name)
+		s.labels = append(s.labels, col.Values)
+		names = append(names, cols[k].ident())
+	}
+	n, err := tx.CopyFrom(ctx, table, names, s)
+	if s.err != nil {
+		return s.err
+	}
+	if err != nil {
+		return fmt.Errorf("copy rows: %w", interpretError(err))
+	}
+	if n != int64(len(rows)) {
+		return fmt.Errorf("copy rows: wrote %d of %d", n, len(rows))
+	}
+	return nil
+}
+
+// copyRejects quarantines rejects with COPY, in the order given (their ids
+// follow it), and returns them as read back: with batch id and time, in
+// row order.
+func copyRejects(ctx context.Context, tx pgx.Tx, pipeline string, batchID int64, now time.Time, rejects []*store.Reject) ([]*store.Reject, error) {
+	out := make([]*store.Reject, 0, len(rejects))
+	if len(rejects) == 0 {
+		return out, nil
+	}
+	rows := make([][]any, len(rejects))
+	for i, r := range rejects {
+		reasons, err := encodeReasons(r.Fields)
+		if err != nil {
+			return nil, fmt.Errorf("reject of row %d: %w", r.Row, err)
+		}
+		rows[i] = []any{pipeline, batchID, int32(r.Row), []byte(r.Raw), reasons, now}
+		out = append(out, &store.Reject{Row: r.Row, Raw: r.Raw, Fields: r.Fields, BatchID: batchID, CreatedAt: now})
+	}
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"quarantine"},
+		[]string{"pipeline", "batch_id", "row_index", "raw", "reasons", "created_at"}, pgx.CopyFromRows(rows))
+	if err != nil {
+		return nil, fmt.Errorf("quarantine rejects: %w", interpretError(err))
+	}
+	slices.SortStableFunc(out, func(a, b *store.Reject) int { return a.Row - b.Row })
+	return out, nil
+}
+
+// encodeReasons writes field errors as a JSON object. JSON escapes NUL and
+// replaces invalid UTF-8, so the text is always storable.
+func encodeReasons(fe schema.FieldErrors) (string, error) {
+	if fe == nil {
+		return "{}", nil
+	}
+	b, err := json.Marshal(fe)
+	return string(b), err
+}
+
+// BatchGet returns a stored batch with up to maxErrors of its rejects.
+func (db *DB) BatchGet(ctx context.Context, pipeline string, batchID int64, maxErrors int) (*store.BatchResult, error) {
+	var res *store.BatchResult
+	err := db.inTx(ctx, snapshot, func(tx pgx.Tx) error {
+		var err error
+		res, err = batchGet(ctx, tx, pipeline, batchID, maxErrors)
+		return err
+	})
+	return res, err
+}
+
+func batchGet(ctx context.Context, q querier, pipeline string, batchID int64, maxErrors int) (*store.BatchResult, error) {
+	res := &store.BatchResult{BatchID: batchID, Errors: []*store.Reject{}}
+	err := q.QueryRow(ctx, `SELECT accepted, rejected FROM batches WHERE id = $1 AND pipeline = $2`, batchID, pipeline).
+		Scan(&res.Accepted, &res.Rejected)
+	if err != nil {
+		return nil, fmt.Errorf("batch %d of %s: %w", batchID, pipeline, interpretError(err))
+	}
+	if maxErrors == 0 || res.Rejected == 0 {
+		return res, nil
+	}
+	limit := int64(maxErrors)
+	if maxErrors < 0 {
+		limit = res.Rejected
+	}
+	res.Errors, err = queryRejects(ctx, q, `SELECT batch_id, row_index, raw, reasons, created_at FROM quarantine
+		WHERE batch_id = $1 ORDER BY row_index, id LIMIT $2`, batchID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("batch %d of %s: %w", batchID, pipeline, err)
+	}
+	return res, nil
+}
+
+func queryRejects(ctx context.Context, q querier, query string, args ...any) ([]*store.Reject, error) {
+	rows, err := q.Query(ctx, query, args...)
+	if err != nil {
+		return nil, interpretError(err)
+	}
+	defer rows.Close()
+	out := []*store.Reject{}
+	for rows.Next() {
+		r := &store.Reject{}
+		var raw []byte
+		var reasons string
+		if err := rows.Scan(&r.BatchID, &r.Row, &raw, &reasons, &r.CreatedAt); err != nil {
+			return nil, interpretError(err)
+		}
+		r.Raw, r.CreatedAt = string(raw), utc(r.CreatedAt)
+		if err := json.Unmarshal([]byte(reasons), &r.Fields); err != nil {
+			return nil, fmt.Errorf("decode reasons of row %d: %w", r.Row, err)
+		}
+		out = append(out, r)
+	}
+	return out, interpretError(rows.Err())
+}
+
+// RowsCount counts a pipeline's rows after a batch id from the batch
+// records.
+func (db *DB) RowsCount(ctx context.Context, params *store.RowsCountParams) (int64, error) {
+	var n int64
+	err := db.pool.QueryRow(ctx, `SELECT (SELECT coalesce(sum(accepted), 0)::bigint FROM batches WHERE pipeline = $1 AND id > $2)
+		FROM datasets WHERE pipeline = $1`, params.Pipeline, params.AfterBatch).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count rows of %s: %w", params.Pipeline, interpretError(err))
+	}
+	return n, nil
+}
+
+// QuarantineList returns quarantined rows, newest first.
+func (db *DB) QuarantineList(ctx context.Context, params *store.QuarantineListParams) ([]*store.Reject, error) {
+	limit := params.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	var out []*store.Reject
+	var err error
+	if params.BatchID != 0 {
+		out, err = queryRejects(ctx, db.pool, `SELECT batch_id, row_index, raw, reasons, created_at FROM quarantine
+			WHERE pipeline = $1 AND batch_id = $2 ORDER BY id DESC LIMIT $3`, params.Pipeline, params.BatchID, limit)
+	} else {
+		out, err = queryRejects(ctx, db.pool, `SELECT batch_id, row_index, raw, reasons, created_at FROM quarantine
+			WHERE pipeline = $1 ORDER BY id DESC LIMIT $2`, params.Pipeline, limit)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("quarantine of %s: %w", params.Pipeline, err)
+	}
+	return out, nil
+}

@@ -1,0 +1,195 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/mlserve/mlserve/internal/store"
+)
+
+const runCols = `id, pipeline, state, reason, created_at, started_at, finished_at, version, artifact_sha256,
+	error, message, attempt, data_watermark, data_rows`
+
+func scanRun(s pgx.Row) (*store.Run, error) {
+	r := &store.Run{}
+	err := s.Scan(&r.ID, &r.Pipeline, &r.State, &r.Reason, &r.CreatedAt, &r.StartedAt, &r.FinishedAt, &r.Version, &r.ArtifactSHA256,
+		&r.Error, &r.Message, &r.Attempt, &r.DataWatermark, &r.DataRows)
+	if err != nil {
+		return nil, interpretError(err)
+	}
+	r.CreatedAt, r.StartedAt, r.FinishedAt = utc(r.CreatedAt), utcPtr(r.StartedAt), utcPtr(r.FinishedAt)
+	return r, nil
+}
+
+// RunCreate queues a run unless one is queued for the pipeline already.
+// The partial unique index runs_one_queued makes the check race-free: a
+// concurrent insert waits for the other and then finds its run.
+func (db *DB) RunCreate(ctx context.Context, params *store.RunCreateParams) (*store.Run, error) {
+	if params.Pipeline == "" {
+		return nil, errors.New("create run: pipeline is empty")
+	}
+	reason := params.Reason
+	if reason == "" {
+		reason = store.ReasonManual
+	}
+	var out *store.Run
+	var err error
+	// The queued run found in conflict may start before it is read back;
+	// then queueing is tried again.
+	for range 5 {
+		err = db.inTx(ctx, readWrite, func(tx pgx.Tx) error {
+			r, err := scanRun(tx.QueryRow(ctx, `INSERT INTO runs (pipeline, state, reason, created_at) VALUES ($1, 'queued', $2, $3)
+				ON CONFLICT (pipeline) WHERE state = 'queued' DO NOTHING RETURNING `+runCols,
+				params.Pipeline, cleanText(reason), db.clock()))
+			if err == nil {
+				out = r
+				return nil
+			}
+			if !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			r, err = scanRun(tx.QueryRow(ctx, `SELECT `+runCols+` FROM runs WHERE pipeline = $1 AND state = 'queued'`, params.Pipeline))
+			if err != nil {
+				return err
+			}
+			r.Existing = true
+			out = r
+			return nil
+		})
+		if !errors.Is(err, store.ErrNotFound) {
+			break
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create run of %s: %w", params.Pipeline, err)
+	}
+	return out, nil
+}
+
+// RunGet returns one run.
+func (db *DB) RunGet(ctx context.Context, id int64) (*store.Run, error) {
+	r, err := scanRun(db.pool.QueryRow(ctx, `SELECT `+runCols+` FROM runs WHERE id = $1`, id))
+	if err != nil {
+		return nil, fmt.Errorf("run %d: %w", id, err)
+	}
+	return r, nil
+}
+
+// RunList returns runs, newest first.
+func (db *DB) RunList(ctx context.Context, params *store.RunListParams) ([]*store.Run, error) {
+	limit := params.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	var rows pgx.Rows
+	var err error
+	if params.Pipeline != "" {
+		rows, err = db.pool.Query(ctx, `SELECT `+runCols+` FROM runs WHERE pipeline = $1 ORDER BY id DESC LIMIT $2`, params.Pipeline, limit)
+	} else {
+		rows, err = db.pool.Query(ctx, `SELECT `+runCols+` FROM runs ORDER BY id DESC LIMIT $1`, limit)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list runs: %w", interpretError(err))
+	}
+	defer rows.Close()
+	out := []*store.Run{}
+	for rows.Next() {
+		r, err := scanRun(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list runs: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list runs: %w", interpretError(err))
+	}
+	return out, nil
+}
+
+// RunStart marks a run running and counts the attempt. A succeeded run
+// cannot start again (ErrConflict).
+func (db *DB) RunStart(ctx context.Context, params *store.RunStartParams) (*store.Run, error) {
+	var out *store.Run
+	err := db.inTx(ctx, readWrite, func(tx pgx.Tx) error {
+		r, err := scanRun(tx.QueryRow(ctx, `SELECT `+runCols+` FROM runs WHERE id = $1 FOR UPDATE`, params.ID))
+		if err != nil {
+			return err
+		}
+		if r.State == store.RunSucceeded {
+			return fmt.Errorf("%w: run already succeeded", store.ErrConflict)
+		}
+		// The last attempt's error stays visible until the run finishes.
+		out, err = scanRun(tx.QueryRow(ctx, `UPDATE runs SET state = 'running', attempt = attempt + 1, started_at = $1,
+			finished_at = NULL WHERE id = $2 RETURNING `+runCols, db.clock(), params.ID))
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start run %d: %w", params.ID, err)
+	}
+	return out, nil
+}
+
+// RunFinish records a run's outcome, or with state running a failed
+// attempt that will be retried (finished_at stays NULL). A succeeded run
+// cannot change (ErrConflict).
+func (db *DB) RunFinish(ctx context.Context, params *store.RunFinishParams) (*store.Run, error) {
+	switch params.State {
+	case store.RunSucceeded, store.RunFailed, store.RunRunning:
+	default:
+		return nil, fmt.Errorf("finish run %d: state %q must be %q, %q or %q",
+			params.ID, params.State, store.RunSucceeded, store.RunFailed, store.RunRunning)
+	}
+	var out *store.Run
+	err := db.inTx(ctx, readWrite, func(tx pgx.Tx) error {
+		r, err := scanRun(tx.QueryRow(ctx, `SELECT `+runCols+` FROM runs WHERE id = $1 FOR UPDATE`, params.ID))
+		if err != nil {
+			return err
+		}
+		if r.State == store.RunSucceeded {
+			return fmt.Errorf("%w: run already succeeded", store.ErrConflict)
+		}
+		var finished any
+		if params.State != store.RunRunning {
+			finished = db.clock()
+		}
+		out, err = scanRun(tx.QueryRow(ctx, `UPDATE runs SET state = $1, finished_at = $2, version = $3, artifact_sha256 = $4,
+			error = $5, message = $6, data_watermark = $7, data_rows = $8 WHERE id = $9 RETURNING `+runCols,
+			string(params.State), finished, params.Version, cleanText(params.ArtifactSHA256), cleanText(params.Error),
+			cleanText(params.Message), params.DataWatermark, params.DataRows, params.ID))
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("finish run %d: %w", params.ID, err)
+	}
+	return out, nil
+}
+
+// LeaseAcquire takes the lease when it is free, expired or already the
+// holder's, in one upsert. Times come from the store's clock (as on
+// SQLite), not the database's.
+func (db *DB) LeaseAcquire(ctx context.Context, params *store.LeaseParams) (bool, error) {
+	if params.Name == "" || params.Holder == "" || params.TTL <= 0 {
+		return false, fmt.Errorf("acquire lease %q: name, holder and a positive TTL are required", params.Name)
+	}
+	now := db.clock()
+	tag, err := db.pool.Exec(ctx, `INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, $3)
+		ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+		WHERE leases.holder = excluded.holder OR leases.expires_at <= $4`,
+		cleanText(params.Name), cleanText(params.Holder), now.Add(params.TTL), now)
+	if err != nil {
+		return false, fmt.Errorf("acquire lease %q: %w", params.Name, interpretError(err))
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// LeaseRelease deletes the lease if holder has it.
+func (db *DB) LeaseRelease(ctx context.Context, params *store.LeaseParams) error {
+	_, err := db.pool.Exec(ctx, `DELETE FROM leases WHERE name = $1 AND holder = $2`, cleanText(params.Name), cleanText(params.Holder))
+	if err != nil {
+		return fmt.Errorf("release lease %q: %w", params.Name, interpretError(err))
+	}
+	return nil
+}
