@@ -136,6 +136,7 @@ type rowSource struct {
 var (
 	boxTrue  any = true
 	boxFalse any = false
+	boxZero  any = 0.0
 )
 
 func (s *rowSource) Next() bool {
@@ -161,7 +162,13 @@ func (s *rowSource) Values() ([]any, error) {
 		case val.Missing:
 			v[2+k] = nil
 		case s.types[k] == schema.Number:
-			v[2+k] = &val.Num
+			if val.Num == 0 {
+				// SQLite stores -0 as 0; so does this backend, for the
+				// same snapshot hash.
+				v[2+k] = boxZero
+			} else {
+				v[2+k] = &val.Num
+			}
 		case s.types[k] == schema.Integer:
 			v[2+k] = int64(val.Num)
 		case s.types[k] == schema.Boolean:

@@ -167,17 +167,20 @@ func setValue(dst *schema.Value, rc *readColumn, b []byte, bin bool) error {
 				return fmt.Errorf("stored double has %d bytes", len(b))
 			}
 			dst.Num = math.Float64frombits(binary.BigEndian.Uint64(b))
-			return nil
+		} else {
+			f, err := strconv.ParseFloat(string(b), 64)
+			if err != nil {
+				// PostgreSQL spells the infinities Infinity and -Infinity.
+				f, err = strconv.ParseFloat(strings.Replace(string(b), "Infinity", "Inf", 1), 64)
+			}
+			if err != nil {
+				return fmt.Errorf("stored double %q: %w", b, err)
+			}
+			dst.Num = f
 		}
-		f, err := strconv.ParseFloat(string(b), 64)
-		if err != nil {
-			// PostgreSQL spells the infinities Infinity and -Infinity.
-			f, err = strconv.ParseFloat(strings.Replace(string(b), "Infinity", "Inf", 1), 64)
+		if dst.Num == 0 {
+			dst.Num = 0 // -0 reads as 0, as on SQLite
 		}
-		if err != nil {
-			return fmt.Errorf("stored double %q: %w", b, err)
-		}
-		dst.Num = f
 	case schema.Integer:
 		if bin {
 			if len(b) != 8 {
