@@ -73,6 +73,12 @@ func TestPredictBatchMatchesPredict(t *testing.T) {
 			t.Parallel()
 			m := fit(t, synthData(2000, task, 32), ml.Params{"n_trees": 15}, 1, 2)
 			X := synthData(3*predictChunk+17, task, 33).X
+			// Odd values too: NaN, unseen, negative and fractional codes,
+			// infinities.
+			odd := []float64{math.NaN(), math.Inf(1), math.Inf(-1), -0.5, -1, 6, 6.5, 62, 63, 64, 1e300}
+			for i := 0; i < X.Rows; i += 5 {
+				X.Data[i*X.Cols+i%X.Cols] = odd[i%len(odd)]
+			}
 			k := m.Outputs()
 			got := make([]float64, X.Rows*k)
 			m.PredictBatch(X, got)
