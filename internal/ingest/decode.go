@@ -253,7 +253,9 @@ func badJSON(err error) error {
 	if errors.As(err, &se) {
 		return &BadRequestError{Msg: fmt.Sprintf("body is not valid JSON at byte %d: %v", se.Offset, se)}
 	}
-	if errors.Is(err, io.ErrUnexpectedEOF) {
+	// Inside the array, the end of the body (io.EOF from Token) is as
+	// truncated as the end of a value.
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 		return &BadRequestError{Msg: "body is not valid JSON: it ends in the middle of a value"}
 	}
 	var ue *json.UnmarshalTypeError
