@@ -106,8 +106,13 @@ func Open(ctx context.Context, cfg *Config) (*Bucket, error) {
 		transport = cfg.wrapTransport(transport)
 	}
 	lookup := minio.BucketLookupDNS
-	if loc.PathStyle {
+	switch {
+	case loc.PathStyle:
 		lookup = minio.BucketLookupPath
+	case loc.Endpoint == "":
+		// AWS: virtual host, except for a dotted bucket name over https,
+		// which the wildcard certificate cannot cover.
+		lookup = minio.BucketLookupAuto
 	}
 	client, err := minio.New(loc.Host(), &minio.Options{
 		Creds:        creds,

@@ -45,8 +45,21 @@ func server(t *testing.T) *testServer {
 	if err != nil {
 		t.Fatalf("MLSERVE_TEST_S3_URL: %v", err)
 	}
-	return &testServer{url: u, loc: loc, accessKey: os.Getenv("AWS_ACCESS_KEY_ID"), secretKey: os.Getenv("AWS_SECRET_ACCESS_KEY")}
+	s := &testServer{url: u, loc: loc, accessKey: os.Getenv("AWS_ACCESS_KEY_ID"), secretKey: os.Getenv("AWS_SECRET_ACCESS_KEY")}
+	// Tests that open s.url as is expect its bucket to exist.
+	createOnce.Do(func() {
+		_, createErr = Open(context.Background(), &Config{URL: u, AccessKey: s.accessKey, SecretKey: s.secretKey, CreateBucket: true})
+	})
+	if createErr != nil {
+		t.Fatalf("create the bucket of MLSERVE_TEST_S3_URL: %v", createErr)
+	}
+	return s
 }
+
+var (
+	createOnce sync.Once
+	createErr  error
+)
 
 // withBucket returns the server's URL with another bucket and prefix.
 func (s *testServer) withBucket(bucket, prefix string) string {
@@ -104,6 +117,28 @@ func (s *testServer) open(t *testing.T, cfg Config) *Bucket {
 	return b
 }
 
+// newBucketName returns a fresh bucket name, and removes the bucket (if a
+// test made it) with its objects when the test ends.
+func (s *testServer) newBucketName(t *testing.T) string {
+	name := uniqueName(t)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		b, err := Open(ctx, &Config{URL: s.withBucket(name, ""), AccessKey: s.accessKey, SecretKey: s.secretKey})
+		if err != nil {
+			return // never made
+		}
+		keys, err := b.List(ctx, "")
+		for _, k := range keys {
+			err = errors.Join(err, b.Delete(ctx, k))
+		}
+		if err = errors.Join(err, b.client.RemoveBucket(ctx, name)); err != nil {
+			t.Logf("cleanup: remove bucket %s: %v", name, err)
+		}
+	})
+	return name
+}
+
 func TestBucket(t *testing.T) {
 	t.Parallel()
 	s := server(t)
@@ -116,7 +151,7 @@ func TestBucketAtRoot(t *testing.T) {
 	// A bucket of its own, so the root is empty.
 	blobtest.Run(t, func(t *testing.T) blob.Bucket {
 		ctx := context.Background()
-		b, err := Open(ctx, &Config{URL: s.withBucket(uniqueName(t), ""), AccessKey: s.accessKey, SecretKey: s.secretKey, CreateBucket: true})
+		b, err := Open(ctx, &Config{URL: s.withBucket(s.newBucketName(t), ""), AccessKey: s.accessKey, SecretKey: s.secretKey, CreateBucket: true})
 		if err != nil {
 			t.Fatalf("Open: %v", err)
 		}
@@ -169,18 +204,31 @@ func TestList(t *testing.T) {
 
 	t.Run("MoreThanOneServerPage", func(t *testing.T) {
 		t.Parallel()
-		b := s.open(t, Config{}) // the server's page: 1000 keys
+		var lists atomic.Int32
+		countLists := func(rt http.RoundTripper) http.RoundTripper {
+			return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+				if req.URL.Query().Get("list-type") == "2" {
+					lists.Add(1)
+				}
+				return rt.RoundTrip(req)
+			})
+		}
+		b := s.open(t, Config{wrapTransport: countLists}) // the server's page: 1000 keys
 		var want []string
 		for i := range 1100 {
 			want = append(want, fmt.Sprintf("k/%04d", i))
 		}
 		put(t, b, want)
+		lists.Store(0)
 		got, err := b.List(ctx, "")
 		if err != nil {
 			t.Fatalf("List: %v", err)
 		}
 		if !slices.Equal(got, want) {
 			t.Fatalf("List returned %d keys, want %d", len(got), len(want))
+		}
+		if n := lists.Load(); n < 2 {
+			t.Errorf("List took %d request(s), want at least 2 pages", n)
 		}
 	})
 
@@ -252,7 +300,7 @@ func TestOpen(t *testing.T) {
 
 	t.Run("CreatesMissingBucket", func(t *testing.T) {
 		t.Parallel()
-		u := s.withBucket(uniqueName(t), "models")
+		u := s.withBucket(s.newBucketName(t), "models")
 		b, err := Open(ctx, &Config{URL: u, AccessKey: s.accessKey, SecretKey: s.secretKey, CreateBucket: true})
 		if err != nil {
 			t.Fatalf("Open: %v", err)
@@ -274,7 +322,7 @@ func TestOpen(t *testing.T) {
 
 	t.Run("ConcurrentCreatesAllSucceed", func(t *testing.T) {
 		t.Parallel()
-		u := s.withBucket(uniqueName(t), "")
+		u := s.withBucket(s.newBucketName(t), "")
 		var wg sync.WaitGroup
 		for range 6 {
 			wg.Go(func() {
@@ -423,6 +471,8 @@ func TestPutRefusesCorruptedBody(t *testing.T) {
 			t.Errorf("Put %s of a corrupted body succeeded", key)
 		} else if errors.Is(err, blob.ErrUnavailable) {
 			t.Errorf("Put %s: a refused body wraps ErrUnavailable: %v", key, err)
+		} else {
+			t.Logf("Put %s: %v", key, err)
 		}
 	}
 	if got, err := good.Get(ctx, "model"); err != nil || string(got) != "old model" {
