@@ -216,7 +216,6 @@ func (b *Bucket) Put(ctx context.Context, key string, data []byte) error {
 			// The SHA-256 above goes in x-amz-content-sha256 and is signed;
 			// this only turns off the chunked streaming signature.
 			DisableContentSha256: true,
-			DisableMultipart:     true,
 		})
 	if err != nil {
 		return b.opError(ctx, "put", key, err)

@@ -74,12 +74,16 @@ func TestTransportTimeouts(t *testing.T) {
 		if err == nil || !unavailable(err) {
 			t.Fatalf("err = %v, want a timeout counted as unavailable", err)
 		}
+		t.Log(err)
 	})
 
 	t.Run("UploadStalls", func(t *testing.T) {
 		t.Parallel()
 		err := within(t, 5*time.Second, func() error {
-			req, _ := http.NewRequest(http.MethodPut, srv.URL+"/stall", bytes.NewReader(make([]byte, 256<<20)))
+			// More than the socket buffers of both ends can absorb.
+			const size = 1 << 30
+			req, _ := http.NewRequest(http.MethodPut, srv.URL+"/stall", io.LimitReader(zeros{}, size))
+			req.ContentLength = size
 			resp, err := client.Do(req)
 			if err == nil {
 				resp.Body.Close()
@@ -89,6 +93,7 @@ func TestTransportTimeouts(t *testing.T) {
 		if err == nil || !unavailable(err) {
 			t.Fatalf("err = %v, want a timeout counted as unavailable", err)
 		}
+		t.Log(err)
 	})
 
 	t.Run("SlowButSteadyBodyIsFine", func(t *testing.T) {
@@ -102,6 +107,13 @@ func TestTransportTimeouts(t *testing.T) {
 			t.Fatalf("ReadAll = %d bytes, %v; want 20, nil", len(b), err)
 		}
 	})
+}
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
 }
 
 func TestErrorMapping(t *testing.T) {
