@@ -88,7 +88,9 @@ func (s *Service) writeErr(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, store.ErrIdempotencyMismatch):
 		err = httpx.Errorf(http.StatusUnprocessableEntity, "idempotency_key_reused",
 			"this Idempotency-Key was already used for a different request body; use a new key for new rows")
-	case errors.Is(err, context.Canceled):
+	case errors.Is(err, context.Canceled), r.Context().Err() != nil:
+		// A client that went away mid-write often surfaces as a closed
+		// statement or an interrupted query, not context.Canceled.
 		err = httpx.Errorf(499, "cancelled", "request cancelled")
 	default:
 		s.logger.Error("ingest failed", "pipeline", r.PathValue("name"), "request_id", httpx.RequestID(r), "err", err)
