@@ -244,7 +244,7 @@ func (b *Bucket) Get(ctx context.Context, key string) ([]byte, error) {
 		return nil, b.opError(ctx, "get", key, err)
 	}
 	if info.Size >= 0 && int64(buf.Len()) != info.Size {
-		return nil, fmt.Errorf("get %s from %s: %w: got %d of %d bytes", key, b, blob.ErrUnavailable, buf.Len(), info.Size)
+		return nil, fmt.Errorf("get %s in %s: %w: got %d of %d bytes", key, b, blob.ErrUnavailable, buf.Len(), info.Size)
 	}
 	return buf.Bytes(), nil
 }
