@@ -86,7 +86,8 @@ func decodeCSV(r io.Reader, c *schema.Compiled, progress func(int)) (*decoded, e
 		return nil, err
 	}
 	if hdr.Err != nil {
-		return nil, &BadRequestError{Msg: fmt.Sprintf("csv header (line %d): %v", hdr.Line, hdr.Err)}
+		// hdr.Err (a *rawcsv.ParseError) already gives the line.
+		return nil, &BadRequestError{Msg: fmt.Sprintf("csv header: %v", hdr.Err)}
 	}
 	h, err := c.Header(hdr.Fields)
 	if err != nil {
@@ -112,7 +113,7 @@ func decodeCSV(r io.Reader, c *schema.Compiled, progress func(int)) (*decoded, e
 			progress(d.seen)
 		}
 		if rec.Err != nil {
-			d.reject(idx, rec.Raw, schema.FieldErrors{"_row": fmt.Sprintf("line %d: %v", rec.Line, rec.Err)})
+			d.reject(idx, rec.Raw, schema.FieldErrors{"_row": rec.Err.Error()}) // gives the line
 			continue
 		}
 		row, fe := h.Row(rec.Fields, slab.next())
