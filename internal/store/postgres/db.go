@@ -81,13 +81,12 @@ func Open(ctx context.Context, cfg *Config) (*DB, error) {
 		return nil, errors.New("postgres: the database URL cannot be parsed: want postgres://user:password@host:port/database?options")
 	}
 	switch {
+	case cfg.MaxConns < 0:
+		return nil, fmt.Errorf("postgres: MaxConns %d is negative", cfg.MaxConns)
 	case cfg.MaxConns > 0:
 		pc.MaxConns = int32(cfg.MaxConns)
 	case !strings.Contains(cfg.URL, "pool_max_conns"):
 		pc.MaxConns = 10
-	}
-	if cfg.MaxConns < 0 {
-		return nil, fmt.Errorf("postgres: MaxConns %d is negative", cfg.MaxConns)
 	}
 	db := &DB{now: cfg.Now, schema: cfg.Schema, stops: map[*listener]context.CancelFunc{}}
 	if db.now == nil {
@@ -196,7 +195,9 @@ func (db *DB) inTx(ctx context.Context, opts pgx.TxOptions, fn func(tx pgx.Tx) e
 	if err := fn(tx); err != nil {
 		// A rollback on a broken connection fails too; the error of fn says
 		// what went wrong, and the pool discards the connection.
-		tx.Rollback(context.WithoutCancel(ctx))
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		tx.Rollback(rctx)
+		cancel()
 		return err
 	}
 	return interpretError(tx.Commit(ctx))

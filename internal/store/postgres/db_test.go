@@ -286,3 +286,48 @@ func TestInterpretError(t *testing.T) {
 		t.Error("interpretError(nil) != nil")
 	}
 }
+
+// TestConcurrentDatasetEnsure ensures one new pipeline from several pools
+// at once, then widens it from all of them at once: one table, every
+// column added once.
+func TestConcurrentDatasetEnsure(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	name := newSchema(t)
+	dbs := []*DB{openSchema(t, name, nil), openSchema(t, name, nil), openSchema(t, name, nil)}
+	if err := dbs[0].Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wide := storetest.TitanicSchema()
+	wide.Columns = append(wide.Columns, schema.Column{Name: "fare", Type: schema.Number, Nullable: true})
+	for _, s := range []schema.Schema{storetest.TitanicSchema(), wide} {
+		var wg sync.WaitGroup
+		errs := make([]error, 6)
+		start := make(chan struct{})
+		for i := range errs {
+			wg.Go(func() {
+				<-start
+				errs[i] = dbs[i%len(dbs)].DatasetEnsure(ctx, &store.DatasetEnsureParams{Pipeline: "p", Schema: s})
+			})
+		}
+		close(start)
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("DatasetEnsure #%d with %d columns: %v", i, len(s.Columns), err)
+			}
+		}
+	}
+	var cols string
+	if err := dbs[0].pool.QueryRow(ctx, `SELECT columns FROM datasets WHERE pipeline = 'p'`).Scan(&cols); err != nil {
+		t.Fatal(err)
+	}
+	m, err := decodeMapping("p", cols)
+	if err != nil || len(m) != 6 || m[5].Name != "fare" || m[5].Col != 6 {
+		t.Fatalf("column mapping = %+v, %v; want c1..c6 with fare as c6", m, err)
+	}
+	c := storetest.MustCompile(t, wide)
+	if _, err := dbs[1].BatchInsert(ctx, &store.BatchInsertParams{Pipeline: "p", Schema: c, Rows: storetest.Rows(t, c, 3, 1)}); err != nil {
+		t.Fatalf("BatchInsert: %v", err)
+	}
+}
