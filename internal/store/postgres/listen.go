@@ -20,6 +20,8 @@ const (
 	minBackoff = 100 * time.Millisecond
 	maxBackoff = 10 * time.Second
 	keepalive  = 30 * time.Second
+	// connectTimeout bounds one connection attempt and one keepalive ping.
+	connectTimeout = 10 * time.Second
 	// flushEvery is how soon a receiver that fell behind is told so once it
 	// has room again.
 	flushEvery = 50 * time.Millisecond
@@ -113,6 +115,9 @@ func (db *DB) listen(ctx context.Context, channels []string) (*listener, error) 
 // connect opens the listener's connection with the pool's settings and
 // LISTENs.
 func (l *listener) connect(ctx context.Context) (*pgx.Conn, error) {
+	// A host that went away may not refuse the connection: bound the wait.
+	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
+	defer cancel()
 	conn, err := pgx.ConnectConfig(ctx, l.db.pool.Config().ConnConfig.Copy())
 	if err != nil {
 		return nil, interpretError(err)
@@ -182,7 +187,7 @@ func (l *listener) run(ctx context.Context, conn *pgx.Conn) {
 			if len(l.missed) > 0 {
 				continue
 			}
-			pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			pctx, cancel := context.WithTimeout(ctx, connectTimeout)
 			err = conn.Ping(pctx)
 			cancel()
 			if err == nil || ctx.Err() != nil {
