@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -151,4 +152,88 @@ func BenchmarkSnapshotRead(b *testing.B) {
 		}
 	}
 	reportRows(b, n)
+}
+
+// BenchmarkIngestRatio interleaves, in every iteration, a validated
+// ingest of 10,000 records (coerce + BatchInsert), a BatchInsert of the
+// same typed rows and a plain COPY of them into a table of the same shape,
+// so that load on the machine hits all three alike. It reports each one's
+// rows/s and the ratios to plain COPY.
+func BenchmarkIngestRatio(b *testing.B) {
+	db := openTemp(b)
+	c := titanic(b, db)
+	ctx := context.Background()
+	_, err := db.pool.Exec(ctx, `CREATE TABLE plain (batch_id bigint NOT NULL, row_no integer NOT NULL,
+		survived text, class text, sex text, age double precision, embarked text, PRIMARY KEY (batch_id, row_no))`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	typed := storetest.Rows(b, c, benchRows, 1)
+	names := make([]string, c.Len())
+	for i := range names {
+		names[i] = c.Column(i).Name
+	}
+	h, err := c.Header(names)
+	if err != nil {
+		b.Fatal(err)
+	}
+	records := make([][]string, len(typed))
+	values := make([][]any, len(typed))
+	for r, row := range typed {
+		records[r] = make([]string, c.Len())
+		values[r] = []any{nil, int32(r)}
+		for i, x := range row {
+			records[r][i] = c.Format(i, x)
+			switch {
+			case x.Missing:
+				values[r] = append(values[r], nil)
+			case i == 3:
+				values[r] = append(values[r], x.Num)
+			default:
+				values[r] = append(values[r], x.Str)
+			}
+		}
+	}
+	slab := make([]schema.Value, benchRows*c.Len())
+	rows := make([]schema.Row, benchRows)
+	cols := []string{"batch_id", "row_no", "survived", "class", "sex", "age", "embarked"}
+	var validated, insert, plain time.Duration
+	var batch int64
+	for b.Loop() {
+		t0 := time.Now()
+		for r, rec := range records {
+			row, fe := h.Row(rec, slab[r*c.Len():(r+1)*c.Len()])
+			if fe != nil {
+				b.Fatalf("record %d: %v", r, fe)
+			}
+			rows[r] = row
+		}
+		if _, err := db.BatchInsert(ctx, &store.BatchInsertParams{Pipeline: storetest.TitanicPipeline, Schema: c, Rows: rows}); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		if _, err := db.BatchInsert(ctx, &store.BatchInsertParams{Pipeline: storetest.TitanicPipeline, Schema: c, Rows: typed}); err != nil {
+			b.Fatal(err)
+		}
+		t2 := time.Now()
+		batch++
+		id := any(batch)
+		n, err := db.pool.CopyFrom(ctx, pgx.Identifier{"plain"}, cols, pgx.CopyFromSlice(len(values), func(i int) ([]any, error) {
+			values[i][0] = id
+			return values[i], nil
+		}))
+		if err != nil || n != benchRows {
+			b.Fatalf("CopyFrom = %d, %v", n, err)
+		}
+		t3 := time.Now()
+		validated += t1.Sub(t0)
+		insert += t2.Sub(t1)
+		plain += t3.Sub(t2)
+	}
+	rate := func(d time.Duration) float64 { return float64(benchRows*b.N) / d.Seconds() }
+	b.ReportMetric(rate(validated), "validated-rows/s")
+	b.ReportMetric(rate(insert), "insert-rows/s")
+	b.ReportMetric(rate(plain), "copy-rows/s")
+	b.ReportMetric(plain.Seconds()/validated.Seconds(), "validated/copy")
+	b.ReportMetric(plain.Seconds()/insert.Seconds(), "insert/copy")
 }
