@@ -1,0 +1,506 @@
+package httpx_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mlserve/mlserve/internal/httpx"
+)
+
+// logBuffer is a concurrency-safe log sink.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+type testBundle struct {
+	logs     *logBuffer
+	logger   *slog.Logger
+	mu       sync.Mutex
+	observed []string // "pattern status"
+}
+
+// setup returns a mux wrapped in Middleware, logging into the bundle.
+func setup(t *testing.T) (*http.ServeMux, http.Handler, *testBundle) {
+	t.Helper()
+	b := &testBundle{logs: &logBuffer{}}
+	b.logger = slog.New(slog.NewTextHandler(b.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	mux := http.NewServeMux()
+	h := httpx.Middleware(b.logger, func(r *http.Request, pattern string, status int, d time.Duration) {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if d < 0 {
+			t.Errorf("negative duration %v", d)
+		}
+		b.observed = append(b.observed, fmt.Sprintf("%s %d", pattern, status))
+	}, mux)
+	return mux, h, b
+}
+
+func serve(h http.Handler, req *http.Request) *httptest.ResponseRecorder {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+// envelope decodes an error envelope strictly.
+func envelope(t *testing.T, rec *httptest.ResponseRecorder, status int) map[string]any {
+	t.Helper()
+	if rec.Code != status {
+		t.Fatalf("status: got %d, want %d; body %s", rec.Code, status, rec.Body)
+	}
+	if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type: got %q", ct)
+	}
+	var env map[string]map[string]any
+	if err := json.Unmarshal(rec.Body.Bytes(), &env); err != nil {
+		t.Fatalf("body %s: %v", rec.Body, err)
+	}
+	if len(env) != 1 || env["error"] == nil {
+		t.Fatalf("body %s: want exactly {\"error\": {…}}", rec.Body)
+	}
+	return env["error"]
+}
+
+var hexID = regexp.MustCompile(`^[0-9a-f]{16}$`)
+
+func TestWriteError(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name       string
+		err        error
+		status     int
+		body       string // exact, when set
+		retryAfter string
+	}{
+		{"fields", &httpx.Error{Status: 400, Code: "invalid_input", Message: "invalid input: age", Fields: map[string]string{"age": "must be a number between 0 and 120"}},
+			400, `{"error":{"code":"invalid_input","message":"invalid input: age","fields":{"age":"must be a number between 0 and 120"}}}`, ""},
+		{"no_fields", httpx.Errorf(404, "not_found", "no model named %q", "x"),
+			404, `{"error":{"code":"not_found","message":"no model named \"x\""}}`, ""},
+		{"retry_after", &httpx.Error{Status: 503, Code: "unavailable", Message: "later", RetryAfter: 7},
+			503, `{"error":{"code":"unavailable","message":"later"}}`, "7"},
+		{"wrapped", fmt.Errorf("handler: %w", httpx.Errorf(409, "conflict", "taken")),
+			409, `{"error":{"code":"conflict","message":"taken"}}`, ""},
+		{"max_bytes", fmt.Errorf("read body: %w", &http.MaxBytesError{Limit: 1234}),
+			413, `{"error":{"code":"payload_too_large","message":"request body is over the limit of 1234 bytes; split it into smaller requests"}}`, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, _, b := setup(t)
+			rec := httptest.NewRecorder()
+			httpx.WriteError(rec, httptest.NewRequest("GET", "/", nil), b.logger, tc.err)
+			envelope(t, rec, tc.status)
+			if got := strings.TrimSpace(rec.Body.String()); got != tc.body {
+				t.Errorf("body:\n got %s\nwant %s", got, tc.body)
+			}
+			if got := rec.Header().Get("Retry-After"); got != tc.retryAfter {
+				t.Errorf("Retry-After: got %q, want %q", got, tc.retryAfter)
+			}
+			if b.logs.String() != "" {
+				t.Errorf("a 4xx or typed error was logged: %s", b.logs)
+			}
+		})
+	}
+
+	t.Run("internal_hidden", func(t *testing.T) {
+		t.Parallel()
+		mux, h, b := setup(t)
+		secret := "dial tcp 10.0.0.5:5432: password authentication failed for user mlserve"
+		mux.HandleFunc("GET /boom", func(w http.ResponseWriter, r *http.Request) {
+			httpx.WriteError(w, r, b.logger, errors.New(secret))
+		})
+		req := httptest.NewRequest("GET", "/boom", nil)
+		req.Header.Set("X-Request-Id", "req-42")
+		rec := serve(h, req)
+		e := envelope(t, rec, http.StatusInternalServerError)
+		if e["code"] != "internal" || len(e) != 2 {
+			t.Errorf("error: got %v, want code internal and a message only", e)
+		}
+		msg, _ := e["message"].(string)
+		if !strings.Contains(msg, "req-42") {
+			t.Errorf("message %q lacks the request id", msg)
+		}
+		if strings.Contains(rec.Body.String(), "password") || strings.Contains(rec.Body.String(), "10.0.0.5") {
+			t.Errorf("body leaks the internal error: %s", rec.Body)
+		}
+		logs := b.logs.String()
+		if !strings.Contains(logs, "password authentication failed") || !strings.Contains(logs, "request_id=req-42") {
+			t.Errorf("log lacks the error or the request id: %s", logs)
+		}
+	})
+}
+
+func TestWriteJSON(t *testing.T) {
+	t.Parallel()
+
+	t.Run("ok", func(t *testing.T) {
+		t.Parallel()
+		rec := httptest.NewRecorder()
+		httpx.WriteJSON(rec, http.StatusAccepted, map[string]int{"a": 1})
+		if rec.Code != http.StatusAccepted || rec.Body.String() != "{\"a\":1}\n" || rec.Header().Get("Content-Type") != "application/json" {
+			t.Errorf("got %d %q %q", rec.Code, rec.Body, rec.Header().Get("Content-Type"))
+		}
+	})
+
+	t.Run("unencodable", func(t *testing.T) {
+		t.Parallel()
+		rec := httptest.NewRecorder()
+		httpx.WriteJSON(rec, http.StatusOK, map[string]float64{"p": math.NaN()})
+		e := envelope(t, rec, http.StatusInternalServerError)
+		if e["code"] != "internal" {
+			t.Errorf("code: got %v", e["code"])
+		}
+	})
+}
+
+func TestMiddleware(t *testing.T) {
+	t.Parallel()
+
+	t.Run("request_id", func(t *testing.T) {
+		t.Parallel()
+		mux, h, _ := setup(t)
+		mux.HandleFunc("GET /id", func(w http.ResponseWriter, r *http.Request) {
+			httpx.WriteJSON(w, http.StatusOK, map[string]string{"id": httpx.RequestID(r)})
+		})
+		cases := []struct {
+			name, sent string
+			kept       bool
+		}{
+			{"absent", "", false},
+			{"sane", "abc-123_XYZ.9", true},
+			{"uuid", "0f8fad5b-d9cb-469f-a165-70867728950e", true},
+			{"max_length", strings.Repeat("a", 64), true},
+			{"too_long", strings.Repeat("a", 65), false},
+			{"space", "a b", false},
+			{"tab", "a\tb", false},
+			{"quote", `a"b`, false},
+		}
+		for _, tc := range cases {
+			req := httptest.NewRequest("GET", "/id", nil)
+			if tc.sent != "" {
+				req.Header.Set("X-Request-Id", tc.sent)
+			}
+			rec := serve(h, req)
+			got := rec.Header().Get("X-Request-Id")
+			var body map[string]string
+			json.Unmarshal(rec.Body.Bytes(), &body)
+			if body["id"] != got {
+				t.Errorf("%s: RequestID in the handler %q, header %q", tc.name, body["id"], got)
+			}
+			switch {
+			case tc.kept && got != tc.sent:
+				t.Errorf("%s: got %q, want %q kept", tc.name, got, tc.sent)
+			case !tc.kept && !hexID.MatchString(got):
+				t.Errorf("%s: got %q, want a fresh 16-hex-digit id", tc.name, got)
+			}
+		}
+		a := serve(h, httptest.NewRequest("GET", "/id", nil)).Header().Get("X-Request-Id")
+		c := serve(h, httptest.NewRequest("GET", "/id", nil)).Header().Get("X-Request-Id")
+		if a == c {
+			t.Errorf("two requests got the same id %q", a)
+		}
+		if got := httpx.RequestID(httptest.NewRequest("GET", "/", nil)); got != "" {
+			t.Errorf("RequestID outside Middleware: got %q, want empty", got)
+		}
+	})
+
+	t.Run("panic", func(t *testing.T) {
+		t.Parallel()
+		mux, h, b := setup(t)
+		mux.HandleFunc("GET /panic", func(w http.ResponseWriter, r *http.Request) {
+			var m map[string]int
+			m["x"] = 1 // assignment to nil map
+		})
+		req := httptest.NewRequest("GET", "/panic", nil)
+		req.Header.Set("X-Request-Id", "p-1")
+		rec := serve(h, req)
+		e := envelope(t, rec, http.StatusInternalServerError)
+		if e["code"] != "internal" || !strings.Contains(e["message"].(string), "p-1") {
+			t.Errorf("error: got %v, want internal with the request id", e)
+		}
+		if strings.Contains(rec.Body.String(), "nil map") || strings.Contains(rec.Body.String(), "goroutine") {
+			t.Errorf("body leaks the panic: %s", rec.Body)
+		}
+		if logs := b.logs.String(); !strings.Contains(logs, "panic serving request") || !strings.Contains(logs, "nil map") || !strings.Contains(logs, "request_id=p-1") {
+			t.Errorf("log: %s", logs)
+		}
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if want := "GET /panic 500"; len(b.observed) != 1 || b.observed[0] != want {
+			t.Errorf("observed: got %v, want [%s]", b.observed, want)
+		}
+	})
+
+	t.Run("panic_after_write", func(t *testing.T) {
+		t.Parallel()
+		mux, h, _ := setup(t)
+		mux.HandleFunc("GET /late", func(w http.ResponseWriter, r *http.Request) {
+			httpx.WriteJSON(w, http.StatusOK, map[string]string{"partial": "yes"})
+			panic("after the answer")
+		})
+		rec := serve(h, httptest.NewRequest("GET", "/late", nil))
+		if rec.Code != http.StatusOK || rec.Body.String() != "{\"partial\":\"yes\"}\n" {
+			t.Errorf("got %d %q, want the handler's answer untouched", rec.Code, rec.Body)
+		}
+	})
+
+	t.Run("abort_handler", func(t *testing.T) {
+		t.Parallel()
+		mux, h, _ := setup(t)
+		mux.HandleFunc("GET /abort", func(w http.ResponseWriter, r *http.Request) { panic(http.ErrAbortHandler) })
+		defer func() {
+			if p := recover(); p != http.ErrAbortHandler {
+				t.Errorf("recovered %v, want http.ErrAbortHandler passed on", p)
+			}
+		}()
+		serve(h, httptest.NewRequest("GET", "/abort", nil))
+		t.Error("ErrAbortHandler was swallowed")
+	})
+
+	t.Run("panic_over_the_wire", func(t *testing.T) {
+		t.Parallel()
+		mux, h, _ := setup(t)
+		mux.HandleFunc("POST /panic", func(w http.ResponseWriter, r *http.Request) { panic(errors.New("kaboom")) })
+		srv := httptest.NewServer(h)
+		defer srv.Close()
+		res, err := http.Post(srv.URL+"/panic", "application/json", strings.NewReader("{}"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		if res.StatusCode != 500 || !json.Valid(body) || strings.Contains(string(body), "kaboom") {
+			t.Errorf("got %d %s", res.StatusCode, body)
+		}
+		if !strings.Contains(string(body), res.Header.Get("X-Request-Id")) {
+			t.Errorf("body %s lacks the request id %q", body, res.Header.Get("X-Request-Id"))
+		}
+	})
+
+	t.Run("observe", func(t *testing.T) {
+		t.Parallel()
+		mux, h, b := setup(t)
+		mux.HandleFunc("GET /silent", func(w http.ResponseWriter, r *http.Request) {})
+		mux.HandleFunc("GET /items/{id}", func(w http.ResponseWriter, r *http.Request) {
+			httpx.WriteError(w, r, b.logger, httpx.Errorf(404, "not_found", "no item"))
+		})
+		serve(h, httptest.NewRequest("GET", "/silent", nil))
+		serve(h, httptest.NewRequest("GET", "/items/7?q=secret-value", nil))
+		b.mu.Lock()
+		got := strings.Join(b.observed, ", ")
+		b.mu.Unlock()
+		if want := "GET /silent 200, GET /items/{id} 404"; got != want {
+			t.Errorf("observed: got %s, want %s", got, want)
+		}
+		if logs := b.logs.String(); strings.Contains(logs, "secret-value") || !strings.Contains(logs, "route=\"GET /items/{id}\"") {
+			t.Errorf("debug log must name the route and never query values: %s", logs)
+		}
+	})
+}
+
+func TestAdmin(t *testing.T) {
+	t.Parallel()
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { httpx.WriteJSON(w, 200, "ok") })
+	cases := []struct {
+		name, token, remote, auth string
+		status                    int
+		code                      string
+	}{
+		{"token_right", "t0k", "203.0.113.9:1", "Bearer t0k", 200, ""},
+		{"token_right_loopback", "t0k", "127.0.0.1:1", "Bearer t0k", 200, ""},
+		{"token_missing", "t0k", "127.0.0.1:1", "", 401, "unauthorized"},
+		{"token_wrong", "t0k", "203.0.113.9:1", "Bearer nope", 401, "unauthorized"},
+		{"token_prefix", "t0k", "203.0.113.9:1", "Bearer t0", 401, "unauthorized"},
+		{"token_longer", "t0k", "203.0.113.9:1", "Bearer t0kk", 401, "unauthorized"},
+		{"token_no_scheme", "t0k", "203.0.113.9:1", "t0k", 401, "unauthorized"},
+		{"token_basic", "t0k", "203.0.113.9:1", "Basic dDBr", 401, "unauthorized"},
+		{"open_loopback_v4", "", "127.0.0.1:5555", "", 200, ""},
+		{"open_loopback_v4_other", "", "127.9.9.9:5555", "", 200, ""},
+		{"open_loopback_v6", "", "[::1]:5555", "", 200, ""},
+		{"open_remote", "", "203.0.113.9:5555", "", 403, "forbidden"},
+		{"open_remote_v6", "", "[2001:db8::2]:5555", "Bearer x", 403, "forbidden"},
+		{"open_private", "", "192.168.1.2:5555", "", 403, "forbidden"},
+		{"open_mapped_v4", "", "[::ffff:10.1.2.3]:80", "", 403, "forbidden"},
+		{"open_garbage", "", "not-an-address", "", 403, "forbidden"},
+		{"open_empty", "", "", "", 403, "forbidden"},
+		{"open_localhost_name", "", "localhost:80", "", 403, "forbidden"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, _, b := setup(t)
+			req := httptest.NewRequest("POST", "/admin", nil)
+			req.RemoteAddr = tc.remote
+			if tc.auth != "" {
+				req.Header.Set("Authorization", tc.auth)
+			}
+			rec := serve(httpx.Admin(tc.token, b.logger, ok), req)
+			if tc.status == 200 {
+				if rec.Code != 200 {
+					t.Errorf("status: got %d, want 200: %s", rec.Code, rec.Body)
+				}
+				return
+			}
+			e := envelope(t, rec, tc.status)
+			if e["code"] != tc.code {
+				t.Errorf("code: got %v, want %s", e["code"], tc.code)
+			}
+			if tc.token != "" && strings.Contains(rec.Body.String(), tc.token) {
+				t.Errorf("body leaks the token: %s", rec.Body)
+			}
+			if tc.status == 401 && rec.Header().Get("WWW-Authenticate") == "" {
+				t.Error("401 without WWW-Authenticate")
+			}
+		})
+	}
+}
+
+func TestLimitBody(t *testing.T) {
+	t.Parallel()
+	_, _, b := setup(t)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		httpx.LimitBody(w, r, 10)
+		data, err := io.ReadAll(r.Body)
+		if err != nil {
+			httpx.WriteError(w, r, b.logger, err)
+			return
+		}
+		httpx.WriteJSON(w, 200, len(data))
+	})
+	rec := serve(h, httptest.NewRequest("POST", "/", strings.NewReader("0123456789")))
+	if rec.Code != 200 || strings.TrimSpace(rec.Body.String()) != "10" {
+		t.Errorf("at the limit: got %d %s", rec.Code, rec.Body)
+	}
+	rec = serve(h, httptest.NewRequest("POST", "/", strings.NewReader("0123456789A")))
+	if e := envelope(t, rec, http.StatusRequestEntityTooLarge); e["code"] != "payload_too_large" || !strings.Contains(e["message"].(string), "10 bytes") {
+		t.Errorf("over the limit: got %v", e)
+	}
+}
+
+func TestHealth(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	dbErr := errors.New("database is unreachable")
+	sawDeadline := false
+	mux := http.NewServeMux()
+	httpx.Health(mux, map[string]httpx.Check{
+		"database": func(ctx context.Context) error {
+			mu.Lock()
+			defer mu.Unlock()
+			_, sawDeadline = ctx.Deadline()
+			return dbErr
+		},
+		"models": func(context.Context) error { return nil },
+	})
+	get := func(path string) (int, string) {
+		rec := serve(mux, httptest.NewRequest("GET", path, nil))
+		return rec.Code, strings.TrimSpace(rec.Body.String())
+	}
+	if code, body := get("/healthz"); code != 200 || body != `{"status":"ok"}` {
+		t.Errorf("/healthz: got %d %s", code, body)
+	}
+	if code, body := get("/readyz"); code != 503 || body != `{"checks":{"database":"database is unreachable"},"status":"not ready"}` {
+		t.Errorf("/readyz failing: got %d %s", code, body)
+	}
+	mu.Lock()
+	dbErr = nil
+	deadline := sawDeadline
+	mu.Unlock()
+	if !deadline {
+		t.Error("checks ran without a deadline")
+	}
+	if code, body := get("/readyz"); code != 200 || body != `{"status":"ready"}` {
+		t.Errorf("/readyz passing: got %d %s", code, body)
+	}
+}
+
+func TestServer(t *testing.T) {
+	t.Parallel()
+	_, _, b := setup(t)
+	if _, err := httpx.Listen("256.0.0.1:99999", http.NotFoundHandler(), b.logger); err == nil {
+		t.Error("Listen on a bad address: got nil error")
+	}
+
+	started := make(chan struct{})
+	release := make(chan struct{})
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /slow", func(w http.ResponseWriter, r *http.Request) {
+		close(started)
+		<-release
+		httpx.WriteJSON(w, 200, "done")
+	})
+	srv, err := httpx.Listen("127.0.0.1:0", mux, b.logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx) }()
+
+	type result struct {
+		status int
+		body   string
+		err    error
+	}
+	got := make(chan result, 1)
+	go func() {
+		res, err := http.Get("http://" + srv.Addr() + "/slow")
+		if err != nil {
+			got <- result{err: err}
+			return
+		}
+		defer res.Body.Close()
+		data, _ := io.ReadAll(res.Body)
+		got <- result{status: res.StatusCode, body: strings.TrimSpace(string(data))}
+	}()
+	<-started
+	cancel() // shut down with a request in flight
+	time.Sleep(50 * time.Millisecond)
+	select {
+	case err := <-served:
+		t.Fatalf("Serve returned %v before the in-flight request finished", err)
+	default:
+	}
+	close(release)
+	r := <-got
+	if r.err != nil || r.status != 200 || r.body != `"done"` {
+		t.Errorf("in-flight request: got %+v, want 200 \"done\"", r)
+	}
+	select {
+	case err := <-served:
+		if err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Serve did not return after shutdown")
+	}
+	if _, err := http.Get("http://" + srv.Addr() + "/slow"); err == nil {
+		t.Error("the server still accepts requests after shutdown")
+	}
+}
