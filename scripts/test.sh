@@ -10,6 +10,8 @@
 #
 # With MLSERVE_TEST_NO_SERVICES=1 it starts nothing (suites that need a
 # service then skip). GOTESTFLAGS adds go test flags (e.g. -run, -race).
+# Arguments, if any, are the packages to vet and test (default ./...):
+#   scripts/test.sh ./internal/app/...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -81,7 +83,9 @@ if [ "${MLSERVE_TEST_NO_SERVICES:-}" != "1" ]; then
 fi
 
 echo "== go vet"
-go vet ./...
+pkgs=("$@")
+[ ${#pkgs[@]} -gt 0 ] || pkgs=(./...)
+go vet "${pkgs[@]}"
 echo "== go test"
 # shellcheck disable=SC2086
-go test -count=1 -timeout 20m ${GOTESTFLAGS:-} ./...
+go test -count=1 -timeout 20m ${GOTESTFLAGS:-} "${pkgs[@]}"
