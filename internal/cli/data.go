@@ -43,7 +43,7 @@ func openInput(g *globals, path string) (io.ReadCloser, error) {
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		return nil, err // an *fs.PathError: "open PATH: reason"
 	}
 	return f, nil
 }

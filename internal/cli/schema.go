@@ -43,7 +43,8 @@ func readCSV(g *globals, path string) (*csvFile, error) {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	if hdr.Err != nil {
-		return nil, fmt.Errorf("%s: header (line %d): %v", path, hdr.Line, hdr.Err)
+		// hdr.Err is a *rawcsv.ParseError, which names its line and column.
+		return nil, fmt.Errorf("%s: header: %v", path, hdr.Err)
 	}
 	f := &csvFile{header: append([]string(nil), hdr.Fields...)}
 	for i := range f.header {
