@@ -52,7 +52,7 @@ func synthetic(seed uint64) (header []string, next rowSource) {
 func csvSource(path string) ([]string, rowSource, func() error, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("open %s: %w", path, err)
+		return nil, nil, nil, err // an *fs.PathError: "open PATH: reason"
 	}
 	rd := rawcsv.NewReader(f)
 	hdr, err := rd.Read()

@@ -60,11 +60,17 @@ func TestMissingFileNamedOnce(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	missing := filepath.Join(dir, "nope.csv")
-	code, _, stderr := run(t, dir, "schema", "infer", missing)
-	if code != ExitFail {
-		t.Fatalf("exit %d, want %d; stderr:\n%s", code, ExitFail, stderr)
-	}
-	if n := strings.Count(stderr, missing); n != 1 {
-		t.Errorf("stderr names %s %d times, want once: %q", missing, n, stderr)
+	for _, args := range [][]string{
+		{"schema", "infer", missing},
+		{"datafill", "--csv", missing, "--to", "http://127.0.0.1:1", "--count", "1"},
+	} {
+		code, _, stderr := run(t, dir, args...)
+		if code != ExitFail {
+			t.Errorf("%s: exit %d, want %d; stderr:\n%s", args[0], code, ExitFail, stderr)
+			continue
+		}
+		if n := strings.Count(stderr, missing); n != 1 {
+			t.Errorf("%s: stderr names %s %d times, want once: %q", args[0], missing, n, stderr)
+		}
 	}
 }
