@@ -98,6 +98,7 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) error {
 	}
 	httpx.Health(mux, checks)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	httpx.Fallback(mux)
 
 	srv, err := httpx.Listen(o.Addr, httpx.Middleware(a.Logger, observe, mux), a.Logger)
 	if err != nil {
