@@ -18,6 +18,7 @@ import (
 
 	"github.com/mlserve/mlserve/internal/blob"
 	"github.com/mlserve/mlserve/internal/blob/fs"
+	"github.com/mlserve/mlserve/internal/blob/s3"
 	"github.com/mlserve/mlserve/internal/config"
 	"github.com/mlserve/mlserve/internal/ingest"
 	"github.com/mlserve/mlserve/internal/jobs"
@@ -25,6 +26,7 @@ import (
 	"github.com/mlserve/mlserve/internal/registry"
 	"github.com/mlserve/mlserve/internal/schema"
 	"github.com/mlserve/mlserve/internal/store"
+	"github.com/mlserve/mlserve/internal/store/postgres"
 	"github.com/mlserve/mlserve/internal/store/sqlite"
 	"github.com/mlserve/mlserve/internal/train"
 )
@@ -101,7 +103,7 @@ func Open(ctx context.Context, opts Options) (_ *App, err error) {
 	if err := a.openStore(ctx); err != nil {
 		return nil, err
 	}
-	if err := a.openBucket(); err != nil {
+	if err := a.openBucket(ctx); err != nil {
 		return nil, err
 	}
 	for _, p := range a.File.Pipelines {
@@ -170,12 +172,23 @@ func (a *App) openStore(ctx context.Context) error {
 		}
 		return nil
 	case strings.HasPrefix(u, "postgres:"), strings.HasPrefix(u, "postgresql:"):
-		return errors.New("PostgreSQL is not supported by this build yet: use a sqlite:// URL or leave MLSERVE_DATABASE_URL unset")
+		db, err := postgres.Open(ctx, &postgres.Config{URL: u})
+		if err != nil {
+			return fmt.Errorf("open database %s: %w", config.MaskURL(u), err)
+		}
+		a.closers = append(a.closers, db.Close)
+		// Migrate holds an advisory lock: roles starting at once take turns.
+		if err := db.Migrate(ctx); err != nil {
+			return fmt.Errorf("migrate database %s: %w", config.MaskURL(u), err)
+		}
+		a.Store = db
+		a.jobs = jobs.Postgres(db.Pool())
+		return jobs.Migrate(ctx, a.jobs, a.Logger)
 	}
 	return fmt.Errorf("database URL %q: the scheme must be sqlite:// or postgres://", config.MaskURL(u))
 }
 
-func (a *App) openBucket() error {
+func (a *App) openBucket(ctx context.Context) error {
 	u := a.Opts.Env.ArtifactsURL
 	switch {
 	case strings.HasPrefix(u, "file://"):
@@ -186,7 +199,16 @@ func (a *App) openBucket() error {
 		a.Bucket = b
 		return nil
 	case strings.HasPrefix(u, "s3://"):
-		return errors.New("S3 artifacts are not supported by this build yet: use a file:// URL or leave MLSERVE_ARTIFACTS_URL unset")
+		// A missing bucket is created when the credentials allow it;
+		// otherwise Open fails naming the bucket and the endpoint.
+		b, err := s3.Open(ctx, &s3.Config{
+			URL: u, AccessKey: a.Opts.Env.AWSAccessKeyID, SecretKey: a.Opts.Env.AWSSecretAccessKey, CreateBucket: true,
+		})
+		if err != nil {
+			return err
+		}
+		a.Bucket = b
+		return nil
 	}
 	return fmt.Errorf("artifacts URL %q: the scheme must be file:// or s3://", config.MaskURL(u))
 }

@@ -116,6 +116,7 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) error {
 		})
 	}
 	g.Go(func() error { return srv.Serve(gctx) })
+	g.Go(func() error { a.bridgeSignals(gctx, o.Roles); return nil })
 	if o.Extra != nil {
 		g.Go(func() error { return o.Extra(gctx) })
 	}

@@ -1,0 +1,57 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"github.com/mlserve/mlserve/internal/notify"
+	"github.com/mlserve/mlserve/internal/store"
+)
+
+// bridgeSignals carries change signals made by other processes into this
+// process's hubs, when the store can push them (store.Notifier, PostgreSQL's
+// LISTEN/NOTIFY): registry changes wake the api's reload, committed batches
+// wake the trainer's new-rows trigger. Both keep their periodic check, which
+// covers signals lost while the listener was down. It returns once ctx is
+// done.
+func (a *App) bridgeSignals(ctx context.Context, roles Roles) {
+	n, ok := a.Store.(store.Notifier)
+	if !ok {
+		return
+	}
+	hubs := map[string]*notify.Hub{}
+	if roles.API {
+		hubs[store.ChannelRegistry] = a.Changes
+	}
+	if roles.Trainer {
+		hubs[store.ChannelBatches] = a.NewRows
+	}
+	if len(hubs) == 0 {
+		return
+	}
+	var channels []string
+	for ch := range hubs {
+		channels = append(channels, ch)
+	}
+	for wait := time.Second; ; wait = min(2*wait, 30*time.Second) {
+		sig, err := n.Listen(ctx, channels...)
+		if err == nil {
+			a.Logger.Debug("listening for changes of other processes", "channels", channels)
+			for s := range sig {
+				// An empty payload (signals may have been missed) wakes a
+				// full check just the same.
+				hubs[s.Channel].Publish(s.Payload)
+			}
+			return // ctx done or store closed
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		a.Logger.Warn("cannot listen for changes of other processes; relying on the periodic check", "err", err, "retry_in", wait)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+	}
+}
