@@ -63,12 +63,7 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) error {
 
 	mux := http.NewServeMux()
 	admin := func(h http.Handler) http.Handler { return httpx.Admin(a.Opts.Env.AdminToken, a.Logger, h) }
-	checks := map[string]httpx.Check{
-		"database": func(ctx context.Context) error {
-			_, err := a.Store.ProductionList(ctx)
-			return err
-		},
-	}
+	checks, soft := a.readiness(o.Roles)
 
 	g, gctx := errgroup.WithContext(ctx)
 	var queue *jobs.Queue
@@ -96,7 +91,7 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) error {
 	if o.Roles.Ingest {
 		a.Ingest.Routes(mux, 0, admin)
 	}
-	httpx.Health(mux, checks)
+	httpx.Readiness(mux, checks, soft)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	httpx.Fallback(mux)
 

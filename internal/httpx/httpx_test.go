@@ -504,3 +504,29 @@ func TestServer(t *testing.T) {
 		t.Error("the server still accepts requests after shutdown")
 	}
 }
+
+func TestReadinessDegraded(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	modelsErr := error(nil)
+	mux := http.NewServeMux()
+	httpx.Readiness(mux,
+		map[string]httpx.Check{"models": func(context.Context) error { mu.Lock(); defer mu.Unlock(); return modelsErr }},
+		map[string]httpx.Check{
+			"database":     func(context.Context) error { return errors.New("database unavailable") },
+			"object_store": func(context.Context) error { return nil },
+		})
+	get := func() (int, string) {
+		rec := serve(mux, httptest.NewRequest("GET", "/readyz", nil))
+		return rec.Code, strings.TrimSpace(rec.Body.String())
+	}
+	if code, body := get(); code != 200 || body != `{"degraded":{"database":"database unavailable"},"status":"ready"}` {
+		t.Errorf("soft check failing: got %d %s", code, body)
+	}
+	mu.Lock()
+	modelsErr = errors.New("pipeline titanic has a production version that is not loaded")
+	mu.Unlock()
+	if code, body := get(); code != 503 || body != `{"checks":{"models":"pipeline titanic has a production version that is not loaded"},"degraded":{"database":"database unavailable"},"status":"not ready"}` {
+		t.Errorf("required check failing: got %d %s", code, body)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 )
 
@@ -19,25 +20,59 @@ type Check func(ctx context.Context) error
 
 // Health mounts GET /healthz (the process is alive) and GET /readyz (every
 // check passes; 503 with the reasons otherwise).
-func Health(mux *http.ServeMux, checks map[string]Check) {
+func Health(mux *http.ServeMux, checks map[string]Check) { Readiness(mux, checks, nil) }
+
+// Readiness mounts GET /healthz and GET /readyz. The process is ready when
+// every required check passes; a failing soft check (a part the process can
+// do without for a while, such as the database of an api that holds its
+// models) is listed under "degraded" without making it unready. Checks run
+// at once, within 2 s together.
+//
+//	200 {"status":"ready"}
+//	200 {"status":"ready","degraded":{"database":"…"}}
+//	503 {"status":"not ready","checks":{"models":"…"},"degraded":{…}}
+func Readiness(mux *http.ServeMux, required, soft map[string]Check) {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
-		failing := map[string]string{}
-		for name, c := range checks {
-			if err := c(ctx); err != nil {
-				failing[name] = err.Error()
-			}
+		var failing map[string]string
+		var wg sync.WaitGroup
+		wg.Go(func() { failing = runChecks(ctx, required) })
+		degraded := runChecks(ctx, soft)
+		wg.Wait()
+		body := map[string]any{"status": "ready"}
+		if len(degraded) > 0 {
+			body["degraded"] = degraded
 		}
 		if len(failing) > 0 {
-			WriteJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "not ready", "checks": failing})
+			body["status"] = "not ready"
+			body["checks"] = failing
+			WriteJSON(w, http.StatusServiceUnavailable, body)
 			return
 		}
-		WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+		WriteJSON(w, http.StatusOK, body)
 	})
+}
+
+// runChecks runs checks concurrently and returns the failing ones' errors.
+func runChecks(ctx context.Context, checks map[string]Check) map[string]string {
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	failing := map[string]string{}
+	for name, c := range checks {
+		wg.Go(func() {
+			if err := c(ctx); err != nil {
+				mu.Lock()
+				failing[name] = err.Error()
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return failing
 }
 
 // Server is an HTTP server with mlserve's timeouts and limits and a graceful

@@ -189,6 +189,16 @@ func (b *Bucket) probe(ctx context.Context) error {
 	return ctx.Err()
 }
 
+// Ping checks that the bucket answers a one-key listing with these
+// credentials (readiness checks). An unreachable server wraps
+// blob.ErrUnavailable; the error names the bucket and the endpoint.
+func (b *Bucket) Ping(ctx context.Context) error {
+	if err := b.probe(ctx); err != nil {
+		return explain(fmt.Sprintf("s3 bucket %q at %s", b.loc.Bucket, b.loc.Host()), b.classify(ctx, err))
+	}
+	return nil
+}
+
 // String returns "s3://bucket/prefix (endpoint)".
 func (b *Bucket) String() string { return b.loc.String() }
 
