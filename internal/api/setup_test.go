@@ -118,12 +118,12 @@ type testBundle struct {
 
 // setup serves titanic with versions 1 and 2 registered, 1 in production
 // and loaded.
-func setup(t *testing.T) (*api.Server, *testBundle) {
+func setup(t testing.TB) (*api.Server, *testBundle) {
 	t.Helper()
 	return setupWith(t, setupOpts{versions: 2, promote: true})
 }
 
-func setupWith(t *testing.T, o setupOpts) (*api.Server, *testBundle) {
+func setupWith(t testing.TB, o setupOpts) (*api.Server, *testBundle) {
 	t.Helper()
 	ctx := context.Background()
 	ft, err := fits()
@@ -201,7 +201,7 @@ func (e enqueuer) Enqueue(ctx context.Context, pipeline, reason string) (*store.
 }
 
 // register publishes fit i and registers it as the next version.
-func (b *testBundle) register(t *testing.T, i int) *store.Version {
+func (b *testBundle) register(t testing.TB, i int) *store.Version {
 	t.Helper()
 	ctx := context.Background()
 	fr := b.fit.fits[i]
@@ -220,21 +220,21 @@ func (b *testBundle) register(t *testing.T, i int) *store.Version {
 }
 
 // promote makes a version production through the registry.
-func (b *testBundle) promote(t *testing.T, v int) {
+func (b *testBundle) promote(t testing.TB, v int) {
 	t.Helper()
 	if _, err := b.reg.Promote(context.Background(), "titanic", v, "test", "test"); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func (b *testBundle) reload(t *testing.T) {
+func (b *testBundle) reload(t testing.TB) {
 	t.Helper()
 	if err := b.models.Reload(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func (b *testBundle) served(t *testing.T) int {
+func (b *testBundle) served(t testing.TB) int {
 	t.Helper()
 	sv := b.models.Get("titanic")
 	if sv == nil {

@@ -1,0 +1,126 @@
+package api_test
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// The serving benchmarks drive the real handler (middleware, mux, api) with
+// a reused request and a writer that keeps nothing, so that allocs/op is
+// what the server does per request. `make bench-serving` measures the same
+// routes over HTTP with wrk.
+
+// benchWriter is a ResponseWriter that counts the answer and keeps its
+// header map between requests.
+type benchWriter struct {
+	h      http.Header
+	status int
+	n      int
+	body   []byte // last answer, when keep is set
+	keep   bool
+}
+
+func (w *benchWriter) Header() http.Header { return w.h }
+func (w *benchWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+}
+
+func (w *benchWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	w.n += len(p)
+	if w.keep {
+		w.body = append(w.body, p...)
+	}
+	return len(p), nil
+}
+
+func (w *benchWriter) reset() {
+	clear(w.h)
+	w.status, w.n, w.body = 0, 0, w.body[:0]
+}
+
+// rewindBody is a request body that can be replayed.
+type rewindBody struct{ bytes.Reader }
+
+func (*rewindBody) Close() error { return nil }
+
+// benchInstances returns a predict body with n titanic instances.
+func benchInstances(n int) string {
+	var sb strings.Builder
+	sb.WriteString(`{"instances": [`)
+	for i := range n {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		sex := "male"
+		if i%2 == 1 {
+			sex = "female"
+		}
+		age := fmt.Sprintf("%g", float64(i%80)+0.5)
+		if i%7 == 0 {
+			age = "null"
+		}
+		fmt.Fprintf(&sb, `{"class": %d, "sex": %q, "age": %s, "embarked": "%c"}`, 1+i%3, sex, age, "CSQ"[i%3])
+	}
+	sb.WriteString("]}")
+	return sb.String()
+}
+
+func benchServe(b *testing.B, method, target, body string) {
+	_, tb := setup(b)
+	req, err := http.NewRequest(method, "http://127.0.0.1"+target, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	req.RemoteAddr = "127.0.0.1:40000"
+	var rb *rewindBody
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+		rb = &rewindBody{}
+		req.Body = rb
+		req.ContentLength = int64(len(body))
+	}
+	w := &benchWriter{h: http.Header{}}
+	serve := func() {
+		if rb != nil {
+			rb.Reset([]byte(body))
+		}
+		w.reset()
+		tb.handler.ServeHTTP(w, req)
+	}
+	w.keep = true
+	serve()
+	if w.status != http.StatusOK {
+		b.Fatalf("%s %s: status %d: %s", method, target, w.status, w.body)
+	}
+	w.keep = false
+	b.SetBytes(int64(w.n))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		serve()
+	}
+	if w.status != http.StatusOK {
+		b.Fatalf("status %d", w.status)
+	}
+}
+
+// BenchmarkServe measures one request through the api's handler.
+func BenchmarkServe(b *testing.B) {
+	const query = "class=1&sex=male&age=22&embarked=S"
+	b.Run("prototype", func(b *testing.B) { benchServe(b, http.MethodGet, "/?"+query, "") })
+	b.Run("predict_get", func(b *testing.B) { benchServe(b, http.MethodGet, "/v1/models/titanic/predict?"+query, "") })
+	b.Run("predict_post_1", func(b *testing.B) {
+		benchServe(b, http.MethodPost, "/v1/models/titanic/predict", `{"class": 1, "sex": "male", "age": 22, "embarked": "S"}`)
+	})
+	b.Run("predict_post_1000", func(b *testing.B) {
+		benchServe(b, http.MethodPost, "/v1/models/titanic/predict", benchInstances(1000))
+	})
+}
