@@ -43,6 +43,9 @@ type Server struct {
 	logger    *slog.Logger
 	maxBody   int64
 	maxBatch  int
+	// protoArgs are the feature columns of the first pipeline: the
+	// prototype route's "args".
+	protoArgs []string
 }
 
 // Config configures a Server.
@@ -78,6 +81,12 @@ func New(cfg Config) *Server {
 	}
 	for i := range s.pipelines {
 		s.byName[s.pipelines[i].Name] = &s.pipelines[i]
+	}
+	if len(s.pipelines) > 0 {
+		sc := s.pipelines[0].Schema
+		for _, i := range sc.Features() {
+			s.protoArgs = append(s.protoArgs, sc.Columns[i].Name)
+		}
 	}
 	return s
 }

@@ -5,16 +5,23 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/mlserve/mlserve/internal/artifact"
 	"github.com/mlserve/mlserve/internal/httpx"
+	"github.com/mlserve/mlserve/internal/jsonw"
 	"github.com/mlserve/mlserve/internal/schema"
 )
+
+// The predict routes are the hot path. Each request takes the served model
+// once (a swap never changes a request halfway), decodes the query or body
+// straight into per-column slots of pooled scratch (no map per request),
+// predicts into pooled buffers and appends its JSON answer by hand, the
+// same bytes encoding/json would write. Batches are split across cores.
 
 // PredictResponse is the answer of /v1/models/{name}/predict.
 type PredictResponse struct {
@@ -23,22 +30,67 @@ type PredictResponse struct {
 	Predictions []artifact.Prediction `json:"predictions"`
 }
 
-// queryRaw turns query parameters into raw values; a repeated parameter is
-// an error.
-func queryRaw(q url.Values) (map[string]schema.Raw, schema.FieldErrors) {
-	raw := make(map[string]schema.Raw, len(q))
-	var fe schema.FieldErrors
-	for k, vs := range q {
-		if len(vs) > 1 {
-			if fe == nil {
-				fe = schema.FieldErrors{}
-			}
-			fe[k] = "is given more than once"
-			continue
+// scratch is one request's reusable memory.
+type scratch struct {
+	params []param
+	args   []param // the prototype's args, sorted by name
+	fields *artifact.Fields
+	row    schema.Row
+	x, out []float64
+	body   bytes.Buffer
+	buf    []byte
+	batch  batchScratch
+}
+
+var scratches = sync.Pool{New: func() any { return new(scratch) }}
+
+// maxKeep is the largest buffer a scratch keeps for the next request.
+const maxKeep = 1 << 20
+
+func getScratch(m *artifact.Model) *scratch {
+	s := scratches.Get().(*scratch)
+	s.params, s.args, s.buf = s.params[:0], s.args[:0], s.buf[:0]
+	s.body.Reset()
+	if m != nil {
+		if s.fields == nil || s.fields.Schema() != m.Schema() {
+			s.fields = artifact.NewFields(m.Schema())
 		}
-		raw[k] = schema.Raw{Text: vs[0]}
+		s.fields.Reset()
+		s.row = grow(s.row, m.Schema().Len())
+		s.x = grow(s.x, m.Width())
+		s.out = grow(s.out, m.Outputs())
 	}
-	return raw, fe
+	return s
+}
+
+func putScratch(s *scratch) {
+	if cap(s.buf) > maxKeep || s.body.Cap() > maxKeep || s.batch.size() > 8*maxKeep {
+		return
+	}
+	scratches.Put(s)
+}
+
+// grow returns s with length n, reusing its memory when it can.
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
+
+var contentTypeJSON = []string{"application/json"}
+
+// writeRaw writes an answer already encoded as JSON.
+func writeRaw(w http.ResponseWriter, status int, body []byte) {
+	w.Header()["Content-Type"] = contentTypeJSON
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+// writeUnencodable answers as httpx.WriteJSON does for a value JSON cannot
+// carry (a NaN from a broken model).
+func writeUnencodable(w http.ResponseWriter) {
+	writeRaw(w, http.StatusInternalServerError, []byte(`{"error":{"code":"internal","message":"could not encode the answer"}}`+"\n"))
 }
 
 func badFields(fe schema.FieldErrors) error {
@@ -54,57 +106,97 @@ func (s *Server) handlePrototype(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := &s.pipelines[0]
-	q := r.URL.Query()
-	args := map[string]any{}
-	for _, i := range p.Schema.Features() {
-		name := p.Schema.Columns[i].Name
-		if vs, ok := q[name]; ok {
-			args[name] = vs[0]
-		} else {
-			args[name] = nil
-		}
-	}
-	for k, vs := range q {
-		if _, ok := args[k]; !ok {
-			args[k] = vs[0]
-		}
-	}
 	sv, err := s.served(p.Name)
+	var m *artifact.Model
+	if err == nil {
+		m = sv.Model
+	}
+	sc := getScratch(m)
+	defer putScratch(sc)
+	sc.params = parseParams(sc.params, r.URL.RawQuery)
+	sc.args = prototypeArgs(sc.args, s.protoArgs, sc.params)
 	if err != nil {
 		var he *httpx.Error
 		errors.As(err, &he)
-		writePrototype(w, he.Status, he.Message, args, 0)
+		msg, _ := json.Marshal(he.Message)
+		s.writePrototype(w, sc, he.Status, msg, 0)
 		return
 	}
-	raw, fe := queryRaw(q)
-	var pred []float64
-	if fe == nil {
-		pred, fe = predictOne(sv.Model, raw)
-	}
-	if fe != nil {
-		writePrototype(w, http.StatusBadRequest, map[string]string(fe), args, 0)
+	fieldsFromParams(sc.fields, sc.params)
+	if fe := m.CoerceFields(sc.fields, sc.row); fe != nil {
+		msg, _ := json.Marshal(map[string]string(fe))
+		s.writePrototype(w, sc, http.StatusBadRequest, msg, 0)
 		return
 	}
-	writePrototype(w, http.StatusOK, "OK", args, sv.Model.PositiveProbability(pred))
+	m.PredictRowTo(sc.row, sc.x, sc.out)
+	s.writePrototype(w, sc, http.StatusOK, []byte(`"OK"`), m.PositiveProbability(sc.out))
 }
 
-func writePrototype(w http.ResponseWriter, status int, msg any, args map[string]any, result float64) {
-	httpx.WriteJSON(w, status, map[string]any{
-		"data":    map[string]any{"result": result},
-		"message": map[string]any{"status_code": status, "status_message": msg, "args": args},
-	})
-}
-
-// predictOne coerces and predicts one instance, returning the raw output.
-func predictOne(m *artifact.Model, raw map[string]schema.Raw) ([]float64, schema.FieldErrors) {
-	row := make(schema.Row, m.Schema().Len())
-	if fe := m.CoerceFeatures(raw, row); fe != nil {
-		return nil, fe
+// prototypeArgs lists the prototype's "args": every feature column (null
+// when not given) and every other parameter given, with its first value,
+// sorted by name.
+func prototypeArgs(args []param, features []string, ps []param) []param {
+	for _, name := range features {
+		a := param{name: name, null: true}
+		for _, p := range ps {
+			if p.name == name {
+				a = p
+				break
+			}
+		}
+		args = append(args, a)
 	}
-	out := make([]float64, m.Outputs())
-	m.PredictRow(row, out)
-	return out, nil
+	for _, p := range ps {
+		if !slices.Contains(features, p.name) {
+			args = append(args, p)
+		}
+	}
+	slices.SortFunc(args, func(a, b param) int { return strings.Compare(a.name, b.name) })
+	return args
 }
+
+// writePrototype writes the prototype's envelope; msg is the JSON of
+// status_message.
+func (s *Server) writePrototype(w http.ResponseWriter, sc *scratch, status int, msg []byte, result float64) {
+	b := append(sc.buf, `{"data":{"result":`...)
+	b, ok := jsonw.Float(b, result)
+	if !ok {
+		writeUnencodable(w)
+		return
+	}
+	b = append(b, `},"message":{"args":{`...)
+	for i, a := range sc.args {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = jsonw.String(b, a.name)
+		b = append(b, ':')
+		if a.null {
+			b = append(b, "null"...)
+		} else {
+			b = jsonw.String(b, a.value)
+		}
+	}
+	b = append(b, `},"status_code":`...)
+	b = jsonw.Int(b, int64(status))
+	b = append(b, `,"status_message":`...)
+	b = append(b, msg...)
+	b = append(b, "}}\n"...)
+	sc.buf = b
+	writeRaw(w, status, b)
+}
+
+// appendPredictHead appends the start of a predict answer, up to the
+// predictions array's first element.
+func appendPredictHead(b []byte, sv *Served) []byte {
+	b = append(b, `{"model":`...)
+	b = jsonw.String(b, sv.Pipeline)
+	b = append(b, `,"version":`...)
+	b = jsonw.Int(b, int64(sv.Version.Version))
+	return append(b, `,"predictions":[`...)
+}
+
+const predictTail = "]}\n"
 
 func (s *Server) handlePredictGet(w http.ResponseWriter, r *http.Request) {
 	sv, err := s.served(r.PathValue("name"))
@@ -112,17 +204,25 @@ func (s *Server) handlePredictGet(w http.ResponseWriter, r *http.Request) {
 		s.writeErr(w, r, err)
 		return
 	}
-	raw, fe := queryRaw(r.URL.Query())
-	if fe != nil {
+	m := sv.Model
+	sc := getScratch(m)
+	defer putScratch(sc)
+	sc.params = parseParams(sc.params, r.URL.RawQuery)
+	fieldsFromParams(sc.fields, sc.params)
+	if fe := m.CoerceFields(sc.fields, sc.row); fe != nil {
 		s.writeErr(w, r, badFields(fe))
 		return
 	}
-	pred, fe := sv.Model.Predict(raw)
-	if fe != nil {
-		s.writeErr(w, r, badFields(fe))
+	m.PredictRowTo(sc.row, sc.x, sc.out)
+	b := appendPredictHead(sc.buf, sv)
+	b, ok := m.AppendPrediction(b, sc.out)
+	if !ok {
+		writeUnencodable(w)
 		return
 	}
-	httpx.WriteJSON(w, http.StatusOK, &PredictResponse{Model: sv.Pipeline, Version: sv.Version.Version, Predictions: []artifact.Prediction{pred}})
+	b = append(b, predictTail...)
+	sc.buf = b
+	writeRaw(w, http.StatusOK, b)
 }
 
 func (s *Server) handlePredictPost(w http.ResponseWriter, r *http.Request) {
@@ -131,109 +231,168 @@ func (s *Server) handlePredictPost(w http.ResponseWriter, r *http.Request) {
 		s.writeErr(w, r, err)
 		return
 	}
-	httpx.LimitBody(w, r, s.maxBody)
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		s.writeErr(w, r, err)
-		return
-	}
-	instances, err := decodeInstances(body)
-	if err != nil {
-		s.writeErr(w, r, err)
-		return
-	}
-	if len(instances) > s.maxBatch {
-		s.writeErr(w, r, httpx.Errorf(http.StatusRequestEntityTooLarge, "batch_too_large",
-			"%d instances is over the limit of %d per request; split the batch", len(instances), s.maxBatch))
-		return
-	}
 	m := sv.Model
-	rows := make([]schema.Row, len(instances))
-	slab := make([]schema.Value, len(instances)*m.Schema().Len())
-	all := schema.FieldErrors{}
-	for i, inst := range instances {
-		raw, fe := schema.RawFromJSON(inst)
-		rows[i] = slab[i*m.Schema().Len() : (i+1)*m.Schema().Len()]
-		if fe == nil {
-			fe = m.CoerceFeatures(raw, rows[i])
+	sc := getScratch(m)
+	defer putScratch(sc)
+	httpx.LimitBody(w, r, s.maxBody)
+	if r.ContentLength > 0 && r.ContentLength <= s.maxBody {
+		sc.body.Grow(int(r.ContentLength) + 1)
+	}
+	if _, err := sc.body.ReadFrom(r.Body); err != nil {
+		s.writeErr(w, r, err)
+		return
+	}
+	in := &sc.batch.in
+	// One copy of the body as a string: every value read from it is a
+	// substring, with no allocation of its own.
+	if err := in.decode(m.Schema(), string(sc.body.Bytes())); err != nil {
+		s.writeErr(w, r, err)
+		return
+	}
+	n := in.len()
+	if n > s.maxBatch {
+		s.writeErr(w, r, httpx.Errorf(http.StatusRequestEntityTooLarge, "batch_too_large",
+			"%d instances is over the limit of %d per request (MLSERVE_MAX_BATCH); split the batch", n, s.maxBatch))
+		return
+	}
+	if n == 1 {
+		if fe := m.CoerceFields(in.fields(0), sc.row); fe != nil {
+			s.writeErr(w, r, badFields(fe))
+			return
 		}
-		for k, msg := range fe {
-			if len(instances) == 1 {
-				all[k] = msg
-			} else {
-				all[fmt.Sprintf("instances[%d].%s", i, k)] = msg
+		m.PredictRowTo(sc.row, sc.x, sc.out)
+		b := appendPredictHead(sc.buf, sv)
+		b, ok := m.AppendPrediction(b, sc.out)
+		if !ok {
+			writeUnencodable(w)
+			return
+		}
+		b = append(b, predictTail...)
+		sc.buf = b
+		writeRaw(w, http.StatusOK, b)
+		return
+	}
+	sc.batch.predict(m, n)
+	if fe := sc.batch.errors(); fe != nil {
+		s.writeErr(w, r, badFields(fe))
+		return
+	}
+	if sc.batch.unencodable {
+		writeUnencodable(w)
+		return
+	}
+	b := appendPredictHead(sc.buf, sv)
+	for i := range sc.batch.chunks {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, sc.batch.chunks[i].json...)
+	}
+	b = append(b, predictTail...)
+	sc.buf = b
+	writeRaw(w, http.StatusOK, b)
+}
+
+// batchMinChunk is the fewest instances per goroutine of a batch.
+const batchMinChunk = 128
+
+// batchScratch is the memory of a batch request: the decoded instances and
+// one part per goroutine.
+type batchScratch struct {
+	in          instances
+	rows        []schema.Row
+	slab        []schema.Value
+	x, out      []float64
+	chunks      []chunk
+	unencodable bool
+}
+
+// chunk is one goroutine's share of a batch: its instances' field errors
+// and the JSON of its predictions.
+type chunk struct {
+	lo, hi int
+	errs   []instanceErrors
+	json   []byte
+	bad    bool // an output JSON cannot carry
+	f      artifact.Fields
+}
+
+type instanceErrors struct {
+	i  int
+	fe schema.FieldErrors
+}
+
+// predict coerces, predicts and encodes n decoded instances, one chunk
+// per core for large batches; every instance's answer is what it would be
+// alone.
+func (b *batchScratch) predict(m *artifact.Model, n int) {
+	cols, w, k := m.Schema().Len(), m.Width(), m.Outputs()
+	b.rows = grow(b.rows, n)
+	b.slab = grow(b.slab, n*cols)
+	b.x = grow(b.x, n*w)
+	b.out = grow(b.out, n*k)
+	b.unencodable = false
+	parts := max(1, min(runtime.GOMAXPROCS(0), n/batchMinChunk))
+	size := (n + parts - 1) / parts
+	b.chunks = grow(b.chunks, parts)
+	for c := range b.chunks {
+		ch := &b.chunks[c]
+		ch.lo, ch.hi = min(c*size, n), min((c+1)*size, n)
+		ch.errs, ch.json, ch.bad = ch.errs[:0], ch.json[:0], false
+	}
+	run := func(ch *chunk) {
+		for i := ch.lo; i < ch.hi; i++ {
+			b.rows[i] = b.slab[i*cols : (i+1)*cols]
+			if fe := m.CoerceFields(b.in.fieldsInto(i, &ch.f), b.rows[i]); fe != nil {
+				ch.errs = append(ch.errs, instanceErrors{i, fe})
+			}
+		}
+		if len(ch.errs) > 0 {
+			return
+		}
+		m.PredictRowsTo(b.rows[ch.lo:ch.hi], b.x[ch.lo*w:ch.hi*w], b.out[ch.lo*k:ch.hi*k])
+		ok := true
+		for i := ch.lo; i < ch.hi && ok; i++ {
+			if i > ch.lo {
+				ch.json = append(ch.json, ',')
+			}
+			ch.json, ok = m.AppendPrediction(ch.json, b.out[i*k:(i+1)*k])
+		}
+		ch.bad = !ok
+	}
+	var wg sync.WaitGroup
+	for c := 1; c < parts; c++ {
+		wg.Go(func() { run(&b.chunks[c]) })
+	}
+	run(&b.chunks[0])
+	wg.Wait()
+	for _, ch := range b.chunks {
+		b.unencodable = b.unencodable || ch.bad
+	}
+}
+
+// errors returns the field errors of every instance, named
+// instances[i].column, or nil.
+func (b *batchScratch) errors() schema.FieldErrors {
+	var all schema.FieldErrors
+	for _, ch := range b.chunks {
+		for _, e := range ch.errs {
+			if all == nil {
+				all = schema.FieldErrors{}
+			}
+			for k, msg := range e.fe {
+				all[fmt.Sprintf("instances[%d].%s", e.i, k)] = msg
 			}
 		}
 	}
-	if len(all) > 0 {
-		s.writeErr(w, r, badFields(all))
-		return
-	}
-	outs := m.PredictRows(rows)
-	k := m.Outputs()
-	preds := make([]artifact.Prediction, len(rows))
-	for i := range rows {
-		preds[i] = m.Format(outs[i*k : (i+1)*k])
-	}
-	httpx.WriteJSON(w, http.StatusOK, &PredictResponse{Model: sv.Pipeline, Version: sv.Version.Version, Predictions: preds})
+	return all
 }
 
-// decodeInstances reads {"instances": [{…}, …]} or a single {…}.
-func decodeInstances(body []byte) ([]map[string]any, error) {
-	bad := func(msg string) error {
-		return httpx.Errorf(http.StatusBadRequest, "bad_request", "%s", msg)
+// size is the memory the batch keeps.
+func (b *batchScratch) size() int {
+	n := cap(b.in.raw)*32 + cap(b.slab)*40 + cap(b.x)*8 + cap(b.out)*8
+	for _, ch := range b.chunks {
+		n += cap(ch.json)
 	}
-	body = bytes.TrimSpace(body)
-	if len(body) == 0 {
-		return nil, bad(`body is empty: send {"instances": [{"column": value, …}]} or one {"column": value, …} object`)
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var top map[string]any
-	if err := dec.Decode(&top); err != nil {
-		var ute *json.UnmarshalTypeError
-		if errors.As(err, &ute) {
-			return nil, bad(`body must be a JSON object: {"instances": [{"column": value, …}]} or one {"column": value, …}`)
-		}
-		return nil, bad("body is not valid JSON: " + strings.TrimPrefix(err.Error(), "json: "))
-	}
-	if dec.More() {
-		return nil, bad("body has data after the JSON object")
-	}
-	inst, ok := top["instances"]
-	if !ok {
-		return []map[string]any{top}, nil
-	}
-	list, ok := inst.([]any)
-	if !ok {
-		return nil, bad(`"instances" must be an array of objects`)
-	}
-	if len(list) == 0 {
-		return nil, bad(`"instances" is empty`)
-	}
-	out := make([]map[string]any, len(list))
-	for i, it := range list {
-		obj, ok := it.(map[string]any)
-		if !ok {
-			return nil, &httpx.Error{Status: http.StatusBadRequest, Code: "invalid_input",
-				Message: fmt.Sprintf("instances[%d] must be an object of column: value", i),
-				Fields:  map[string]string{fmt.Sprintf("instances[%d]", i): "must be an object of column: value"}}
-		}
-		out[i] = obj
-	}
-	if keys := extraKeys(top); len(keys) > 0 {
-		return nil, bad(fmt.Sprintf("unknown top-level key(s) %v next to \"instances\"", keys))
-	}
-	return out, nil
-}
-
-func extraKeys(top map[string]any) []string {
-	var out []string
-	for k := range top {
-		if k != "instances" {
-			out = append(out, k)
-		}
-	}
-	slices.Sort(out)
-	return out
+	return n
 }

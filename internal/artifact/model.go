@@ -2,6 +2,9 @@ package artifact
 
 import (
 	"fmt"
+	"runtime"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/mlserve/mlserve/internal/ml"
@@ -19,6 +22,9 @@ type Model struct {
 	model   ml.Model
 	outputs int
 	bufs    sync.Pool // *buffers
+	// byName lists class indexes in the order of their names, the order
+	// encoding/json writes the keys of Prediction.Probabilities.
+	byName []int
 }
 
 type buffers struct {
@@ -58,6 +64,14 @@ func FromArtifact(a *Artifact, sha string) (*Model, error) {
 		return nil, fmt.Errorf("load artifact: model has %d outputs, encoder expects %d", mdl.Outputs(), want)
 	}
 	m := &Model{Artifact: a, SHA256: sha, schema: c, model: mdl, outputs: want}
+	if a.Encoder.Task() != ml.Regression {
+		classes := a.Encoder.Target.Classes
+		m.byName = make([]int, len(classes))
+		for i := range m.byName {
+			m.byName[i] = i
+		}
+		slices.SortStableFunc(m.byName, func(i, j int) int { return strings.Compare(classes[i], classes[j]) })
+	}
 	w := a.Encoder.Width()
 	n := c.Len()
 	m.bufs.New = func() any {
@@ -90,13 +104,74 @@ func (m *Model) PredictRow(row schema.Row, out []float64) {
 	m.bufs.Put(b)
 }
 
-// PredictRows predicts every row, returning len(rows)*Outputs values.
-func (m *Model) PredictRows(rows []schema.Row) []float64 {
-	X := ml.NewMatrix(len(rows), m.Artifact.Encoder.Width())
+// PredictRowTo is PredictRow with the caller's buffer x (len Width()) for
+// the encoded features.
+func (m *Model) PredictRowTo(row schema.Row, x, out []float64) {
+	m.Artifact.Encoder.Encode(row, x)
+	m.model.Predict(x, out)
+}
+
+// Width is the length of an encoded feature vector.
+func (m *Model) Width() int { return m.Artifact.Encoder.Width() }
+
+// PredictRowsTo predicts rows into out (len(rows)*Outputs() values), using
+// x (len(rows)*Width() values) for the encoded features. It does not
+// allocate.
+func (m *Model) PredictRowsTo(rows []schema.Row, x, out []float64) {
+	w := m.Width()
+	X := ml.Matrix{Rows: len(rows), Cols: w, Data: x[:len(rows)*w]}
 	for i, r := range rows {
 		m.Artifact.Encoder.Encode(r, X.Row(i))
 	}
-	return ml.PredictAll(m.model, X)
+	if bp, ok := m.model.(ml.BatchPredictor); ok {
+		bp.PredictBatch(X, out)
+		return
+	}
+	k := m.outputs
+	for i := range rows {
+		m.model.Predict(X.Row(i), out[i*k:(i+1)*k])
+	}
+}
+
+// parallelRows is the fewest rows per goroutine when PredictRows splits a
+// batch across cores.
+const parallelRows = 256
+
+// PredictRows predicts every row, returning len(rows)*Outputs() values.
+// Large batches are split into one chunk per core; each row's answer is the
+// same as when predicted alone.
+func (m *Model) PredictRows(rows []schema.Row) []float64 {
+	k, w := m.outputs, m.Width()
+	out := make([]float64, len(rows)*k)
+	x := make([]float64, len(rows)*w)
+	Chunks(len(rows), parallelRows, func(lo, hi int) {
+		m.PredictRowsTo(rows[lo:hi], x[lo*w:hi*w], out[lo*k:hi*k])
+	})
+	return out
+}
+
+// Chunks calls fn on consecutive [lo, hi) ranges covering [0, n): one range
+// when n is small, else one per core (GOMAXPROCS), each at least minChunk
+// long, run in parallel. It returns when every call has.
+func Chunks(n, minChunk int, fn func(lo, hi int)) {
+	workers := min(runtime.GOMAXPROCS(0), n/max(minChunk, 1))
+	if workers <= 1 {
+		if n > 0 {
+			fn(0, n)
+		}
+		return
+	}
+	size := (n + workers - 1) / workers
+	var wg sync.WaitGroup
+	for lo := 0; lo < n; lo += size {
+		hi := min(lo+size, n)
+		if hi == n {
+			fn(lo, hi) // the last chunk runs here
+			break
+		}
+		wg.Go(func() { fn(lo, hi) })
+	}
+	wg.Wait()
 }
 
 // Prediction is one answer in label/probabilities or value form.
@@ -119,43 +194,14 @@ func (m *Model) Predict(raw map[string]schema.Raw) (Prediction, schema.FieldErro
 	return m.Format(b.out), nil
 }
 
-// CoerceFeatures fills row (len Schema().Len()) from raw feature values.
-// The target and ignored columns may be absent; any other column of the
-// schema is coerced by its rules; names that are not feature columns are
-// errors.
+// CoerceFeatures fills row (len Schema().Len()) from raw feature values,
+// by the rules of CoerceFields.
 func (m *Model) CoerceFeatures(raw map[string]schema.Raw, row schema.Row) schema.FieldErrors {
-	var fe schema.FieldErrors
-	add := func(k, msg string) {
-		if fe == nil {
-			fe = schema.FieldErrors{}
-		}
-		fe[k] = msg
+	f := NewFields(m.schema)
+	for k, r := range raw {
+		f.Set(k, r)
 	}
-	t := m.Artifact.Encoder.Target.Index
-	for i := 0; i < m.schema.Len(); i++ {
-		col := m.schema.Column(i)
-		if i == t || col.Ignore {
-			row[i] = schema.Value{Missing: true}
-			continue
-		}
-		r, ok := raw[col.Name]
-		v, msg := m.schema.Coerce(i, r.Text, !ok || r.Missing)
-		if msg != "" {
-			add(col.Name, msg)
-			continue
-		}
-		row[i] = v
-	}
-	for k := range raw {
-		i := m.schema.Index(k)
-		switch {
-		case i < 0:
-			add(k, "is not a feature of this model")
-		case i == t:
-			add(k, "is the target; leave it out of a prediction request")
-		}
-	}
-	return fe
+	return m.CoerceFields(f, row)
 }
 
 // Format turns a raw output vector into a Prediction.

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Type is the type of a column.
@@ -335,7 +336,7 @@ func (c *Compiled) Coerce(i int, raw string, missing bool) (Value, string) {
 		if len(col.Values) == 0 {
 			return Value{Str: s}, ""
 		}
-		if j, ok := col.labels[strings.ToLower(s)]; ok {
+		if j, ok := lookupFold(col.labels, s); ok {
 			return Value{Num: float64(j), Str: col.Values[j]}, ""
 		}
 		// "1.0" for an integer label 1.
@@ -355,6 +356,30 @@ func (c *Compiled) Coerce(i int, raw string, missing bool) (Value, string) {
 		return Value{}, col.rule
 	}
 	return Value{}, "has an unknown type"
+}
+
+// lookupFold looks s up in a map keyed by lower-cased labels. ASCII text is
+// lowered into a stack buffer (a map index by string(bytes) does not
+// allocate); other text goes through strings.ToLower.
+func lookupFold(labels map[string]int, s string) (int, bool) {
+	var buf [64]byte
+	if len(s) > len(buf) {
+		j, ok := labels[strings.ToLower(s)]
+		return j, ok
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			j, ok := labels[strings.ToLower(s)]
+			return j, ok
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	j, ok := labels[string(buf[:len(s)])]
+	return j, ok
 }
 
 func inRange(col *compiledColumn, f float64) bool {
