@@ -15,6 +15,8 @@ import (
 	"github.com/mlserve/mlserve/internal/api"
 	"github.com/mlserve/mlserve/internal/httpx"
 	"github.com/mlserve/mlserve/internal/jobs"
+	"github.com/mlserve/mlserve/internal/oip"
+	"github.com/mlserve/mlserve/internal/openapi"
 	"github.com/mlserve/mlserve/internal/store"
 )
 
@@ -85,6 +87,7 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) error {
 		}
 		srv := api.New(api.Config{Pipelines: pipes, Models: models, Registry: a.Registry, Store: a.Store, Queue: enqueuer{queue}, Logger: a.Logger})
 		srv.Routes(mux, admin)
+		oip.New(oip.Config{Pipelines: names, Models: models, Registry: a.Registry, Store: a.Store, Logger: a.Logger}).Routes(mux)
 		checks["models"] = models.Ready
 		g.Go(func() error { models.Run(gctx); return nil })
 	}
@@ -92,6 +95,9 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) error {
 		a.Ingest.Routes(mux, 0, admin)
 	}
 	httpx.Readiness(mux, checks, soft)
+	if err := a.mountOpenAPI(mux, o.Roles); err != nil {
+		return err
+	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	httpx.Fallback(mux)
 
@@ -125,4 +131,19 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) error {
 		err = nil
 	}
 	return err
+}
+
+// mountOpenAPI serves GET /openapi.json: the document of the routes these
+// roles mount, generated once from the pipelines' schemas.
+func (a *App) mountOpenAPI(mux *http.ServeMux, roles Roles) error {
+	var pipes []openapi.Pipeline
+	for _, p := range a.File.Pipelines {
+		pipes = append(pipes, openapi.Pipeline{Name: p.Name, Schema: p.Schema})
+	}
+	doc, err := openapi.Generate(&openapi.Options{Pipelines: pipes, API: roles.API, Ingest: roles.Ingest})
+	if err != nil {
+		return err
+	}
+	mux.Handle("GET /openapi.json", openapi.Handler(doc))
+	return nil
 }

@@ -1,0 +1,460 @@
+package oip
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/mlserve/mlserve/internal/httpx"
+	"github.com/mlserve/mlserve/internal/ml"
+	"github.com/mlserve/mlserve/internal/schema"
+)
+
+// Tensor data types of the protocol that mlserve uses in its metadata.
+const (
+	FP64  = "FP64"
+	INT64 = "INT64"
+	BYTES = "BYTES"
+	BOOL  = "BOOL"
+)
+
+// Output tensor names.
+const (
+	OutputLabel         = "label"
+	OutputProbabilities = "probabilities"
+	OutputValue         = "value"
+)
+
+// Datatype is the tensor data type of a column type: number FP64, integer
+// INT64, category BYTES, boolean BOOL.
+func Datatype(t schema.Type) string {
+	switch t {
+	case schema.Number:
+		return FP64
+	case schema.Integer:
+		return INT64
+	case schema.Boolean:
+		return BOOL
+	}
+	return BYTES
+}
+
+// intRange bounds the integer data types.
+var intRange = map[string][2]float64{
+	"INT8": {math.MinInt8, math.MaxInt8}, "INT16": {math.MinInt16, math.MaxInt16},
+	"INT32": {math.MinInt32, math.MaxInt32}, "INT64": {math.MinInt64, math.MaxInt64},
+	"UINT8": {0, math.MaxUint8}, "UINT16": {0, math.MaxUint16}, "UINT32": {0, math.MaxUint32}, "UINT64": {0, math.MaxUint64},
+}
+
+// Datatypes are the protocol's tensor data types.
+var Datatypes = []string{"BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64", "FP16", "FP32", "FP64", "BYTES"}
+
+func isFloat(dt string) bool { return dt == "FP16" || dt == "FP32" || dt == FP64 }
+
+// Accepts lists the data types an input of a column type may be sent as:
+// the column's own (Datatype) first. Numbers take any numeric type,
+// categories BYTES or an integer type (for integer labels), booleans BOOL.
+func Accepts(t schema.Type) []string {
+	ints := []string{"INT64", "INT32", "INT16", "INT8", "UINT64", "UINT32", "UINT16", "UINT8"}
+	switch t {
+	case schema.Number:
+		return append([]string{FP64, "FP32", "FP16"}, ints...)
+	case schema.Integer:
+		return append(ints, FP64, "FP32", "FP16")
+	case schema.Boolean:
+		return []string{BOOL}
+	}
+	return append([]string{BYTES}, ints...)
+}
+
+// InferRequest is the body of POST …/infer.
+type InferRequest struct {
+	ID         json.RawMessage            `json:"id,omitempty"`
+	Parameters map[string]json.RawMessage `json:"parameters,omitempty"`
+	Inputs     []RequestInput             `json:"inputs"`
+	Outputs    []RequestOutput            `json:"outputs,omitempty"`
+}
+
+// RequestInput is one input tensor of an inference request.
+type RequestInput struct {
+	Name       string                     `json:"name"`
+	Shape      []int64                    `json:"shape"`
+	Datatype   string                     `json:"datatype"`
+	Parameters map[string]json.RawMessage `json:"parameters,omitempty"`
+	Data       json.RawMessage            `json:"data"`
+}
+
+// RequestOutput names an output the caller wants.
+type RequestOutput struct {
+	Name       string                     `json:"name"`
+	Parameters map[string]json.RawMessage `json:"parameters,omitempty"`
+}
+
+// InferResponse is the answer of POST …/infer.
+type InferResponse struct {
+	ModelName    string           `json:"model_name"`
+	ModelVersion string           `json:"model_version"`
+	ID           string           `json:"id,omitempty"`
+	Outputs      []ResponseOutput `json:"outputs"`
+}
+
+// ResponseOutput is one output tensor of an inference response.
+type ResponseOutput struct {
+	Name       string         `json:"name"`
+	Datatype   string         `json:"datatype"`
+	Shape      []int          `json:"shape"`
+	Parameters map[string]any `json:"parameters,omitempty"`
+	Data       any            `json:"data"`
+}
+
+func bad(format string, args ...any) *Error { return errorf(http.StatusBadRequest, format, args...) }
+
+func (s *Server) handleInfer(w http.ResponseWriter, r *http.Request) {
+	md, err := s.resolve(r.Context(), r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if r.Header.Get("Inference-Header-Content-Length") != "" {
+		s.fail(w, r, bad("the binary tensor data extension is not supported: send the whole request as JSON (no Inference-Header-Content-Length)"))
+		return
+	}
+	httpx.LimitBody(w, r, s.cfg.MaxBody)
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	req, err := decodeRequest(body)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	rows, err := s.rows(md, req)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	outputs, err := wantedOutputs(md, req.Outputs)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	res := &InferResponse{ModelName: md.name, ModelVersion: strconv.Itoa(md.version), Outputs: make([]ResponseOutput, 0, len(outputs))}
+	if len(req.ID) > 0 {
+		json.Unmarshal(req.ID, &res.ID) // checked by decodeRequest
+	} else {
+		res.ID = httpx.RequestID(r)
+	}
+	m := md.m
+	n, k := len(rows), m.Outputs()
+	outs := m.PredictRows(rows)
+	for _, name := range outputs {
+		switch name {
+		case OutputValue:
+			res.Outputs = append(res.Outputs, ResponseOutput{Name: name, Datatype: FP64, Shape: []int{n}, Data: outs})
+		case OutputProbabilities:
+			classes, _ := json.Marshal(m.Classes())
+			res.Outputs = append(res.Outputs, ResponseOutput{Name: name, Datatype: FP64, Shape: []int{n, k}, Data: outs,
+				Parameters: map[string]any{"classes": string(classes)}})
+		case OutputLabel:
+			labels := make([]string, n)
+			classes := m.Classes()
+			for i := range n {
+				row := outs[i*k : (i+1)*k]
+				best := 0
+				for j := range row {
+					if row[j] > row[best] {
+						best = j
+					}
+				}
+				labels[i] = classes[best]
+			}
+			res.Outputs = append(res.Outputs, ResponseOutput{Name: name, Datatype: BYTES, Shape: []int{n}, Data: labels})
+		}
+	}
+	httpx.WriteJSON(w, http.StatusOK, res)
+}
+
+// decodeRequest parses and checks the request's envelope (not its data).
+func decodeRequest(body []byte) (*InferRequest, error) {
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 {
+		return nil, bad(`request body is empty: send {"inputs": [{"name": …, "shape": [n], "datatype": …, "data": […]}, …]}`)
+	}
+	var req InferRequest
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&req); err != nil {
+		var ute *json.UnmarshalTypeError
+		var se *json.SyntaxError
+		switch {
+		case errors.As(err, &ute) && ute.Field == "":
+			return nil, bad("request body must be a JSON object with \"inputs\"")
+		case errors.As(err, &ute):
+			return nil, bad("%s must not be a JSON %s", ute.Field, ute.Value)
+		case errors.As(err, &se):
+			return nil, bad("request body is not valid JSON: %s (at byte %d)", strings.TrimPrefix(se.Error(), "json: "), se.Offset)
+		}
+		return nil, bad("request body is not valid JSON: %s", strings.TrimPrefix(err.Error(), "json: "))
+	}
+	if dec.More() {
+		return nil, bad("request body has data after the JSON object")
+	}
+	if len(req.ID) > 0 {
+		var id string
+		if err := json.Unmarshal(req.ID, &id); err != nil {
+			return nil, bad("id must be a string")
+		}
+	}
+	if len(req.Inputs) == 0 {
+		return nil, bad(`"inputs" is missing or empty: send one input tensor per feature column`)
+	}
+	return &req, nil
+}
+
+// rows checks the input tensors against the model's schema and coerces
+// them into typed rows. Every problem names its input.
+func (s *Server) rows(md *model, req *InferRequest) ([]schema.Row, error) {
+	c := md.m.Schema()
+	sc := c.Schema()
+	target := sc.TargetIndex()
+	feats := sc.Features()
+	names := make([]string, len(feats))
+	for j, i := range feats {
+		names[j] = sc.Columns[i].Name
+	}
+	byCol := make([]*RequestInput, c.Len())
+	n := -1
+	var nFrom string
+	for idx := range req.Inputs {
+		in := &req.Inputs[idx]
+		if in.Name == "" {
+			return nil, bad("inputs[%d] has no name", idx)
+		}
+		i := c.Index(in.Name)
+		switch {
+		case i < 0:
+			return nil, bad("input %q is not an input of model %s; inputs: %s", in.Name, md.name, strings.Join(names, ", "))
+		case i == target:
+			return nil, bad("input %q is the target of model %s; leave it out of an inference request", in.Name, md.name)
+		case byCol[i] != nil:
+			return nil, bad("input %q is given more than once", in.Name)
+		}
+		byCol[i] = in
+		rows, err := batchSize(in)
+		if err != nil {
+			return nil, err
+		}
+		if n >= 0 && rows != n {
+			return nil, bad("input %q has %d rows but input %q has %d; every input needs one element per row", in.Name, rows, nFrom, n)
+		}
+		n, nFrom = rows, in.Name
+	}
+	if n == 0 {
+		return nil, bad("input %q has no rows (shape [0])", nFrom)
+	}
+	if n > s.cfg.MaxBatch {
+		return nil, errorf(http.StatusRequestEntityTooLarge, "%d rows is over the limit of %d per request; split the batch", n, s.cfg.MaxBatch)
+	}
+	width := c.Len()
+	slab := make([]schema.Value, n*width)
+	rows := make([]schema.Row, n)
+	for r := range rows {
+		rows[r] = slab[r*width : (r+1)*width]
+		if target >= 0 {
+			rows[r][target].Missing = true
+		}
+	}
+	var msgs []string
+	for i := range width {
+		col := c.Column(i)
+		if i == target || col.Ignore {
+			for r := range rows {
+				rows[r][i] = schema.Value{Missing: true}
+			}
+			continue
+		}
+		in := byCol[i]
+		if in == nil {
+			if !col.Nullable {
+				return nil, bad("input %q is missing (datatype %s, shape [n]): %s", col.Name, Datatype(col.Type), c.Rule(i))
+			}
+			for r := range rows {
+				rows[r][i] = schema.Value{Missing: true}
+			}
+			continue
+		}
+		if !slices.Contains(Datatypes, in.Datatype) {
+			return nil, bad("input %q: datatype %q is not a tensor data type (%s)", in.Name, in.Datatype, strings.Join(Datatypes, ", "))
+		}
+		if !slices.Contains(Accepts(col.Type), in.Datatype) {
+			return nil, bad("input %q: datatype %s does not fit its %s column; send %s", in.Name, in.Datatype, col.Type, strings.Join(Accepts(col.Type), " or "))
+		}
+		elems, err := flatten(in)
+		if err != nil {
+			return nil, err
+		}
+		for r, e := range elems {
+			text, missing, msg := elemText(e, in.Datatype)
+			if msg == "" {
+				var v schema.Value
+				v, msg = c.Coerce(i, text, missing)
+				rows[r][i] = v
+			}
+			if msg != "" {
+				msgs = append(msgs, fmt.Sprintf("input %q element %d: %s", in.Name, r, msg))
+			}
+		}
+	}
+	if len(msgs) > 0 {
+		const show = 10
+		more := ""
+		if len(msgs) > show {
+			more = fmt.Sprintf(" (and %d more)", len(msgs)-show)
+			msgs = msgs[:show]
+		}
+		return nil, bad("invalid input: %s%s", strings.Join(msgs, "; "), more)
+	}
+	return rows, nil
+}
+
+// batchSize checks an input's shape, which must be [n] or [n, 1], and
+// returns n.
+func batchSize(in *RequestInput) (int, error) {
+	for _, d := range in.Shape {
+		if d < 0 {
+			return 0, bad("input %q: shape %v has a negative dimension", in.Name, in.Shape)
+		}
+	}
+	switch {
+	case len(in.Shape) == 1, len(in.Shape) == 2 && in.Shape[1] == 1:
+		if in.Shape[0] > math.MaxInt32 {
+			return 0, bad("input %q: shape %v is too large", in.Name, in.Shape)
+		}
+		return int(in.Shape[0]), nil
+	case len(in.Shape) == 0:
+		return 0, bad("input %q has no shape: send \"shape\": [n] for n rows", in.Name)
+	}
+	return 0, bad("input %q: shape %v is not [n] (one element per row)", in.Name, in.Shape)
+}
+
+// flatten decodes an input's data and returns its elements in row order.
+// Data may be flat or nested as the shape says ([[x], [y]] for [2, 1]).
+func flatten(in *RequestInput) ([]any, error) {
+	if len(in.Data) == 0 {
+		return nil, bad("input %q has no data", in.Name)
+	}
+	dec := json.NewDecoder(bytes.NewReader(in.Data))
+	dec.UseNumber()
+	var data any
+	if err := dec.Decode(&data); err != nil {
+		return nil, bad("input %q: data is not valid JSON: %v", in.Name, err)
+	}
+	list, ok := data.([]any)
+	if !ok {
+		return nil, bad("input %q: data must be an array", in.Name)
+	}
+	want := 1
+	for _, d := range in.Shape {
+		want *= int(d)
+	}
+	nested := slices.ContainsFunc(list, func(e any) bool { _, ok := e.([]any); return ok })
+	if !nested {
+		if len(list) != want {
+			return nil, bad("input %q: data has %d elements, shape %v needs %d", in.Name, len(list), in.Shape, want)
+		}
+		return list, nil
+	}
+	// Natural form: one level per dimension.
+	out := make([]any, 0, want)
+	var walk func(v any, depth int) error
+	walk = func(v any, depth int) error {
+		if depth == len(in.Shape) {
+			if _, isList := v.([]any); isList {
+				return bad("input %q: data is nested deeper than shape %v", in.Name, in.Shape)
+			}
+			out = append(out, v)
+			return nil
+		}
+		l, ok := v.([]any)
+		if !ok || int64(len(l)) != in.Shape[depth] {
+			return bad("input %q: data does not match shape %v (flat, or nested one level per dimension)", in.Name, in.Shape)
+		}
+		for _, e := range l {
+			if err := walk(e, depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := walk(list, 0); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// elemText checks one element against its data type and returns its text
+// for schema coercion; null is a missing value.
+func elemText(e any, dt string) (text string, missing bool, msg string) {
+	if e == nil {
+		return "", true, ""
+	}
+	switch dt {
+	case BOOL:
+		if b, ok := e.(bool); ok {
+			return strconv.FormatBool(b), false, ""
+		}
+		return "", false, "BOOL elements must be true or false"
+	case BYTES:
+		if s, ok := e.(string); ok {
+			return s, false, ""
+		}
+		return "", false, "BYTES elements must be strings"
+	}
+	num, ok := e.(json.Number)
+	if !ok {
+		return "", false, dt + " elements must be numbers"
+	}
+	if isFloat(dt) {
+		return num.String(), false, ""
+	}
+	f, err := num.Float64()
+	if err != nil || f != math.Trunc(f) {
+		return "", false, dt + " elements must be whole numbers"
+	}
+	if rg := intRange[dt]; f < rg[0] || f > rg[1] {
+		return "", false, fmt.Sprintf("%s is out of the range of %s", num, dt)
+	}
+	return num.String(), false, ""
+}
+
+// wantedOutputs returns the names of the outputs to send: those requested,
+// in their order, or all of the model's.
+func wantedOutputs(md *model, req []RequestOutput) ([]string, error) {
+	var all []string
+	if md.m.Task() == ml.Regression {
+		all = []string{OutputValue}
+	} else {
+		all = []string{OutputLabel, OutputProbabilities}
+	}
+	if len(req) == 0 {
+		return all, nil
+	}
+	var out []string
+	for _, o := range req {
+		if !slices.Contains(all, o.Name) {
+			return nil, bad("output %q is not an output of model %s; outputs: %s", o.Name, md.name, strings.Join(all, ", "))
+		}
+		if !slices.Contains(out, o.Name) {
+			out = append(out, o.Name)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,285 @@
+// Package oip serves the Open Inference Protocol (KServe V2) over REST:
+// server and model metadata, liveness and readiness, and inference with one
+// input tensor per feature column. Routes without a version use the
+// production model the api role serves; routes with /versions/{v} serve
+// any version in the registry.
+//
+// Errors follow the protocol: a JSON object {"error": "message"} with a 4xx
+// status for the caller's mistakes (400 bad request, 404 unknown model or
+// version, 413 too large), 503 while a model has no production version, and
+// 500 for our own failures.
+package oip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/mlserve/mlserve/internal/api"
+	"github.com/mlserve/mlserve/internal/artifact"
+	"github.com/mlserve/mlserve/internal/httpx"
+	"github.com/mlserve/mlserve/internal/registry"
+	"github.com/mlserve/mlserve/internal/schema"
+	"github.com/mlserve/mlserve/internal/store"
+	"github.com/mlserve/mlserve/internal/version"
+)
+
+// ServerName is the name GET /v2 reports.
+const ServerName = "mlserve"
+
+// Config configures a Server.
+type Config struct {
+	// Pipelines are the served pipelines' names (the protocol's models).
+	Pipelines []string
+	// Models holds the production models (hot-reloaded by the api role).
+	Models *api.Models
+	// Registry loads versions other than production; it caches by hash.
+	Registry *registry.Registry
+	Store    store.Store
+	Logger   *slog.Logger
+	// MaxBody caps request bodies (default 8 MiB); MaxBatch caps rows per
+	// inference (default 10,000).
+	MaxBody  int64
+	MaxBatch int
+}
+
+// Server serves the protocol's routes.
+type Server struct {
+	cfg    Config
+	logger *slog.Logger
+	known  map[string]bool
+}
+
+// New returns a Server.
+func New(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = 8 << 20
+	}
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = 10000
+	}
+	s := &Server{cfg: cfg, logger: cfg.Logger, known: map[string]bool{}}
+	for _, n := range cfg.Pipelines {
+		s.known[n] = true
+	}
+	return s
+}
+
+// Routes mounts the protocol's routes on mux, and a catch-all under /v2
+// that answers unknown routes (404) and wrong methods (405 with Allow) in
+// the protocol's error form.
+func (s *Server) Routes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /v2", s.handleServerMetadata)
+	mux.HandleFunc("GET /v2/{$}", s.handleServerMetadata)
+	mux.HandleFunc("GET /v2/health/live", s.handleLive)
+	mux.HandleFunc("GET /v2/health/ready", s.handleReady)
+	mux.HandleFunc("GET /v2/models/{name}", s.handleModelMetadata)
+	mux.HandleFunc("GET /v2/models/{name}/versions/{version}", s.handleModelMetadata)
+	mux.HandleFunc("GET /v2/models/{name}/ready", s.handleModelReady)
+	mux.HandleFunc("GET /v2/models/{name}/versions/{version}/ready", s.handleModelReady)
+	mux.HandleFunc("POST /v2/models/{name}/infer", s.handleInfer)
+	mux.HandleFunc("POST /v2/models/{name}/versions/{version}/infer", s.handleInfer)
+	fallback := func(w http.ResponseWriter, r *http.Request) {
+		if allow := httpx.Allowed(mux, r); len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			writeError(w, &Error{Status: http.StatusMethodNotAllowed,
+				Message: fmt.Sprintf("%s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, strings.Join(allow, ", "))})
+			return
+		}
+		writeError(w, &Error{Status: http.StatusNotFound, Message: fmt.Sprintf("no route %s %s in the inference protocol", r.Method, r.URL.Path)})
+	}
+	mux.HandleFunc("/v2", fallback)
+	mux.HandleFunc("/v2/", fallback)
+}
+
+// Error is a protocol error: a status and the message of {"error": "…"}.
+type Error struct {
+	Status  int
+	Message string
+}
+
+func (e *Error) Error() string { return e.Message }
+
+func errorf(status int, format string, args ...any) *Error {
+	return &Error{Status: status, Message: fmt.Sprintf(format, args...)}
+}
+
+func writeError(w http.ResponseWriter, e *Error) {
+	httpx.WriteJSON(w, e.Status, map[string]string{"error": e.Message})
+}
+
+// fail writes err in the protocol's error form; errors that are not *Error
+// are ours: logged, and answered 500 without their text.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var e *Error
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &e):
+	case errors.As(err, &mbe):
+		e = errorf(http.StatusRequestEntityTooLarge, "request body is over the limit of %d bytes; split the batch", mbe.Limit)
+	case errors.Is(err, store.ErrUnavailable):
+		s.logger.Warn("inference protocol request failed", "path", r.URL.Path, "request_id", httpx.RequestID(r), "err", err)
+		w.Header().Set("Retry-After", "2")
+		e = errorf(http.StatusServiceUnavailable, "the registry is unavailable right now; retry shortly")
+	default:
+		s.logger.Error("inference protocol request failed", "path", r.URL.Path, "request_id", httpx.RequestID(r), "err", err)
+		e = errorf(http.StatusInternalServerError, "internal error (request id %s); the server log has the details", httpx.RequestID(r))
+	}
+	writeError(w, e)
+}
+
+// ServerMetadata is the answer of GET /v2.
+type ServerMetadata struct {
+	Name       string   `json:"name"`
+	Version    string   `json:"version"`
+	Extensions []string `json:"extensions"`
+}
+
+func (s *Server) handleServerMetadata(w http.ResponseWriter, r *http.Request) {
+	httpx.WriteJSON(w, http.StatusOK, &ServerMetadata{Name: ServerName, Version: version.Version, Extensions: []string{}})
+}
+
+func (s *Server) handleLive(w http.ResponseWriter, r *http.Request) {
+	httpx.WriteJSON(w, http.StatusOK, map[string]bool{"live": true})
+}
+
+func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2e9)
+	defer cancel()
+	if err := s.cfg.Models.Ready(ctx); err != nil {
+		httpx.WriteJSON(w, http.StatusServiceUnavailable, map[string]any{"ready": false, "error": "not ready: " + err.Error()})
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]bool{"ready": true})
+}
+
+// model is a resolved model: a pipeline's version and its loaded artifact.
+type model struct {
+	name    string
+	version int
+	m       *artifact.Model
+}
+
+// resolve finds the model a route names: the served production model when
+// the route has no version, else that version from the registry.
+func (s *Server) resolve(ctx context.Context, r *http.Request) (*model, error) {
+	name := r.PathValue("name")
+	if !s.known[name] {
+		return nil, errorf(http.StatusNotFound, "model %q is not served here; models: %s", name, strings.Join(s.cfg.Pipelines, ", "))
+	}
+	sv := s.cfg.Models.Get(name)
+	vtext := r.PathValue("version")
+	if vtext == "" {
+		if sv == nil {
+			return nil, errorf(http.StatusServiceUnavailable,
+				"model %s has no production version yet: ingest rows and train (`mlserve train %s --wait`); the first version is promoted automatically", name, name)
+		}
+		return &model{name: name, version: sv.Version.Version, m: sv.Model}, nil
+	}
+	v, err := strconv.Atoi(vtext)
+	if err != nil || v < 1 {
+		return nil, errorf(http.StatusNotFound, "model %s has no version %q (versions are whole numbers from 1)", name, vtext)
+	}
+	if sv != nil && sv.Version.Version == v {
+		return &model{name: name, version: v, m: sv.Model}, nil
+	}
+	sv2, err := s.cfg.Store.VersionGet(ctx, name, v)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errorf(http.StatusNotFound, "model %s has no version %d", name, v)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read version %d of %s: %w", v, name, err)
+	}
+	m, err := s.cfg.Registry.Load(ctx, sv2)
+	if err != nil {
+		return nil, fmt.Errorf("load version %d of %s: %w", v, name, err)
+	}
+	return &model{name: name, version: v, m: m}, nil
+}
+
+// TensorMetadata describes an input or output tensor.
+type TensorMetadata struct {
+	Name     string  `json:"name"`
+	Datatype string  `json:"datatype"`
+	Shape    []int64 `json:"shape"`
+}
+
+// ModelMetadata is the answer of GET /v2/models/{name}[/versions/{v}].
+type ModelMetadata struct {
+	Name     string           `json:"name"`
+	Versions []string         `json:"versions"`
+	Platform string           `json:"platform"`
+	Inputs   []TensorMetadata `json:"inputs"`
+	Outputs  []TensorMetadata `json:"outputs"`
+}
+
+func (s *Server) handleModelMetadata(w http.ResponseWriter, r *http.Request) {
+	md, err := s.resolve(r.Context(), r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	vs, err := s.cfg.Store.VersionList(r.Context(), md.name)
+	if err != nil {
+		s.fail(w, r, fmt.Errorf("list versions of %s: %w", md.name, err))
+		return
+	}
+	out := &ModelMetadata{Name: md.name, Versions: make([]string, 0, len(vs)), Platform: "mlserve_" + md.m.Artifact.Algorithm,
+		Inputs: Inputs(md.m.Schema().Schema()), Outputs: Outputs(md.m.Schema().Schema(), len(md.m.Classes()))}
+	for _, v := range vs {
+		out.Versions = append(out.Versions, strconv.Itoa(v.Version))
+	}
+	slices.SortFunc(out.Versions, func(a, b string) int { x, _ := strconv.Atoi(a); y, _ := strconv.Atoi(b); return x - y })
+	httpx.WriteJSON(w, http.StatusOK, out)
+}
+
+// Inputs lists a schema's input tensors: one per feature column, in schema
+// order, of shape [-1] (one element per row).
+func Inputs(sc schema.Schema) []TensorMetadata {
+	var out []TensorMetadata
+	for _, i := range sc.Features() {
+		c := sc.Columns[i]
+		out = append(out, TensorMetadata{Name: c.Name, Datatype: Datatype(c.Type), Shape: []int64{-1}})
+	}
+	return out
+}
+
+// Outputs lists a model's output tensors: label (BYTES [-1]) and
+// probabilities (FP64 [-1, classes]) for classification, value (FP64 [-1])
+// for regression. classes is 0 for regression.
+func Outputs(sc schema.Schema, classes int) []TensorMetadata {
+	t := sc.Columns[sc.TargetIndex()].Type
+	if t == schema.Number || t == schema.Integer {
+		return []TensorMetadata{{Name: OutputValue, Datatype: FP64, Shape: []int64{-1}}}
+	}
+	k := int64(classes)
+	if k == 0 {
+		k = -1
+	}
+	return []TensorMetadata{
+		{Name: OutputLabel, Datatype: BYTES, Shape: []int64{-1}},
+		{Name: OutputProbabilities, Datatype: FP64, Shape: []int64{-1, k}},
+	}
+}
+
+func (s *Server) handleModelReady(w http.ResponseWriter, r *http.Request) {
+	md, err := s.resolve(r.Context(), r)
+	if err != nil {
+		var e *Error
+		if errors.As(err, &e) && e.Status == http.StatusServiceUnavailable {
+			httpx.WriteJSON(w, e.Status, map[string]any{"name": r.PathValue("name"), "ready": false, "error": e.Message})
+			return
+		}
+		s.fail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"name": md.name, "ready": true})
+}
