@@ -250,9 +250,13 @@ type QueueOptions struct {
 
 // Queue builds the job queue of this App.
 func (a *App) Queue(o QueueOptions) (*jobs.Queue, error) {
+	rescue, err := a.Opts.Env.RescueAfter()
+	if err != nil {
+		return nil, err
+	}
 	cfg := jobs.Config{
 		Backend: a.jobs, Store: a.Store, NewRows: a.NewRows, Logger: a.Logger,
-		Schedules: o.Schedules, Trigger: o.Trigger, OnRunDone: o.OnRunDone,
+		Schedules: o.Schedules, Trigger: o.Trigger, OnRunDone: o.OnRunDone, RescueAfter: rescue,
 	}
 	for i := range a.File.Pipelines {
 		cfg.Pipelines = append(cfg.Pipelines, &a.File.Pipelines[i])

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // Environment variables read by FromEnv.
@@ -19,6 +20,7 @@ const (
 	EnvAWSSecretAccessKey = "AWS_SECRET_ACCESS_KEY"
 	EnvAdminToken         = "MLSERVE_ADMIN_TOKEN"
 	EnvAddr               = "MLSERVE_ADDR"
+	EnvJobRescueAfter     = "MLSERVE_JOB_RESCUE_AFTER"
 )
 
 // DefaultDataDir is where the embedded database and artifacts live when
@@ -51,6 +53,10 @@ type Env struct {
 	AdminToken string
 	// Addr is the listen address; empty means the role's default (AddrFor).
 	Addr string
+	// JobRescueAfter is how long a training job may stay running before the
+	// queue takes its trainer for dead and hands the job to another: a Go
+	// duration ("90s"); empty means the default (1m). See RescueAfter.
+	JobRescueAfter string
 }
 
 // FromEnv reads the environment through getenv (os.Getenv in main, a map
@@ -64,7 +70,20 @@ func FromEnv(getenv func(string) string) Env {
 		AWSSecretAccessKey: get(EnvAWSSecretAccessKey),
 		AdminToken:         get(EnvAdminToken),
 		Addr:               get(EnvAddr),
+		JobRescueAfter:     get(EnvJobRescueAfter),
 	}
+}
+
+// RescueAfter parses JobRescueAfter: 0 when it is empty.
+func (e Env) RescueAfter() (time.Duration, error) {
+	if e.JobRescueAfter == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(e.JobRescueAfter)
+	if err != nil || d < time.Second {
+		return 0, fmt.Errorf("%s %q: want a duration of at least 1s, such as 90s or 2m", EnvJobRescueAfter, e.JobRescueAfter)
+	}
+	return d, nil
 }
 
 // Resolve returns e with the embedded defaults filled in: the database
@@ -84,6 +103,9 @@ func (e Env) Resolve(dataDir string) (Env, error) {
 		e.ArtifactsURL = "file://" + dir + "/artifacts"
 	}
 	if err := checkScheme(EnvDatabaseURL, e.DatabaseURL, "postgres://user:password@host:5432/db or sqlite:///path/file.db", "postgres", "postgresql", "sqlite"); err != nil {
+		return e, err
+	}
+	if _, err := e.RescueAfter(); err != nil {
 		return e, err
 	}
 	if err := checkScheme(EnvArtifactsURL, e.ArtifactsURL, "s3://bucket/prefix?endpoint=host:port or file:///path", "s3", "file"); err != nil {

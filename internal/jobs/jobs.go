@@ -77,11 +77,17 @@ type Config struct {
 	Trigger   bool
 	// MaxAttempts of a training job before it is given up (default 6).
 	MaxAttempts int
-	// RescueAfter is how long a running job may go silent before River
-	// gives it to another trainer (default 2 min; the pipeline's training
-	// lease keeps a live run from being run twice).
+	// RescueAfter is how long a job may stay running before River takes it
+	// for dead and gives it to another trainer (default 1 min). River has no
+	// heartbeat, so a live run that takes longer is handed out too; the
+	// pipeline's training lease keeps it from being run twice (the copy
+	// waits, then finds the run finished).
 	RescueAfter time.Duration
-	Logger      *slog.Logger
+	// StopGrace is how long Stop (or cancelling Start's context) lets a
+	// running job finish before it is cancelled and handed back for a retry
+	// elsewhere (default 5 s).
+	StopGrace time.Duration
+	Logger    *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// OnRunDone, if set, is called after each worked run (tests wait on it).
@@ -119,7 +125,10 @@ func New(cfg Config) (*Queue, error) {
 		cfg.MaxAttempts = 6
 	}
 	if cfg.RescueAfter == 0 {
-		cfg.RescueAfter = 2 * time.Minute
+		cfg.RescueAfter = time.Minute
+	}
+	if cfg.StopGrace == 0 {
+		cfg.StopGrace = 5 * time.Second
 	}
 	if cfg.TriggerPoll == 0 {
 		cfg.TriggerPoll = 5 * time.Second
@@ -134,6 +143,7 @@ func New(cfg Config) (*Queue, error) {
 		RetryPolicy:          backoff{},
 		JobTimeout:           -1, // training takes as long as it takes; the lease guards
 		RescueStuckJobsAfter: cfg.RescueAfter,
+		SoftStopTimeout:      cfg.StopGrace,
 		FetchPollInterval:    500 * time.Millisecond,
 	}
 	if cfg.Runner != nil {
@@ -152,12 +162,17 @@ func New(cfg Config) (*Queue, error) {
 					return nil, fmt.Errorf("pipeline %s: schedule %q: %w", p.Name, p.Train.Schedule, err)
 				}
 				var every river.PeriodicSchedule = utcSchedule{sched}
+				// Only River's elected leader inserts periodic jobs; should
+				// leadership move at a tick, the unique period keeps the
+				// tick from firing twice (cron ticks are minutes apart).
+				opts := &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: time.Minute}}
 				if testScheduleEvery > 0 {
 					every = river.PeriodicInterval(testScheduleEvery)
+					opts = nil
 				}
 				name := p.Name
 				rc.PeriodicJobs = append(rc.PeriodicJobs, river.NewPeriodicJob(every,
-					func() (river.JobArgs, *river.InsertOpts) { return ScheduleArgs{Pipeline: name}, nil },
+					func() (river.JobArgs, *river.InsertOpts) { return ScheduleArgs{Pipeline: name}, opts },
 					&river.PeriodicJobOpts{ID: "schedule:" + name}))
 			}
 		}
@@ -191,9 +206,10 @@ func (q *Queue) Start(ctx context.Context) error {
 	return nil
 }
 
-// Stop stops taking jobs, waits for running ones to finish (or until ctx is
-// done; River then cancels them and they are retried elsewhere), and stops
-// the trigger. It is idempotent.
+// Stop stops taking jobs and the trigger, and waits for running jobs to
+// finish; after StopGrace they are cancelled: the run records the attempt
+// as failed, releases its lease and River retries it on another trainer. It
+// returns when the jobs have returned or ctx is done. It is idempotent.
 func (q *Queue) Stop(ctx context.Context) error {
 	if q.cfg.Runner == nil || q.stop == nil {
 		return nil

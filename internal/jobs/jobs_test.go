@@ -24,7 +24,7 @@ import (
 )
 
 type testBundle struct {
-	store     *sqlite.DB
+	store     store.Store
 	schema    *schema.Compiled
 	pipeline  *config.Pipeline
 	newRows   *notify.Hub

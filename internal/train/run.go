@@ -235,6 +235,21 @@ func (r *Runner) run(ctx context.Context, run *store.Run, p *config.Pipeline, pr
 		return nil, fmt.Errorf("register version of %s: %w", p.Name, err)
 	}
 	out.Version, out.ArtifactSHA256 = v.Version, v.ArtifactSHA256
+	if v.State == store.StateCandidate && v.ArtifactSHA256 != fit.SHA256 {
+		// An earlier attempt of this run registered another artifact (from
+		// other rows) and died before its gate. That attempt's model is
+		// never promoted: reject it, and leave the watermark where it was
+		// so the new-rows trigger trains the newer rows.
+		if _, err := r.store.VersionReject(ctx, &store.VersionRejectParams{
+			Pipeline: p.Name, Version: v.Version,
+			Reason: fmt.Sprintf("registered by an earlier attempt of run %d that did not finish", run.ID),
+		}); err != nil {
+			return nil, fmt.Errorf("reject v%d of an earlier attempt: %w", v.Version, err)
+		}
+		out.DataWatermark, out.DataRows = v.DataWatermark, v.DataRows
+		out.Message = fmt.Sprintf("v%d, registered by an earlier attempt that did not finish, rejected; rows since watermark %d train in the next run", v.Version, v.DataWatermark)
+		return out, nil
+	}
 	if v.State != store.StateCandidate {
 		out.Message = fmt.Sprintf("v%d was registered by an earlier attempt (%s)", v.Version, v.State)
 		return out, nil

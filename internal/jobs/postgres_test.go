@@ -1,0 +1,272 @@
+package jobs
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/mlserve/mlserve/internal/blob/fs"
+	"github.com/mlserve/mlserve/internal/config"
+	"github.com/mlserve/mlserve/internal/notify"
+	"github.com/mlserve/mlserve/internal/registry"
+	"github.com/mlserve/mlserve/internal/schema"
+	"github.com/mlserve/mlserve/internal/store"
+	"github.com/mlserve/mlserve/internal/store/postgres"
+	"github.com/mlserve/mlserve/internal/train"
+)
+
+// pgDatabase creates a database of its own on the server at
+// MLSERVE_TEST_DATABASE_URL (River's tables included), dropped afterwards.
+func pgDatabase(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("MLSERVE_TEST_DATABASE_URL")
+	if base == "" {
+		if os.Getenv("MLSERVE_TEST_SERVICES_REQUIRED") == "1" {
+			t.Fatal("MLSERVE_TEST_DATABASE_URL is not set but MLSERVE_TEST_SERVICES_REQUIRED=1: start PostgreSQL (scripts/test.sh does)")
+		}
+		t.Skip("MLSERVE_TEST_DATABASE_URL is not set: PostgreSQL tests skipped")
+	}
+	ctx := context.Background()
+	b := make([]byte, 6)
+	rand.Read(b)
+	name := "jobs_" + hex.EncodeToString(b)
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `CREATE DATABASE `+name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c, err := pgx.Connect(context.Background(), base)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer c.Close(context.Background())
+		if _, err := c.Exec(context.Background(), `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
+			t.Error(err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+// pgTrainers opens n trainers on one database, each with a pool, a River
+// client and a runner of its own, as n processes would be; the artifacts
+// folder is shared. Their OnRunDone reports go to the bundle's done channel
+// and to worked (by trainer index).
+type pgTrainers struct {
+	*testBundle
+	queues  []*Queue
+	hubs    []*notify.Hub
+	mu      sync.Mutex
+	workedN map[int64]int // run id → times worked to an end
+}
+
+func setupPG(t *testing.T, n int, change func(p *config.Pipeline), opts func(c *Config)) *pgTrainers {
+	t.Helper()
+	ctx := context.Background()
+	dbURL := pgDatabase(t)
+	f, err := config.Example("titanic")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &f.Pipelines[0]
+	p.Train.Schedule = ""
+	if change != nil {
+		change(p)
+	}
+	c, err := schema.Compile(p.Schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	artifacts := filepath.Join(t.TempDir(), "artifacts")
+	bucket, err := fs.Open(artifacts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := &pgTrainers{workedN: map[int64]int{}}
+	for i := range n {
+		db, err := postgres.Open(ctx, &postgres.Config{URL: dbURL, MaxConns: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		if err := db.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		backend := Postgres(db.Pool())
+		if err := Migrate(ctx, backend, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.DatasetEnsure(ctx, &store.DatasetEnsureParams{Pipeline: p.Name, Schema: p.Schema}); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			tr.testBundle = &testBundle{store: db, schema: c, pipeline: p, newRows: &notify.Hub{}, artifacts: artifacts, done: make(chan *store.Run, 16)}
+		}
+		reg := registry.New(registry.Config{Store: db, Bucket: bucket})
+		runner := train.NewRunner(train.RunnerConfig{Store: db, Registry: reg, Pipeline: func(n string) (*config.Pipeline, bool) { return p, n == p.Name }})
+		hub := &notify.Hub{}
+		cfg := Config{
+			Backend: backend, Store: db, Pipelines: []*config.Pipeline{p}, Runner: runner, NewRows: hub,
+			TriggerPoll: 200 * time.Millisecond,
+			OnRunDone: func(r *store.Run, err error) {
+				if err == nil && r != nil && (r.State == store.RunSucceeded || r.State == store.RunFailed) {
+					tr.mu.Lock()
+					tr.workedN[r.ID]++
+					tr.mu.Unlock()
+					tr.done <- r
+				}
+			},
+		}
+		if opts != nil {
+			opts(&cfg)
+		}
+		q, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr.queues = append(tr.queues, q)
+		tr.hubs = append(tr.hubs, hub)
+	}
+	return tr
+}
+
+// insertAll stores n seed rows and wakes every trainer's trigger at once,
+// as a NOTIFY would.
+func (tr *pgTrainers) insertAll(t *testing.T, n int) {
+	tr.insert(t, n)
+	for _, h := range tr.hubs {
+		h.Publish("titanic")
+	}
+}
+
+func (tr *pgTrainers) runs(t *testing.T) []*store.Run {
+	t.Helper()
+	runs, err := tr.store.RunList(context.Background(), &store.RunListParams{Pipeline: "titanic"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return runs
+}
+
+// TestPostgresTrainersShareQueue runs two trainers on one PostgreSQL queue:
+// the new-rows trigger of both wakes on the same rows and still only one
+// run is queued per burst, each run is worked once, and while a pipeline's
+// training lease is held no trainer trains it.
+func TestPostgresTrainersShareQueue(t *testing.T) {
+	t.Parallel()
+	tr := setupPG(t, 2, func(p *config.Pipeline) {
+		p.Train.MinRows = 100
+		p.Train.OnNewRows = config.Ptr(100)
+		p.Train.Debounce = config.Duration(time.Second)
+	}, func(c *Config) { c.Trigger = true })
+	for _, q := range tr.queues {
+		start(t, q)
+	}
+	ctx := context.Background()
+
+	tr.insertAll(t, 300)
+	first := tr.wait(t, 30*time.Second)
+	if first.State != store.RunSucceeded || first.Reason != store.ReasonNewRows || first.Version != 1 {
+		t.Fatalf("first run = %+v", first)
+	}
+	tr.insertAll(t, 150)
+	second := tr.wait(t, 30*time.Second)
+	if second.State != store.RunSucceeded || second.Reason != store.ReasonNewRows || second.DataRows != 450 {
+		t.Fatalf("second run = %+v, want new_rows over 450 rows", second)
+	}
+	// Both triggers keep polling; give them a few rounds to misbehave.
+	deadline := time.Now().Add(time.Second)
+	for time.Now().Before(deadline) {
+		if runs := tr.runs(t); len(runs) != 2 {
+			t.Fatalf("%d runs after two bursts over two trainers, want 2", len(runs))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	// A pipeline whose lease another trainer holds is trained by neither.
+	lease := &store.LeaseParams{Name: "train:titanic", Holder: "third-trainer", TTL: time.Minute}
+	if ok, err := tr.store.LeaseAcquire(ctx, lease); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	run, err := tr.queues[1].Enqueue(ctx, "titanic", store.ReasonManual, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second) // both trainers fetch it and snooze
+	if got, err := tr.store.RunGet(ctx, run.ID); err != nil || got.State != store.RunQueued {
+		t.Fatalf("run while the lease is held: %+v %v, want queued", got, err)
+	}
+	if err := tr.store.LeaseRelease(ctx, lease); err != nil {
+		t.Fatal(err)
+	}
+	third := tr.wait(t, 30*time.Second)
+	if third.ID != run.ID || third.State != store.RunSucceeded {
+		t.Fatalf("manual run = %+v", third)
+	}
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	for id, n := range tr.workedN {
+		if n != 1 {
+			t.Errorf("run %d was worked %d times, want once", id, n)
+		}
+	}
+	if len(tr.workedN) != 3 {
+		t.Errorf("%d runs worked, want 3", len(tr.workedN))
+	}
+}
+
+// TestPostgresScheduleFiresOncePerTick runs the schedule on two trainers:
+// only River's leader inserts the ticks, so each tick queues one job.
+func TestPostgresScheduleFiresOncePerTick(t *testing.T) {
+	testScheduleEvery = time.Second
+	t.Cleanup(func() { testScheduleEvery = 0 })
+	tr := setupPG(t, 2, func(p *config.Pipeline) { p.Train.Schedule = "0 3 * * *" }, func(c *Config) { c.Schedules = true })
+	tr.insert(t, 200)
+	for _, q := range tr.queues {
+		start(t, q)
+	}
+	// Leader election takes a few seconds; then ticks come each second.
+	fin := tr.wait(t, 45*time.Second)
+	if fin.Reason != store.ReasonSchedule || fin.State != store.RunSucceeded {
+		t.Fatalf("run = %+v, want a succeeded schedule run", fin)
+	}
+	pool := tr.store.(*postgres.DB).Pool()
+	var ticks []time.Time
+	deadline := time.Now().Add(20 * time.Second)
+	for len(ticks) < 4 && time.Now().Before(deadline) {
+		rows, err := pool.Query(context.Background(), `SELECT created_at FROM river_job WHERE kind = 'mlserve_schedule' ORDER BY created_at`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ticks, err = pgx.CollectRows(rows, pgx.RowTo[time.Time])
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if len(ticks) < 4 {
+		t.Fatalf("%d schedule ticks in 20 s, want at least 4", len(ticks))
+	}
+	for i := 1; i < len(ticks); i++ {
+		if d := ticks[i].Sub(ticks[i-1]); d < 500*time.Millisecond {
+			t.Fatalf("ticks %d and %d inserted %v apart: a tick fired twice (%v)", i-1, i, d, ticks)
+		}
+	}
+}
