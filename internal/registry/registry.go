@@ -70,8 +70,17 @@ func (r *Registry) Publish(ctx context.Context, pipeline string, data []byte, sh
 	return key, nil
 }
 
+// ErrArtifactUnusable marks a version whose artifact is missing from the
+// object store or does not load (its bytes do not match the recorded hash,
+// or do not decode): the version cannot be served, and retrying will not
+// help. An object store that cannot be reached is blob.ErrUnavailable
+// instead.
+var ErrArtifactUnusable = errors.New("artifact missing or corrupt")
+
 // Load returns a version's model, verified against its recorded hash.
-// Loaded models are cached by hash.
+// Loaded models are cached by hash. A missing or corrupt artifact is
+// ErrArtifactUnusable (also wrapping the cause: blob.ErrNotFound,
+// artifact.ErrHashMismatch, a decode error).
 func (r *Registry) Load(ctx context.Context, v *store.Version) (*artifact.Model, error) {
 	r.mu.Lock()
 	m, ok := r.cache[v.ArtifactSHA256]
@@ -80,12 +89,15 @@ func (r *Registry) Load(ctx context.Context, v *store.Version) (*artifact.Model,
 		return m, nil
 	}
 	data, err := r.bucket.Get(ctx, v.ArtifactKey)
+	if errors.Is(err, blob.ErrNotFound) {
+		return nil, fmt.Errorf("fetch artifact of %s v%d from %s (%w): %w", v.Pipeline, v.Version, r.bucket, ErrArtifactUnusable, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("fetch artifact of %s v%d from %s: %w", v.Pipeline, v.Version, r.bucket, err)
 	}
 	m, err = artifact.Load(data, v.ArtifactSHA256)
 	if err != nil {
-		return nil, fmt.Errorf("load artifact of %s v%d: %w", v.Pipeline, v.Version, err)
+		return nil, fmt.Errorf("load artifact of %s v%d (%w): %w", v.Pipeline, v.Version, ErrArtifactUnusable, err)
 	}
 	r.mu.Lock()
 	if len(r.cache) > 64 {
