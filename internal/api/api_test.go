@@ -494,23 +494,36 @@ func TestModelsReload(t *testing.T) {
 		}
 	})
 
-	t.Run("promote_route_refuses_bad_artifact", func(t *testing.T) {
-		t.Parallel()
-		_, b := setup(t)
-		v3 := b.register(t, 2)
-		if err := b.bucket.Put(context.Background(), v3.ArtifactKey, []byte("garbage")); err != nil {
-			t.Fatal(err)
-		}
-		// Not the caller's mistake: the stored artifact is bad. The answer
-		// hides the details (the log has them).
-		e := errAnswer(t, b.post(t, "/v1/models/titanic/versions/3/promote", ""), http.StatusInternalServerError, "internal")
-		if strings.Contains(e.Message, "hash") || !strings.Contains(e.Message, "request id") {
-			t.Errorf("message %q: want the request id and no internals", e.Message)
-		}
-		if m := getModel(t, b, "titanic"); intp(m.ProductionVersion) != "1" || intp(m.ServedVersion) != "1" {
-			t.Errorf("after refused promote: production %s served %s, want 1 and 1", intp(m.ProductionVersion), intp(m.ServedVersion))
-		}
-	})
+	for _, tc := range []struct {
+		name  string
+		spoil func(ctx context.Context, b *testBundle, key string) error
+	}{
+		{"garbage", func(ctx context.Context, b *testBundle, key string) error {
+			return b.bucket.Put(ctx, key, []byte("garbage"))
+		}},
+		{"missing", func(ctx context.Context, b *testBundle, key string) error {
+			return b.bucket.Delete(ctx, key)
+		}},
+	} {
+		t.Run("promote_route_refuses_bad_artifact_"+tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, b := setup(t)
+			v3 := b.register(t, 2)
+			if err := tc.spoil(context.Background(), b, v3.ArtifactKey); err != nil {
+				t.Fatal(err)
+			}
+			// The version cannot be served in its stored state: 409 with a
+			// stable code. The answer hides the details (the log has them).
+			e := errAnswer(t, b.post(t, "/v1/models/titanic/versions/3/promote", ""), http.StatusConflict, "artifact_unusable")
+			if strings.Contains(e.Message, "hash") || strings.Contains(e.Message, v3.ArtifactKey) ||
+				!strings.Contains(e.Message, "missing or corrupt") || !strings.Contains(e.Message, "request id") {
+				t.Errorf("message %q: want it to say missing or corrupt, the request id, and no internals", e.Message)
+			}
+			if m := getModel(t, b, "titanic"); intp(m.ProductionVersion) != "1" || intp(m.ServedVersion) != "1" {
+				t.Errorf("after refused promote: production %s served %s, want 1 and 1", intp(m.ProductionVersion), intp(m.ServedVersion))
+			}
+		})
+	}
 }
 
 // TestHotSwapUnderLoad promotes back and forth while clients predict: every
