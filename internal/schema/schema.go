@@ -315,6 +315,9 @@ func (c *Compiled) Coerce(i int, raw string, missing bool) (Value, string) {
 		if !inRange(col, f) {
 			return Value{}, col.rule
 		}
+		if f == 0 {
+			f = 0 // -0 is stored and hashed as 0 on every backend
+		}
 		return Value{Num: f}, ""
 	case Integer:
 		n, err := strconv.ParseInt(s, 10, 64)
@@ -334,6 +337,11 @@ func (c *Compiled) Coerce(i int, raw string, missing bool) (Value, string) {
 		return Value{Num: float64(n)}, ""
 	case Category:
 		if len(col.Values) == 0 {
+			// Labels are stored as text: PostgreSQL holds neither NUL bytes
+			// nor invalid UTF-8.
+			if !utf8.ValidString(s) || strings.IndexByte(s, 0) >= 0 {
+				return Value{}, "must be text (valid UTF-8 without NUL bytes)"
+			}
 			return Value{Str: s}, ""
 		}
 		if j, ok := lookupFold(col.labels, s); ok {

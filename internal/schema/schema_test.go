@@ -2,6 +2,7 @@ package schema
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 )
@@ -201,5 +202,30 @@ func TestFormatRoundTrip(t *testing.T) {
 		if got := c.Format(i, v); got != tc.want {
 			t.Errorf("Format(Coerce(%s=%q)) = %q, want %q", tc.col, tc.raw, got, tc.want)
 		}
+	}
+}
+
+func TestCoerceNegativeZeroAndOddLabels(t *testing.T) {
+	t.Parallel()
+	c := mustCompile(t, Schema{Target: "y", Columns: []Column{
+		{Name: "y", Type: Number},
+		{Name: "n", Type: Integer},
+		{Name: "tag", Type: Category},
+	}})
+	for _, raw := range []string{"-0", "-0.0", "-0e10", " -0 "} {
+		for _, col := range []string{"y", "n"} {
+			v, msg := c.Coerce(c.Index(col), raw, false)
+			if msg != "" || v.Num != 0 || math.Signbit(v.Num) {
+				t.Errorf("%s=%q: got %v (signbit %v) %q, want +0", col, raw, v.Num, math.Signbit(v.Num), msg)
+			}
+		}
+	}
+	for _, raw := range []string{"a\x00b", "\xff\xfe", "ok\xc3"} {
+		if _, msg := c.Coerce(c.Index("tag"), raw, false); !strings.Contains(msg, "NUL") {
+			t.Errorf("tag=%q: message %q, want a rejection naming NUL bytes and UTF-8", raw, msg)
+		}
+	}
+	if v, msg := c.Coerce(c.Index("tag"), "héllo ✓", false); msg != "" || v.Str != "héllo ✓" {
+		t.Errorf("a UTF-8 label: got %+v %q", v, msg)
 	}
 }
