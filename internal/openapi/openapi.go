@@ -245,7 +245,7 @@ func (g *gen) ingest() {
 			"parameters": []any{obj{"name": "Idempotency-Key", "in": "header", "schema": obj{"type": "string", "maxLength": 255},
 				"description": "a retry with the same key and body stores nothing twice"}},
 			"requestBody": obj{"required": true, "content": obj{
-				"application/json":     obj{"schema": arr(ref(p.Name + ".Row"))},
+				"application/json":     obj{"schema": obj{"oneOf": []any{arr(ref(p.Name + ".Row")), ref(p.Name + ".Row")}}},
 				"application/x-ndjson": obj{"schema": str()},
 				"text/csv":             obj{"schema": str()},
 			}},
