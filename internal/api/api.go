@@ -35,15 +35,16 @@ type Enqueuer interface {
 
 // Server serves the api role's routes.
 type Server struct {
-	pipelines []Pipeline
-	byName    map[string]*Pipeline
-	models    *Models
-	registry  *registry.Registry
-	store     store.Store
-	queue     Enqueuer
-	logger    *slog.Logger
-	maxBody   int64
-	maxBatch  int
+	pipelines   []Pipeline
+	byName      map[string]*Pipeline
+	models      *Models
+	registry    *registry.Registry
+	store       store.Store
+	queue       Enqueuer
+	logger      *slog.Logger
+	maxBody     int64
+	maxBatch    int
+	corsOrigins []string
 	// protoArgs are the feature columns of the first pipeline: the
 	// prototype route's "args".
 	protoArgs []string
@@ -62,6 +63,9 @@ type Config struct {
 	// per predict request (default 10,000).
 	MaxBody  int64
 	MaxBatch int
+	// CORSOrigins are the browser origins allowed to call GET / and the
+	// predict routes ("*": any). Empty: no CORS headers, no preflight route.
+	CORSOrigins []string
 }
 
 // New returns a Server.
@@ -69,7 +73,7 @@ func New(cfg Config) *Server {
 	s := &Server{
 		pipelines: cfg.Pipelines, byName: map[string]*Pipeline{}, models: cfg.Models,
 		registry: cfg.Registry, store: cfg.Store, queue: cfg.Queue, logger: cfg.Logger,
-		maxBody: cfg.MaxBody, maxBatch: cfg.MaxBatch,
+		maxBody: cfg.MaxBody, maxBatch: cfg.MaxBatch, corsOrigins: cfg.CORSOrigins,
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
@@ -94,9 +98,14 @@ func New(cfg Config) *Server {
 
 // Routes mounts the api role's routes on mux. admin wraps the write routes.
 func (s *Server) Routes(mux *http.ServeMux, admin func(http.Handler) http.Handler) {
-	mux.HandleFunc("GET /{$}", s.handlePrototype)
-	mux.HandleFunc("GET /v1/models/{name}/predict", s.handlePredictGet)
-	mux.HandleFunc("POST /v1/models/{name}/predict", s.handlePredictPost)
+	// GET routes answer HEAD too (net/http drops the body).
+	mux.HandleFunc("GET /{$}", s.cors(s.handlePrototype))
+	mux.HandleFunc("GET /v1/models/{name}/predict", s.cors(s.handlePredictGet))
+	mux.HandleFunc("POST /v1/models/{name}/predict", s.cors(s.handlePredictPost))
+	if len(s.corsOrigins) > 0 {
+		mux.HandleFunc("OPTIONS /{$}", s.preflight("GET, HEAD"))
+		mux.HandleFunc("OPTIONS /v1/models/{name}/predict", s.preflight("GET, HEAD, POST"))
+	}
 	mux.HandleFunc("GET /v1/models", s.handleModels)
 	mux.HandleFunc("GET /v1/models/{name}", s.handleModel)
 	mux.HandleFunc("GET /v1/models/{name}/versions", s.handleVersions)

@@ -100,6 +100,7 @@ type setupOpts struct {
 	maxBody  int64
 	maxBatch int
 	token    string
+	cors     []string
 }
 
 type testBundle struct {
@@ -179,7 +180,7 @@ func setupWith(t testing.TB, o setupOpts) (*api.Server, *testBundle) {
 		Queue: enqueuer{create: func(ctx context.Context, p, reason string) (*store.Run, error) {
 			return db.RunCreate(ctx, &store.RunCreateParams{Pipeline: p, Reason: reason})
 		}},
-		MaxBody: o.maxBody, MaxBatch: o.maxBatch,
+		MaxBody: o.maxBody, MaxBatch: o.maxBatch, CORSOrigins: o.cors,
 	})
 	mux := http.NewServeMux()
 	srv.Routes(mux, func(h http.Handler) http.Handler { return httpx.Admin(o.token, logger, h) })

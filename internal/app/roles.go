@@ -85,7 +85,9 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) error {
 		for _, p := range a.File.Pipelines {
 			pipes = append(pipes, api.Pipeline{Name: p.Name, Schema: p.Schema})
 		}
-		srv := api.New(api.Config{Pipelines: pipes, Models: models, Registry: a.Registry, Store: a.Store, Queue: enqueuer{queue}, Logger: a.Logger})
+		env := a.Opts.Env
+		srv := api.New(api.Config{Pipelines: pipes, Models: models, Registry: a.Registry, Store: a.Store, Queue: enqueuer{queue}, Logger: a.Logger,
+			MaxBody: env.MaxBody, MaxBatch: env.MaxBatch, CORSOrigins: env.CORSList()})
 		srv.Routes(mux, admin)
 		oip.New(oip.Config{Pipelines: names, Models: models, Registry: a.Registry, Store: a.Store, Logger: a.Logger}).Routes(mux)
 		checks["models"] = models.Ready

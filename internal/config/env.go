@@ -3,11 +3,13 @@ package config
 import (
 	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -21,6 +23,15 @@ const (
 	EnvAdminToken         = "MLSERVE_ADMIN_TOKEN"
 	EnvAddr               = "MLSERVE_ADDR"
 	EnvJobRescueAfter     = "MLSERVE_JOB_RESCUE_AFTER"
+	EnvCORSOrigins        = "MLSERVE_CORS_ORIGINS"
+	EnvMaxBatch           = "MLSERVE_MAX_BATCH"
+	EnvMaxBody            = "MLSERVE_MAX_BODY"
+)
+
+// Defaults of the api's request limits.
+const (
+	DefaultMaxBatch = 10000
+	DefaultMaxBody  = 8 << 20
 )
 
 // DefaultDataDir is where the embedded database and artifacts live when
@@ -57,13 +68,22 @@ type Env struct {
 	// queue takes its trainer for dead and hands the job to another: a Go
 	// duration ("90s"); empty means the default (1m). See RescueAfter.
 	JobRescueAfter string
+	// CORSOrigins lists, comma-separated, the browser origins allowed to
+	// call the prediction routes ("*": any); empty turns CORS off.
+	CORSOrigins string
+	// MaxBatch caps the instances of one predict request; MaxBody caps
+	// request bodies in bytes. Zero means the default.
+	MaxBatch int
+	MaxBody  int64
+
+	bad string // what FromEnv could not read; Resolve reports it
 }
 
 // FromEnv reads the environment through getenv (os.Getenv in main, a map
 // in tests). Flags the user gave override its fields afterwards.
 func FromEnv(getenv func(string) string) Env {
 	get := func(k string) string { return strings.TrimSpace(getenv(k)) }
-	return Env{
+	e := Env{
 		DatabaseURL:        get(EnvDatabaseURL),
 		ArtifactsURL:       get(EnvArtifactsURL),
 		AWSAccessKeyID:     get(EnvAWSAccessKeyID),
@@ -71,7 +91,36 @@ func FromEnv(getenv func(string) string) Env {
 		AdminToken:         get(EnvAdminToken),
 		Addr:               get(EnvAddr),
 		JobRescueAfter:     get(EnvJobRescueAfter),
+		CORSOrigins:        get(EnvCORSOrigins),
 	}
+	positive := func(name string, max int64) int64 {
+		v := get(name)
+		if v == "" {
+			return 0
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 || n > max {
+			if e.bad == "" {
+				e.bad = fmt.Sprintf("%s %q must be a whole number between 1 and %d", name, v, max)
+			}
+			return 0
+		}
+		return n
+	}
+	e.MaxBatch = int(positive(EnvMaxBatch, 10_000_000))
+	e.MaxBody = positive(EnvMaxBody, 1<<40)
+	return e
+}
+
+// CORSList returns the allowed origins of CORSOrigins, or nil.
+func (e Env) CORSList() []string {
+	var out []string
+	for o := range strings.SplitSeq(e.CORSOrigins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 // RescueAfter parses JobRescueAfter: 0 when it is empty.
@@ -91,6 +140,14 @@ func (e Env) RescueAfter() (time.Duration, error) {
 // dataDir made absolute (DefaultDataDir when empty). It checks the URL
 // schemes; creating the folder is the caller's job.
 func (e Env) Resolve(dataDir string) (Env, error) {
+	if e.bad != "" {
+		return e, errors.New(e.bad)
+	}
+	for _, o := range e.CORSList() {
+		if o != "*" && !originRE.MatchString(o) {
+			return e, fmt.Errorf("%s: %q is not an origin; write scheme://host[:port] (e.g. https://app.example.com) or *", EnvCORSOrigins, o)
+		}
+	}
 	dir, err := filepath.Abs(cmp.Or(dataDir, DefaultDataDir))
 	if err != nil {
 		return e, fmt.Errorf("resolve data dir %s: %w", dataDir, err)
@@ -186,6 +243,8 @@ func (e Env) MarshalJSON() ([]byte, error) {
 }
 
 var (
+	// originRE is a browser origin: scheme://host[:port], no path.
+	originRE = regexp.MustCompile(`^https?://[^/\s,*]+$`)
 	// key=value pairs of a libpq connection string, and query parameters,
 	// whose value is a credential.
 	secretKVRE = regexp.MustCompile(`(?i)((?:^|[\s?&;])[\w.-]*(?:password|passwd|pwd|secret|token|key|credential|signature)[\w.-]*=)('[^']*'|[^\s&;]*)`)

@@ -166,3 +166,40 @@ func TestMaskURL(t *testing.T) {
 		}
 	}
 }
+
+func TestEnvServingLimits(t *testing.T) {
+	t.Parallel()
+	read := func(vars map[string]string) (Env, error) {
+		return FromEnv(func(k string) string { return vars[k] }).Resolve(t.TempDir())
+	}
+	e, err := read(map[string]string{"MLSERVE_MAX_BATCH": " 500 ", "MLSERVE_MAX_BODY": "1048576",
+		"MLSERVE_CORS_ORIGINS": "https://app.example.com, http://localhost:3000 ,"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.MaxBatch != 500 || e.MaxBody != 1<<20 {
+		t.Errorf("limits: got batch %d body %d, want 500 and 1048576", e.MaxBatch, e.MaxBody)
+	}
+	if got := e.CORSList(); len(got) != 2 || got[0] != "https://app.example.com" || got[1] != "http://localhost:3000" {
+		t.Errorf("CORSList: got %q", got)
+	}
+	if e, err := read(map[string]string{"MLSERVE_CORS_ORIGINS": "*"}); err != nil || len(e.CORSList()) != 1 {
+		t.Errorf("wildcard: got %v %v", e.CORSList(), err)
+	}
+	if e, err := read(nil); err != nil || e.MaxBatch != 0 || e.MaxBody != 0 || e.CORSList() != nil {
+		t.Errorf("unset: got %d %d %v %v, want zero values (defaults)", e.MaxBatch, e.MaxBody, e.CORSList(), err)
+	}
+	for _, tc := range []struct{ name, value, want string }{
+		{"MLSERVE_MAX_BATCH", "0", "MLSERVE_MAX_BATCH \"0\" must be a whole number between 1 and"},
+		{"MLSERVE_MAX_BATCH", "ten", "MLSERVE_MAX_BATCH \"ten\""},
+		{"MLSERVE_MAX_BODY", "-5", "MLSERVE_MAX_BODY \"-5\""},
+		{"MLSERVE_MAX_BODY", "8MiB", "MLSERVE_MAX_BODY \"8MiB\""},
+		{"MLSERVE_CORS_ORIGINS", "app.example.com", "MLSERVE_CORS_ORIGINS: \"app.example.com\" is not an origin"},
+		{"MLSERVE_CORS_ORIGINS", "https://a.com/path", "is not an origin"},
+	} {
+		_, err := read(map[string]string{tc.name: tc.value})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s=%s: got %v, want an error containing %q", tc.name, tc.value, err, tc.want)
+		}
+	}
+}
