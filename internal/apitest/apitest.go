@@ -158,6 +158,7 @@ type Env struct {
 	Store    *sqlite.DB
 	Registry *registry.Registry
 	Models   *api.Models
+	Bucket   *fs.Bucket
 	Data     map[string]*Dataset
 	// OpenAPI is the served document.
 	OpenAPI []byte
@@ -261,7 +262,7 @@ func Start(t testing.TB, o Options) *Env {
 	httpx.Fallback(mux)
 	hs := httptest.NewServer(httpx.Middleware(logger, nil, mux))
 	t.Cleanup(hs.Close)
-	return &Env{URL: hs.URL, Store: db, Registry: reg, Models: models, Data: ds, OpenAPI: doc}
+	return &Env{URL: hs.URL, Store: db, Registry: reg, Models: models, Bucket: bucket, Data: ds, OpenAPI: doc}
 }
 
 type enqueuer struct{ db store.Store }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/mlserve/mlserve/internal/api"
 	"github.com/mlserve/mlserve/internal/artifact"
+	"github.com/mlserve/mlserve/internal/blob"
 	"github.com/mlserve/mlserve/internal/httpx"
 	"github.com/mlserve/mlserve/internal/registry"
 	"github.com/mlserve/mlserve/internal/schema"
@@ -125,10 +126,13 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &e):
 	case errors.As(err, &mbe):
 		e = errorf(http.StatusRequestEntityTooLarge, "request body is over the limit of %d bytes; split the batch", mbe.Limit)
-	case errors.Is(err, store.ErrUnavailable):
+	case errors.Is(err, store.ErrUnavailable), errors.Is(err, blob.ErrUnavailable):
 		s.logger.Warn("inference protocol request failed", "path", r.URL.Path, "request_id", httpx.RequestID(r), "err", err)
-		w.Header().Set("Retry-After", "2")
-		e = errorf(http.StatusServiceUnavailable, "the registry is unavailable right now; retry shortly")
+		w.Header().Set("Retry-After", "5")
+		e = errorf(http.StatusServiceUnavailable, "the registry cannot be reached right now; try again shortly")
+	case errors.Is(err, registry.ErrArtifactUnusable):
+		s.logger.Error("inference protocol request failed", "path", r.URL.Path, "request_id", httpx.RequestID(r), "err", err)
+		e = errorf(http.StatusInternalServerError, "this version cannot be served: its artifact is missing or corrupt in the object store (request id %s; the server log has the details)", httpx.RequestID(r))
 	default:
 		s.logger.Error("inference protocol request failed", "path", r.URL.Path, "request_id", httpx.RequestID(r), "err", err)
 		e = errorf(http.StatusInternalServerError, "internal error (request id %s); the server log has the details", httpx.RequestID(r))

@@ -1,6 +1,7 @@
 package oip_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -188,6 +189,26 @@ func TestModelMetadata(t *testing.T) {
 			t.Errorf("got %v", m)
 		}
 	})
+}
+
+func TestUnusableVersion(t *testing.T) {
+	t.Parallel()
+	env := apitest.Start(t, apitest.Options{})
+	ctx := context.Background()
+	v, err := env.Store.VersionGet(ctx, "titanic", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Bucket.Put(ctx, v.ArtifactKey, []byte("not an artifact")); err != nil {
+		t.Fatal(err)
+	}
+	d := env.Data["titanic"]
+	req := body(t, map[string]any{"inputs": tensors(t, d, []int{0})})
+	oipError(t, env.Do(t, "POST", "/v2/models/titanic/versions/2/infer", "application/json", req), 500, "missing or corrupt")
+	oipError(t, env.Do(t, "GET", "/v2/models/titanic/versions/2/ready", "", ""), 500, "missing or corrupt")
+	// Production (version 1) still answers.
+	a := decode[inferAnswer](t, env.Do(t, "POST", "/v2/models/titanic/infer", "application/json", req), 200)
+	checkOutputs(t, a, d, want(t, d, 0, []int{0}))
 }
 
 // input is a request input tensor.

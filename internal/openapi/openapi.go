@@ -163,9 +163,12 @@ func (g *gen) common() {
 		"responses": ok("alive", object([]string{"status"}, obj{"status": str()}), nil)})
 	g.op("/readyz", "GET", obj{"summary": "Every check passes (a model is loaded for every pipeline that has one)", "operationId": "readyz", "tags": []string{"health"},
 		"responses": obj{
-			"200": obj{"description": "ready", "content": jsonContent(object([]string{"status"}, obj{"status": str()}))},
+			"200": obj{"description": "ready; a failing soft check (a part the process can do without for a while) is listed under degraded",
+				"content": jsonContent(object([]string{"status"}, obj{"status": obj{"type": "string", "enum": []string{"ready"}},
+					"degraded": obj{"type": "object", "additionalProperties": str()}}))},
 			"503": obj{"description": "not ready", "content": jsonContent(object([]string{"status", "checks"}, obj{
-				"status": str(), "checks": obj{"type": "object", "additionalProperties": str()}}))},
+				"status": obj{"type": "string", "enum": []string{"not ready"}}, "checks": obj{"type": "object", "additionalProperties": str()},
+				"degraded": obj{"type": "object", "additionalProperties": str()}}))},
 		}})
 	g.op("/metrics", "GET", obj{"summary": "Prometheus metrics", "operationId": "metrics", "tags": []string{"health"},
 		"responses": obj{"200": obj{"description": "metrics in the Prometheus text format", "content": obj{"text/plain": obj{"schema": str()}}}}})
@@ -207,20 +210,20 @@ func (g *gen) api() {
 		})
 	}
 	g.op("/v1/models", "GET", obj{"summary": "Every pipeline's model", "operationId": "models", "tags": []string{"registry"},
-		"responses": ok("models", object([]string{"models"}, obj{"models": arr(ref("ModelInfo"))}), errs(500))})
+		"responses": ok("models", object([]string{"models"}, obj{"models": arr(ref("ModelInfo"))}), errs(500, 503))})
 	g.op("/v1/models/{name}", "GET", obj{"summary": "A model: schema, production version, served version", "operationId": "model", "tags": []string{"registry"},
-		"parameters": []any{g.nameParam()}, "responses": ok("model", ref("ModelInfo"), errs(404, 500))})
+		"parameters": []any{g.nameParam()}, "responses": ok("model", ref("ModelInfo"), errs(404, 500, 503))})
 	g.op("/v1/models/{name}/versions", "GET", obj{"summary": "Every version of a model", "operationId": "versions", "tags": []string{"registry"},
-		"parameters": []any{g.nameParam()}, "responses": ok("versions, oldest first", object([]string{"versions"}, obj{"versions": arr(ref("Version"))}), errs(404, 500))})
+		"parameters": []any{g.nameParam()}, "responses": ok("versions, oldest first", object([]string{"versions"}, obj{"versions": arr(ref("Version"))}), errs(404, 500, 503))})
 	g.op("/v1/models/{name}/promotions", "GET", obj{"summary": "The promotion log of a model", "operationId": "promotions", "tags": []string{"registry"},
-		"parameters": []any{g.nameParam()}, "responses": ok("promotions", object([]string{"promotions"}, obj{"promotions": arr(ref("Promotion"))}), errs(404, 500))})
+		"parameters": []any{g.nameParam()}, "responses": ok("promotions", object([]string{"promotions"}, obj{"promotions": arr(ref("Promotion"))}), errs(404, 500, 503))})
 	reason := obj{"name": "reason", "in": "query", "schema": str(), "description": "why, for the promotion log"}
 	g.op("/v1/models/{name}/versions/{v}/promote", "POST", admin(obj{"summary": "Make a version production", "operationId": "promote", "tags": []string{"registry"},
 		"parameters": []any{g.nameParam(), pathParam("v", obj{"type": "integer", "minimum": 1}, "version"), reason},
-		"responses":  ok("the promotion", ref("Promotion"), errs(400, 404, 409, 500))}))
+		"responses":  ok("the promotion", ref("Promotion"), errs(400, 404, 409, 500, 503))}))
 	g.op("/v1/models/{name}/rollback", "POST", admin(obj{"summary": "Return to the previous production version", "operationId": "rollback", "tags": []string{"registry"},
 		"parameters": []any{g.nameParam(), reason},
-		"responses":  ok("the promotion", ref("Promotion"), errs(404, 409, 500))}))
+		"responses":  ok("the promotion", ref("Promotion"), errs(404, 409, 500, 503))}))
 	g.op("/v1/pipelines/{name}/runs", "POST", admin(obj{"summary": "Train now", "operationId": "train", "tags": []string{"registry"},
 		"parameters": []any{g.nameParam()},
 		"responses": func() obj {
@@ -230,10 +233,10 @@ func (g *gen) api() {
 		}()}))
 	g.op("/v1/runs", "GET", obj{"summary": "Training runs, newest first", "operationId": "runs", "tags": []string{"registry"},
 		"parameters": []any{obj{"name": "pipeline", "in": "query", "schema": obj{"type": "string", "enum": g.names}}},
-		"responses":  ok("runs", object([]string{"runs"}, obj{"runs": arr(ref("Run"))}), errs(404, 500))})
+		"responses":  ok("runs", object([]string{"runs"}, obj{"runs": arr(ref("Run"))}), errs(404, 500, 503))})
 	g.op("/v1/runs/{id}", "GET", obj{"summary": "A training run", "operationId": "run", "tags": []string{"registry"},
 		"parameters": []any{pathParam("id", obj{"type": "integer", "minimum": 1}, "run id")},
-		"responses":  ok("run", ref("Run"), errs(400, 404, 500))})
+		"responses":  ok("run", ref("Run"), errs(400, 404, 500, 503))})
 }
 
 func (g *gen) ingest() {
@@ -253,7 +256,7 @@ func (g *gen) ingest() {
 		}))
 	}
 	g.op("/v1/datasets/{name}", "GET", obj{"summary": "A dataset's row, batch and quarantine counts", "operationId": "dataset", "tags": []string{"ingest"},
-		"parameters": []any{g.nameParam()}, "responses": ok("dataset", ref("DatasetInfo"), errs(404, 500))})
+		"parameters": []any{g.nameParam()}, "responses": ok("dataset", ref("DatasetInfo"), errs(404, 500, 503))})
 }
 
 // features returns a schema's feature columns in order.

@@ -303,6 +303,21 @@ func TestRequestsAndResponses(t *testing.T) {
 	for _, ex := range common {
 		check(t, env, router, ex)
 	}
+
+	t.Run("not ready", func(t *testing.T) {
+		t.Parallel()
+		env := apitest.Start(t, apitest.Options{NoReload: true})
+		for _, ex := range []exchange{
+			{method: "GET", path: "/readyz", status: 503},
+			{method: "GET", path: "/v2/health/ready", status: 503},
+			{method: "GET", path: "/v2/models/titanic/ready", status: 503},
+			{method: "GET", path: "/v2/models/titanic", status: 503},
+			{method: "GET", path: "/v1/models/titanic/predict?class=1&sex=male", status: 503},
+			{method: "GET", path: "/?class=1&sex=male", status: 503},
+		} {
+			check(t, env, router, ex)
+		}
+	})
 }
 
 // check sends ex to the server and validates the request and the answer
