@@ -89,7 +89,8 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) error {
 		srv := api.New(api.Config{Pipelines: pipes, Models: models, Registry: a.Registry, Store: a.Store, Queue: enqueuer{queue}, Logger: a.Logger,
 			MaxBody: env.MaxBody, MaxBatch: env.MaxBatch, CORSOrigins: env.CORSList()})
 		srv.Routes(mux, admin)
-		oip.New(oip.Config{Pipelines: names, Models: models, Registry: a.Registry, Store: a.Store, Logger: a.Logger}).Routes(mux)
+		oip.New(oip.Config{Pipelines: names, Models: models, Registry: a.Registry, Store: a.Store, Logger: a.Logger,
+			MaxBody: env.MaxBody, MaxBatch: env.MaxBatch}).Routes(mux)
 		checks["models"] = models.Ready
 		g.Go(func() error { models.Run(gctx); return nil })
 	}

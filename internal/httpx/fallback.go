@@ -7,7 +7,7 @@ import (
 
 // probeMethods are the methods Allowed tries, in the order an Allow header
 // lists them.
-var probeMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+var probeMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions}
 
 // Allowed returns the methods that mux routes to a method-specific pattern
 // for r's path: what an Allow header should list when r's own method is not

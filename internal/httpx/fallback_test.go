@@ -19,6 +19,7 @@ func TestFallback(t *testing.T) {
 	mux.HandleFunc("DELETE /items/{id}", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	mux.HandleFunc("POST /items", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusCreated) })
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { httpx.WriteJSON(w, http.StatusOK, "root") })
+	mux.HandleFunc("OPTIONS /items", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	httpx.Fallback(mux)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
@@ -49,7 +50,7 @@ func TestFallback(t *testing.T) {
 		{name: "unknown path", method: "GET", path: "/nope/at/all", status: 404, code: "not_found"},
 		{name: "unknown path POST", method: "POST", path: "/v9", status: 404, code: "not_found"},
 		{name: "wrong method on item", method: "POST", path: "/items/7", status: 405, allow: "GET, HEAD, DELETE", code: "method_not_allowed"},
-		{name: "wrong method on collection", method: "GET", path: "/items", status: 405, allow: "POST", code: "method_not_allowed"},
+		{name: "wrong method on collection", method: "GET", path: "/items", status: 405, allow: "POST, OPTIONS", code: "method_not_allowed"},
 		{name: "wrong method on root", method: "PUT", path: "/", status: 405, allow: "GET, HEAD", code: "method_not_allowed"},
 		{name: "extra segment", method: "GET", path: "/items/7/x", status: 404, code: "not_found"},
 	}
