@@ -1,7 +1,7 @@
 # mlserve: `make test` runs every test; `go run ./cmd/mlserve up --demo` runs the product.
 GO ?= go
 
-.PHONY: test build vet bench
+.PHONY: test build vet bench bench-serving
 test:
 	./scripts/test.sh
 
@@ -15,3 +15,8 @@ vet:
 # ratios within one run).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Serving benchmark: mlserve's api vs the bare net/http peer with wrk (needs
+# wrk; see bench/serving/run.sh). Writes bench/serving/last-run.md.
+bench-serving:
+	bash bench/serving/run.sh

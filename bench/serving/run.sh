@@ -1,0 +1,316 @@
+#!/usr/bin/env bash
+# Serving benchmark: mlserve's api against the bare Go net/http peer
+# (hello.go, a handler writing a fixed JSON), measured with wrk in the same
+# run, and against the recorded gunicorn + Flask + scikit-learn peer.
+#
+#   bash bench/serving/run.sh          (or: make bench-serving)
+#
+# What it does, all in a temporary folder:
+#   1. builds mlserve and the hello peer (from the bench peers folder);
+#   2. trains the titanic model: mlserve init --example titanic,
+#      ingest-file titanic seed_titanic.csv, train titanic --wait;
+#   3. starts `mlserve api` and hello, both pinned to SERVER_CPU (taskset);
+#      wrk runs pinned to WRK_CPU, so the server has one core to itself;
+#   4. warms each up, then REPS rounds, alternating, of DURATION s each:
+#        hello          GET /
+#        mlserve        GET /?class=1&sex=male&age=22&embarked=S
+#        gunicorn       the same route on the Flask peer (only when its
+#                       Python packages are installed; see below)
+#        mlserve batch  POST /v1/models/titanic/predict, BATCH instances
+#   5. prints medians (req/s, p50, p99 from wrk --latency), the ratio
+#      mlserve/hello (goal >= 0.90), mlserve's p99 (goal <= 3 ms), the
+#      ratio to the gunicorn peer (goal >= 80x) and batch rows/s, and writes
+#      them as Markdown to OUT.
+#
+# It installs nothing. It needs go, wrk, taskset and curl (Debian: apt-get
+# install -y wrk util-linux curl) and 2 cores. The gunicorn peer needs
+# python3 with flask, scikit-learn and pandas and gunicorn (Debian:
+# apt-get install -y python3-flask python3-sklearn python3-pandas gunicorn);
+# without them the script uses the peer's recorded number and says so.
+#
+# Knobs (environment): REPS=5 DURATION=10 WARMUP=3 CONNS=64 BATCH=1000
+#   SERVER_CPU=0 WRK_CPU=1 GUNICORN=auto|off
+#   QUIET_PCT=15 QUIET_TIMEOUT=30 (before each run, wait up to QUIET_TIMEOUT s
+#   for the box to be under QUIET_PCT % busy; outside load skews numbers)
+#   PEERS=<repo>/../shared/bench/peers (hello.go, flask_peer.py)
+#   PEER_RESULTS=$PEERS/../results/serving-20261126.md (recorded peers)
+#   OUT=bench/serving/last-run.md
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+REPS=${REPS:-5}
+DURATION=${DURATION:-10}
+WARMUP=${WARMUP:-3}
+CONNS=${CONNS:-64}
+BATCH=${BATCH:-1000}
+SERVER_CPU=${SERVER_CPU:-0}
+WRK_CPU=${WRK_CPU:-1}
+GUNICORN=${GUNICORN:-auto}
+PEERS=${PEERS:-$ROOT/../shared/bench/peers}
+PEER_RESULTS=${PEER_RESULTS:-$PEERS/../results/serving-20261126.md}
+OUT=${OUT:-$ROOT/bench/serving/last-run.md}
+QUERY='/?class=1&sex=male&age=22&embarked=S'
+SEED_CSV=${SEED_CSV:-$ROOT/../shared/data/seed_titanic.csv}
+
+missing=()
+need() { command -v "$1" >/dev/null 2>&1 || missing+=("$1 ($2)"); }
+need go "a Go toolchain"
+need wrk "apt-get install -y wrk"
+need taskset "apt-get install -y util-linux"
+need curl "apt-get install -y curl"
+if ((${#missing[@]})); then
+	echo "bench-serving needs, and did not find:" >&2
+	printf '  %s\n' "${missing[@]}" >&2
+	echo "install them and run again (this script installs nothing)" >&2
+	exit 2
+fi
+for f in "$PEERS/hello.go" "$SEED_CSV"; do
+	[[ -r $f ]] || { echo "bench-serving: $f is missing (set PEERS or SEED_CSV)" >&2; exit 2; }
+done
+if (($(nproc) < 2)); then
+	echo "bench-serving: needs 2 cores (server and wrk on separate ones); this machine has $(nproc)" >&2
+	exit 2
+fi
+
+TMP=$(mktemp -d /tmp/bench-serving.XXXXXX)
+PIDS=()
+cleanup() {
+	for p in "${PIDS[@]}"; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+echo "== build (in $TMP)"
+go build -C "$ROOT" -o "$TMP/mlserve" ./cmd/mlserve
+cp "$PEERS/hello.go" "$TMP/hello.go"
+(cd "$TMP" && GO111MODULE=off go build -o hello hello.go)
+
+echo "== train the titanic model"
+mkdir -p "$TMP/work"
+(
+	cd "$TMP/work"
+	../mlserve init --example titanic >/dev/null
+	../mlserve --data-dir data --log-level warn ingest-file titanic "$SEED_CSV"
+	../mlserve --data-dir data --log-level warn train titanic --wait
+)
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null || echo $((20000 + RANDOM % 20000)); }
+wait_200() { # URL NAME PID
+	for _ in $(seq 1 300); do
+		[[ $(curl -s -o /dev/null -w '%{http_code}' "$1" || true) == 200 ]] && return 0
+		kill -0 "$3" 2>/dev/null || { echo "$2 died:" >&2; cat "$TMP/$2.log" >&2; exit 1; }
+		sleep 0.2
+	done
+	echo "$2 did not answer 200 at $1 in 60 s" >&2
+	cat "$TMP/$2.log" >&2
+	exit 1
+}
+
+MPORT=$(free_port)
+HPORT=$(free_port)
+(cd "$TMP/work" && exec taskset -c "$SERVER_CPU" ../mlserve --data-dir data --log-level warn api --addr "127.0.0.1:$MPORT") >"$TMP/mlserve.log" 2>&1 &
+MPID=$!
+PIDS+=("$MPID")
+taskset -c "$SERVER_CPU" "$TMP/hello" -addr "127.0.0.1:$HPORT" >"$TMP/hello.log" 2>&1 &
+HPID=$!
+PIDS+=("$HPID")
+wait_200 "http://127.0.0.1:$MPORT$QUERY" mlserve "$MPID"
+wait_200 "http://127.0.0.1:$HPORT/" hello "$HPID"
+
+# The gunicorn + Flask + scikit-learn peer, when its packages are here.
+GPID=""
+GUNICORN_NOTE=""
+if [[ $GUNICORN != off ]] && command -v gunicorn >/dev/null 2>&1 &&
+	/usr/bin/python3 -c 'import flask, sklearn, pandas' >/dev/null 2>&1; then
+	GPORT=$(free_port)
+	(cd "$PEERS" && exec taskset -c "$SERVER_CPU" /usr/bin/python3 "$(command -v gunicorn)" -w 2 -b "127.0.0.1:$GPORT" \
+		--log-level warning flask_peer:app) >"$TMP/gunicorn.log" 2>&1 &
+	GPID=$!
+	PIDS+=("$GPID")
+	wait_200 "http://127.0.0.1:$GPORT$QUERY" gunicorn "$GPID"
+	sleep 2 # both workers train at start
+else
+	GUNICORN_NOTE="gunicorn peer not run here (python3-flask, python3-sklearn, python3-pandas or gunicorn missing, or GUNICORN=off): its recorded number is used"
+fi
+
+# the batch body and the wrk script that posts it
+python3 - "$BATCH" >"$TMP/batch.json" <<'EOF' 2>/dev/null || awk -v n="$BATCH" 'BEGIN{printf "{\"instances\": ["; for(i=0;i<n;i++){if(i) printf ","; age=(i%7==0)?"null":sprintf("%g", (i%80)+0.5); printf "{\"class\": %d, \"sex\": \"%s\", \"age\": %s, \"embarked\": \"%s\"}", 1+i%3, (i%2?"female":"male"), age, substr("CSQ", 1+i%3, 1)} printf "]}"}' >"$TMP/batch.json"
+import sys
+n = int(sys.argv[1])
+rows = []
+for i in range(n):
+    age = "null" if i % 7 == 0 else "%g" % (i % 80 + 0.5)
+    rows.append('{"class": %d, "sex": "%s", "age": %s, "embarked": "%s"}' % (1 + i % 3, "female" if i % 2 else "male", age, "CSQ"[i % 3]))
+sys.stdout.write('{"instances": [' + ",".join(rows) + "]}")
+EOF
+cat >"$TMP/post.lua" <<EOF
+local f = assert(io.open("$TMP/batch.json", "rb"))
+wrk.method = "POST"
+wrk.body = f:read("*a")
+f:close()
+wrk.headers["Content-Type"] = "application/json"
+EOF
+got=$(curl -s -H 'Content-Type: application/json' --data-binary @"$TMP/batch.json" "http://127.0.0.1:$MPORT/v1/models/titanic/predict" | grep -o '"label"' | wc -l)
+if [[ $got != "$BATCH" ]]; then
+	echo "batch check: mlserve answered $got predictions for $BATCH instances" >&2
+	exit 1
+fi
+echo "== answers"
+echo "mlserve GET $QUERY -> $(curl -s "http://127.0.0.1:$MPORT$QUERY")"
+echo "hello   GET /      -> $(curl -s "http://127.0.0.1:$HPORT/")"
+
+url_of() {
+	case $1 in
+	hello) echo "http://127.0.0.1:$HPORT/" ;;
+	mlserve) echo "http://127.0.0.1:$MPORT$QUERY" ;;
+	gunicorn) echo "http://127.0.0.1:$GPORT$QUERY" ;;
+	batch) echo "http://127.0.0.1:$MPORT/v1/models/titanic/predict" ;;
+	esac
+}
+pid_of() { case $1 in hello) echo "$HPID" ;; gunicorn) echo "$GPID" ;; *) echo "$MPID" ;; esac; }
+# CPU ticks of a server and its children (gunicorn's workers)
+ticks() {
+	local t=0 p
+	for p in "$1" $(pgrep -P "$1" || true); do
+		[[ -r /proc/$p/stat ]] && t=$((t + $(awk '{print $14+$15}' "/proc/$p/stat")))
+	done
+	echo "$t"
+}
+busy() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9}' /proc/stat; }
+to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000}; printf "%.3f", v}' <<<"$1"; }
+
+# wait_quiet: before a measured run, wait (up to QUIET_TIMEOUT s) until the
+# box is under QUIET_PCT % busy, so that outside load does not skew a run.
+QUIET_PCT=${QUIET_PCT:-15}
+QUIET_TIMEOUT=${QUIET_TIMEOUT:-30}
+wait_quiet() {
+	local waited=0 b0 b1 pct
+	while :; do
+		b0=$(awk '/^cpu /{print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat)
+		sleep 1
+		b1=$(awk '/^cpu /{print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat)
+		pct=$(awk -v a="$b0" -v b="$b1" 'BEGIN{split(a, x, " "); split(b, y, " "); printf "%.0f", 100*(y[1]-x[1])/(y[2]-x[2])}')
+		((pct < QUIET_PCT)) && return 0
+		waited=$((waited + 1))
+		if ((waited >= QUIET_TIMEOUT)); then
+			echo "   (box still ${pct}% busy with other work after ${waited} s; measuring anyway: see machine cores)"
+			return 0
+		fi
+	done
+}
+
+# run NAME SECONDS [record]: one wrk run against NAME
+RUNS="$TMP/runs.tsv"
+: >"$RUNS"
+CLK=$(getconf CLK_TCK)
+run() {
+	local name=$1 secs=$2 script=()
+	[[ $name == batch ]] && script=(-s "$TMP/post.lua")
+	[[ -n ${3:-} ]] && wait_quiet
+	local t0 b0 w0 out
+	t0=$(ticks "$(pid_of "$name")")
+	b0=$(busy)
+	w0=$(date +%s%N)
+	out=$(taskset -c "$WRK_CPU" wrk -t1 "-c$CONNS" "-d${secs}s" --latency "${script[@]}" "$(url_of "$name")")
+	[[ -n ${3:-} ]] || return 0
+	local t1 b1 w1 rps p50 p99 non2xx sockerr
+	t1=$(ticks "$(pid_of "$name")")
+	b1=$(busy)
+	w1=$(date +%s%N)
+	secs=$(awk -v a="$w0" -v b="$w1" 'BEGIN{printf "%.3f", (b-a)/1e9}')
+	rps=$(awk '/^Requests\/sec:/{print $2}' <<<"$out")
+	p50=$(to_ms "$(awk '$1=="50%"{print $2}' <<<"$out")")
+	p99=$(to_ms "$(awk '$1=="99%"{print $2}' <<<"$out")")
+	non2xx=$(awk '/Non-2xx/{print $NF}' <<<"$out")
+	sockerr=$(awk -F'[ ,]+' '/Socket errors/{print $4+$6+$8+$10}' <<<"$out")
+	local scores mcores
+	scores=$(awk -v t=$((t1 - t0)) -v c="$CLK" -v d="$secs" 'BEGIN{printf "%.2f", t/c/d}')
+	mcores=$(awk -v t=$((b1 - b0)) -v c="$CLK" -v d="$secs" 'BEGIN{printf "%.2f", t/c/d}')
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$rps" "$p50" "$p99" "${non2xx:-0}" "${sockerr:-0}" "$scores" "$mcores" >>"$RUNS"
+	printf '   %-8s %10s req/s  p50 %6s ms  p99 %6s ms  non-2xx %s  socket errors %s  server cores %s  machine cores %s\n' \
+		"$name" "$rps" "$p50" "$p99" "${non2xx:-0}" "${sockerr:-0}" "$scores" "$mcores"
+}
+
+SERVERS=(hello mlserve)
+[[ -n $GPID ]] && SERVERS+=(gunicorn)
+SERVERS+=(batch)
+echo "== warm-up (${WARMUP} s each)"
+for s in "${SERVERS[@]}"; do run "$s" "$WARMUP"; done
+for rep in $(seq 1 "$REPS"); do
+	echo "== round $rep of $REPS (server on CPU $SERVER_CPU, wrk -t1 -c$CONNS on CPU $WRK_CPU, ${DURATION} s each)"
+	for s in "${SERVERS[@]}"; do run "$s" "$DURATION" record; sleep 0.5; done
+done
+
+median() { sort -g | awk '{a[NR]=$1} END{if (NR%2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2}'; }
+col() { awk -F'\t' -v n="$1" -v c="$2" '$1==n{print $c}' "$RUNS"; }
+stat() { col "$1" "$2" | median; }
+range() { col "$1" 2 | sort -g | awk 'NR==1{lo=$1} {hi=$1} END{printf "%.0f–%.0f", lo, hi}'; }
+sum() { col "$1" "$2" | awk '{s+=$1} END{print s+0}'; }
+
+H_RPS=$(stat hello 2)
+M_RPS=$(stat mlserve 2)
+B_RPS=$(stat batch 2)
+RATIO=$(awk -v m="$M_RPS" -v h="$H_RPS" 'BEGIN{printf "%.3f", m/h}')
+M_P99=$(stat mlserve 4)
+ROWS=$(awk -v r="$B_RPS" -v n="$BATCH" 'BEGIN{printf "%.0f", r*n}')
+# the gunicorn peer: measured here, else the recorded split-mode number
+# (server on one core, as here) and the shared-mode one the issue quotes
+peer_rps() { # SECTION-PREFIX
+	awk -v sec="$1" '/^## /{on = index($0, "## " sec) == 1} on && /^\| gunicorn -w 2 sync, pandas\+sklearn per request/{split($0, f, "|"); v=f[3]; gsub(/\[.*|[ ,]/, "", v); print v; exit}' "$PEER_RESULTS" 2>/dev/null
+}
+G_SPLIT=$(peer_rps split)
+G_SHARED=$(peer_rps shared)
+if [[ -n $GPID ]]; then
+	G_RPS=$(stat gunicorn 2)
+	G_SRC="measured in this run (same pinning)"
+else
+	G_RPS=${G_SPLIT:-}
+	G_SRC="recorded in $(basename "$PEER_RESULTS"), split mode (server on one core, as here)"
+fi
+vs() { awk -v m="$M_RPS" -v g="$1" 'BEGIN{if (g > 0) printf "%.0f", m/g; else print "n/a"}'; }
+goal() { awk -v x="$1" -v g="$2" -v op="$3" 'BEGIN{ok = (op == ">=") ? (x >= g) : (x <= g); print ok ? "met" : "NOT met"}'; }
+
+{
+	echo "# Serving benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo
+	echo "Command: \`REPS=$REPS DURATION=$DURATION CONNS=$CONNS BATCH=$BATCH bash bench/serving/run.sh\` (\`make bench-serving\`)."
+	echo "Server (mlserve api or hello) pinned to CPU $SERVER_CPU, wrk pinned to CPU $WRK_CPU: \`taskset -c $WRK_CPU wrk -t1 -c$CONNS -d${DURATION}s --latency URL\`;"
+	echo "$REPS rounds alternating the servers after a ${WARMUP} s warm-up each; cells are medians over the rounds (req/s range in brackets)."
+	echo "Machine: $(nproc) CPUs ($(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)), $(go version | awk '{print $3}'), $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}'), mlserve $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')."
+	echo
+	echo "| server | route | req/s | p50 ms | p99 ms | non-2xx | socket errors | server cores | machine cores |"
+	echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+	for s in "${SERVERS[@]}"; do
+		case $s in
+		hello) label="Go net/http fixed JSON (hello.go)"; route="GET /" ;;
+		mlserve) label="mlserve api (titanic, logistic)"; route="GET $QUERY" ;;
+		gunicorn) label="gunicorn -w 2 + Flask + sklearn"; route="GET $QUERY" ;;
+		batch) label="mlserve api, batch of $BATCH"; route="POST /v1/models/titanic/predict" ;;
+		esac
+		printf '| %s | `%s` | %s [%s] | %s | %s | %s | %s | %s | %s |\n' "$label" "$route" "$(stat "$s" 2 | awk '{printf "%.0f", $1}')" "$(range "$s")" \
+			"$(stat "$s" 3)" "$(stat "$s" 4)" "$(sum "$s" 5)" "$(sum "$s" 6)" "$(stat "$s" 7)" "$(stat "$s" 8)"
+	done
+	echo
+	echo "| measure | value | goal |"
+	echo "|---|---:|---|"
+	echo "| mlserve / hello req/s | $RATIO | >= 0.90: $(goal "$RATIO" 0.90 '>=') |"
+	echo "| mlserve p99 (median over rounds) | $M_P99 ms | <= 3 ms: $(goal "$M_P99" 3 '<=') |"
+	if [[ -n $G_RPS ]]; then
+		X=$(vs "$G_RPS")
+		echo "| mlserve / gunicorn+sklearn peer ($G_SRC: $G_RPS req/s) | ${X}x | >= 80x: $(goal "$X" 80 '>=') |"
+	fi
+	if [[ -n $G_SHARED ]]; then
+		echo "| mlserve (one core) / the peer's recorded best, $G_SHARED req/s on both cores (shared mode, the issue's 790) | $(vs "$G_SHARED")x | (reference) |"
+	fi
+	echo "| batch predictions (POST, $BATCH rows per request) | $ROWS rows/s | (reported) |"
+	echo
+	[[ -n $GUNICORN_NOTE ]] && echo "Note: $GUNICORN_NOTE." && echo
+	echo "server cores = CPU the server used per second of run (1.00 = its core, all of it); machine cores = CPU the whole box used (server + wrk + anything else; 2.00 = both cores busy). A server under 1.0 core while the machine is at 2.0 shared its core with other work."
+} >"$OUT"
+echo
+cat "$OUT"
+echo
+echo "wrote $OUT"
