@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mlserve/mlserve/internal/artifact"
+	"github.com/mlserve/mlserve/internal/blob"
 	"github.com/mlserve/mlserve/internal/notify"
 	"github.com/mlserve/mlserve/internal/registry"
 	"github.com/mlserve/mlserve/internal/schema"
@@ -146,7 +147,12 @@ func (m *Models) Reload(ctx context.Context) error {
 			err = warm(model)
 		}
 		if err != nil {
-			m.failed.Store(name, v.ArtifactSHA256)
+			// A bad artifact is not tried again until production changes;
+			// an object store that could not be reached is, at the next
+			// check.
+			if !errors.Is(err, blob.ErrUnavailable) && !errors.Is(err, store.ErrUnavailable) && ctx.Err() == nil {
+				m.failed.Store(name, v.ArtifactSHA256)
+			}
 			m.logger.Error("production version failed to load; still serving the previous one",
 				"pipeline", name, "version", v.Version, "err", err)
 			if m.onFail != nil {

@@ -158,3 +158,59 @@ func TestFaults(t *testing.T) {
 		t.Fatalf("prediction after recovery: %d %v", v, err)
 	}
 }
+
+// TestModelLoadRetriedWhenObjectStoreReturns starts an api while the object
+// store is unreachable: it cannot load the production version and is not
+// ready; once the store is back the next registry check loads it (a load
+// that failed for want of the store is not remembered as a bad artifact).
+func TestModelLoadRetriedWhenObjectStoreReturns(t *testing.T) {
+	data, err := os.ReadFile(seedTitanic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := prodEnv(t)
+	work := openApp(t, env, titanicFile(t))
+	ctx := context.Background()
+	postRows(t, work, data)
+	run, err := work.Store.RunCreate(ctx, &store.RunCreateParams{Pipeline: "titanic", Reason: store.ReasonManual})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fin, err := work.Runner().Run(ctx, run.ID, nil); err != nil || fin.Version != 1 {
+		t.Fatalf("training: %v %+v", err, fin)
+	}
+
+	su, _ := url.Parse(env.ArtifactsURL)
+	q := su.Query()
+	s3p := newProxy(t, q.Get("endpoint"))
+	q.Set("endpoint", s3p.addr)
+	su.RawQuery = q.Encode()
+	env.ArtifactsURL = su.String()
+	front := openApp(t, env, titanicFile(t))
+	s3p.Cut()
+	apiURL := serve(t, front, ServeOptions{Roles: Roles{API: true}, ReloadEvery: 200 * time.Millisecond})
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		code, body := readyz(t, apiURL)
+		checks, _ := body["checks"].(map[string]any)
+		if code == 503 && checks["models"] != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("api /readyz with its model unloadable: %d %v, want 503 naming models", code, body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	s3p.Restore()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if v, err := servedVersion(apiURL); err == nil && v == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the api did not load v1 within 10 s of the object store returning")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if code, body := readyz(t, apiURL); code != 200 {
+		t.Fatalf("api /readyz after loading: %d %v", code, body)
+	}
+}

@@ -279,3 +279,11 @@ func TestBadS3CredentialsRefused(t *testing.T) {
 		}
 	}
 }
+
+// postRows ingests a CSV body into titanic through a's ingest service.
+func postRows(t testing.TB, a *App, data []byte) {
+	t.Helper()
+	if _, err := a.Ingest.Ingest(context.Background(), &ingest.Request{Pipeline: "titanic", Format: ingest.FormatCSV, Body: bytes.NewReader(data), Source: "test"}); err != nil {
+		t.Fatalf("ingest: %v", err)
+	}
+}
