@@ -12,12 +12,12 @@ func dateTime() obj { return obj{"type": "string", "format": "date-time"} }
 // baseSchemas are the components every document has: envelopes and the
 // registry's and ingest's shapes.
 func baseSchemas() obj {
-	stringMap := obj{"type": "object", "additionalProperties": str()}
+	stringMap := func() obj { return obj{"type": "object", "additionalProperties": str()} }
 	return obj{
 		"Error": object([]string{"error"}, obj{"error": object([]string{"code", "message"}, obj{
 			"code":    obj{"type": "string", "description": "stable code to branch on (invalid_input, not_found, no_model, …)"},
 			"message": str(),
-			"fields":  with(stringMap, "description", "for bad input: field (column) to the rule it broke"),
+			"fields":  with(stringMap(), "description", "for bad input: field (column) to the rule it broke"),
 		})}),
 		"OIPError":      object([]string{"error"}, obj{"error": str()}),
 		"OIPParameters": obj{"type": "object", "additionalProperties": obj{"anyOf": []any{str(), number(), obj{"type": "boolean"}}}},
@@ -36,13 +36,13 @@ func baseSchemas() obj {
 			"data": object([]string{"result"}, obj{"result": number()}),
 			"message": object([]string{"status_code", "status_message", "args"}, obj{
 				"status_code":    integer(),
-				"status_message": obj{"oneOf": []any{str(), stringMap}, "description": "OK, or field to rule for bad input"},
+				"status_message": obj{"oneOf": []any{str(), stringMap()}, "description": "OK, or field to rule for bad input"},
 				"args":           obj{"type": "object", "additionalProperties": obj{"type": "string", "nullable": true}},
 			}),
 		}),
 		"Column": object([]string{"name", "type"}, obj{
 			"name": str(), "type": obj{"type": "string", "enum": []string{"number", "integer", "category", "boolean"}},
-			"values": arr(str()), "aliases": stringMap, "min": number(), "max": number(),
+			"values": arr(str()), "aliases": stringMap(), "min": number(), "max": number(),
 			"nullable": obj{"type": "boolean"}, "ignore": obj{"type": "boolean"},
 		}),
 		"Schema": object([]string{"target", "columns"}, obj{"target": str(), "columns": arr(ref("Column"))}),
@@ -77,7 +77,7 @@ func baseSchemas() obj {
 		}),
 		"IngestResult": object([]string{"batch_id", "accepted", "rejected", "errors"}, obj{
 			"batch_id": integer(), "accepted": integer(), "rejected": integer(),
-			"errors": nullable(arr(object([]string{"row", "fields"}, obj{"row": integer(), "fields": stringMap}))),
+			"errors": nullable(arr(object([]string{"row", "fields"}, obj{"row": integer(), "fields": stringMap()}))),
 		}),
 		"DatasetInfo": object([]string{"name", "rows", "batches"}, obj{
 			"name": str(), "rows": integer(), "batches": integer(), "last_batch_id": integer(),

@@ -148,7 +148,7 @@ func (g *gen) nameParam() obj {
 	return pathParam("name", obj{"type": "string", "enum": g.names}, "pipeline (model) name")
 }
 
-var versionSchema = obj{"type": "string", "pattern": "^[1-9][0-9]*$"}
+func versionSchema() obj { return obj{"type": "string", "pattern": "^[1-9][0-9]*$"} }
 
 // admin marks a write route: bearer token, or none from loopback.
 func admin(op obj) obj {
@@ -474,7 +474,7 @@ func (g *gen) oipSchemas(p Pipeline, target schema.Column) {
 	}
 	g.schemas[p.Name+".InferResponse"] = object([]string{"model_name", "outputs"}, obj{
 		"model_name":    obj{"type": "string", "enum": []string{p.Name}},
-		"model_version": versionSchema,
+		"model_version": versionSchema(),
 		"id":            str(),
 		"parameters":    ref("OIPParameters"),
 		"outputs":       arr(obj{"oneOf": outs}),
@@ -492,7 +492,7 @@ func (g *gen) oip() {
 			"200": obj{"description": "ready", "content": jsonContent(object([]string{"ready"}, obj{"ready": obj{"type": "boolean"}}))},
 			"503": obj{"description": "not ready", "content": jsonContent(object([]string{"ready", "error"}, obj{"ready": obj{"type": "boolean"}, "error": str()}))},
 		}})
-	verParam := pathParam("version", versionSchema, "any registered version")
+	verParam := pathParam("version", versionSchema(), "any registered version")
 	for _, versioned := range []bool{false, true} {
 		base, params, sfx := "/v2/models/{name}", []any{g.nameParam()}, ""
 		if versioned {

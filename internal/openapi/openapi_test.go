@@ -79,6 +79,9 @@ func TestDocument(t *testing.T) {
 	if req := doc.Components.Schemas["titanic.Instance"].Value.Required; !slices.Equal(req, []string{"class", "sex"}) {
 		t.Errorf("titanic required %v", req)
 	}
+	if d := prop("Column", "aliases").Description; d != "" {
+		t.Errorf("Column.aliases has another schema's description %q", d)
+	}
 	ds, _ := apitest.Datasets()
 	for _, name := range []string{"iris", "tips"} {
 		sc := ds[name].Pipeline.Schema
