@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/mlserve/mlserve/internal/blob"
@@ -92,6 +93,7 @@ func New(cfg Config) *Server {
 		for _, i := range sc.Features() {
 			s.protoArgs = append(s.protoArgs, sc.Columns[i].Name)
 		}
+		slices.Sort(s.protoArgs)
 	}
 	return s
 }

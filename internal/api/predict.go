@@ -134,7 +134,8 @@ func (s *Server) handlePrototype(w http.ResponseWriter, r *http.Request) {
 
 // prototypeArgs lists the prototype's "args": every feature column (null
 // when not given) and every other parameter given, with its first value,
-// sorted by name.
+// sorted by name. features are sorted already, so only extra parameters
+// need a sort.
 func prototypeArgs(args []param, features []string, ps []param) []param {
 	for _, name := range features {
 		a := param{name: name, null: true}
@@ -146,12 +147,16 @@ func prototypeArgs(args []param, features []string, ps []param) []param {
 		}
 		args = append(args, a)
 	}
+	extra := false
 	for _, p := range ps {
 		if !slices.Contains(features, p.name) {
 			args = append(args, p)
+			extra = true
 		}
 	}
-	slices.SortFunc(args, func(a, b param) int { return strings.Compare(a.name, b.name) })
+	if extra {
+		slices.SortFunc(args, func(a, b param) int { return strings.Compare(a.name, b.name) })
+	}
 	return args
 }
 
