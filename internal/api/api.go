@@ -159,13 +159,17 @@ func (s *Server) pipeline(name string) (*Pipeline, error) {
 }
 
 // served returns the pipeline's production model or a 503 that says how to
-// get one.
-func (s *Server) served(name string) (*Served, error) {
-	if _, err := s.pipeline(name); err != nil {
+// get one, and notes the model on r for the request metrics.
+func (s *Server) served(r *http.Request, name string) (*Served, error) {
+	p, err := s.pipeline(name)
+	if err != nil {
 		return nil, err
 	}
 	sv := s.models.Get(name)
-	if sv == nil {
+	if sv != nil {
+		httpx.NoteModel(r, p.Name, sv.Version.Version)
+	} else {
+		httpx.NoteModel(r, p.Name, 0)
 		return nil, &httpx.Error{Status: http.StatusServiceUnavailable, Code: "no_model", RetryAfter: 5,
 			Message: fmt.Sprintf("pipeline %s has no production model yet: ingest rows (POST /v1/datasets/%s/rows or `mlserve ingest-file %s FILE.csv`), then train (`mlserve train %s --wait`); the first model is promoted automatically", name, name, name, name)}
 	}
@@ -339,7 +343,7 @@ func (s *Server) handleRollback(w http.ResponseWriter, r *http.Request) {
 // next prediction already sees it.
 func (s *Server) reloadNow(ctx context.Context) {
 	if err := s.models.Reload(ctx); err != nil {
-		s.logger.Warn("reload after registry change failed", "err", err)
+		s.logger.WarnContext(ctx, "reload after registry change failed", "err", err)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/mlserve/mlserve/internal/artifact"
 	"github.com/mlserve/mlserve/internal/blob"
+	"github.com/mlserve/mlserve/internal/metrics"
 	"github.com/mlserve/mlserve/internal/notify"
 	"github.com/mlserve/mlserve/internal/registry"
 	"github.com/mlserve/mlserve/internal/schema"
@@ -42,6 +43,7 @@ type Models struct {
 	logger    *slog.Logger
 	onSwap    func(pipeline string, from, to int)
 	onFail    func(pipeline string, version int, err error)
+	metrics   *metrics.Metrics
 
 	set     atomic.Pointer[servedSet]
 	mu      sync.Mutex // serialises reloads
@@ -63,6 +65,9 @@ type ModelsConfig struct {
 	// OnSwap and OnFail observe swaps and failed loads (metrics, tests).
 	OnSwap func(pipeline string, from, to int)
 	OnFail func(pipeline string, version int, err error)
+	// Metrics, if set, counts swaps and failed loads and tracks the served
+	// version of each model.
+	Metrics *metrics.Metrics
 }
 
 // NewModels returns an empty Models; Run fills it.
@@ -70,7 +75,7 @@ func NewModels(cfg ModelsConfig) *Models {
 	m := &Models{
 		registry: cfg.Registry, store: cfg.Store, pipelines: cfg.Pipelines,
 		poll: cfg.Poll, changes: cfg.Changes, logger: cfg.Logger,
-		onSwap: cfg.OnSwap, onFail: cfg.OnFail,
+		onSwap: cfg.OnSwap, onFail: cfg.OnFail, metrics: cfg.Metrics,
 	}
 	if m.poll == 0 {
 		m.poll = 2 * time.Second
@@ -143,8 +148,9 @@ func (m *Models) Reload(ctx context.Context) error {
 			continue
 		}
 		model, err := m.registry.Load(ctx, v)
+		reason := loadFailReason(err)
 		if err == nil {
-			err = warm(model)
+			err, reason = warm(model), metrics.LoadWarmup
 		}
 		if err != nil {
 			// A bad artifact is not tried again until production changes;
@@ -153,6 +159,7 @@ func (m *Models) Reload(ctx context.Context) error {
 			if !errors.Is(err, blob.ErrUnavailable) && !errors.Is(err, store.ErrUnavailable) && ctx.Err() == nil {
 				m.failed.Store(name, v.ArtifactSHA256)
 			}
+			m.metrics.ModelLoadFailed(name, reason)
 			m.logger.Error("production version failed to load; still serving the previous one",
 				"pipeline", name, "version", v.Version, "err", err)
 			if m.onFail != nil {
@@ -166,6 +173,7 @@ func (m *Models) Reload(ctx context.Context) error {
 		}
 		next[name] = &Served{Pipeline: name, Version: v, Model: model, LoadedAt: time.Now()}
 		changed = true
+		m.metrics.ModelSwapped(name, v.Version)
 		m.logger.Info("serving new version", "pipeline", name, "from", from, "to", v.Version)
 		if m.onSwap != nil {
 			defer m.onSwap(name, from, v.Version)
@@ -177,6 +185,21 @@ func (m *Models) Reload(ctx context.Context) error {
 	m.wanted.Store(&wanted)
 	m.checked.Store(true)
 	return nil
+}
+
+// loadFailReason classes a failed registry load for the metrics.
+func loadFailReason(err error) string {
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, blob.ErrNotFound):
+		return metrics.LoadMissing
+	case errors.Is(err, blob.ErrUnavailable):
+		return metrics.LoadUnavailable
+	case errors.Is(err, artifact.ErrHashMismatch):
+		return metrics.LoadHashMismatch
+	}
+	return metrics.LoadInvalid
 }
 
 // warm runs one prediction on an all-missing row through the model, so a

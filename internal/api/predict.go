@@ -106,7 +106,7 @@ func (s *Server) handlePrototype(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := &s.pipelines[0]
-	sv, err := s.served(p.Name)
+	sv, err := s.served(r, p.Name)
 	var m *artifact.Model
 	if err == nil {
 		m = sv.Model
@@ -129,6 +129,7 @@ func (s *Server) handlePrototype(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m.PredictRowTo(sc.row, sc.x, sc.out)
+	httpx.NotePredictions(r, 1)
 	s.writePrototype(w, sc, http.StatusOK, []byte(`"OK"`), m.PositiveProbability(sc.out))
 }
 
@@ -204,7 +205,7 @@ func appendPredictHead(b []byte, sv *Served) []byte {
 const predictTail = "]}\n"
 
 func (s *Server) handlePredictGet(w http.ResponseWriter, r *http.Request) {
-	sv, err := s.served(r.PathValue("name"))
+	sv, err := s.served(r, r.PathValue("name"))
 	if err != nil {
 		s.writeErr(w, r, err)
 		return
@@ -227,11 +228,12 @@ func (s *Server) handlePredictGet(w http.ResponseWriter, r *http.Request) {
 	}
 	b = append(b, predictTail...)
 	sc.buf = b
+	httpx.NotePredictions(r, 1)
 	writeRaw(w, http.StatusOK, b)
 }
 
 func (s *Server) handlePredictPost(w http.ResponseWriter, r *http.Request) {
-	sv, err := s.served(r.PathValue("name"))
+	sv, err := s.served(r, r.PathValue("name"))
 	if err != nil {
 		s.writeErr(w, r, err)
 		return
@@ -274,6 +276,7 @@ func (s *Server) handlePredictPost(w http.ResponseWriter, r *http.Request) {
 		}
 		b = append(b, predictTail...)
 		sc.buf = b
+		httpx.NotePredictions(r, 1)
 		writeRaw(w, http.StatusOK, b)
 		return
 	}
@@ -295,6 +298,7 @@ func (s *Server) handlePredictPost(w http.ResponseWriter, r *http.Request) {
 	}
 	b = append(b, predictTail...)
 	sc.buf = b
+	httpx.NotePredictions(r, n)
 	writeRaw(w, http.StatusOK, b)
 }
 

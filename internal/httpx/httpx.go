@@ -4,6 +4,7 @@
 package httpx
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
@@ -108,13 +109,76 @@ func Admin(token string, logger *slog.Logger, next http.Handler) http.Handler {
 
 type ctxKey struct{}
 
+// reqState is what Middleware keeps of a request: its id and what the
+// handler noted for the observer.
+type reqState struct {
+	id      string
+	model   string
+	version int
+	rows    int
+}
+
+func stateOf(ctx context.Context) *reqState {
+	s, _ := ctx.Value(ctxKey{}).(*reqState)
+	return s
+}
+
 // RequestID returns the request's id (set by Middleware).
-func RequestID(r *http.Request) string {
-	if id, ok := r.Context().Value(ctxKey{}).(string); ok {
-		return id
+func RequestID(r *http.Request) string { return ContextRequestID(r.Context()) }
+
+// ContextRequestID returns the id of the request whose context ctx is, or
+// "".
+func ContextRequestID(ctx context.Context) string {
+	if s := stateOf(ctx); s != nil {
+		return s.id
 	}
 	return ""
 }
+
+// NoteModel records that the request is answered by version of model, for
+// the observer's labels. model must be a configured pipeline's name, never
+// a value taken from the request unchecked.
+func NoteModel(r *http.Request, model string, version int) {
+	if s := stateOf(r.Context()); s != nil {
+		s.model, s.version = model, version
+	}
+}
+
+// NotePredictions records that the request's answer holds rows
+// predictions.
+func NotePredictions(r *http.Request, rows int) {
+	if s := stateOf(r.Context()); s != nil {
+		s.rows = rows
+	}
+}
+
+// Noted returns what the handler noted with NoteModel and NotePredictions.
+func Noted(r *http.Request) (model string, version, rows int) {
+	if s := stateOf(r.Context()); s != nil {
+		return s.model, s.version, s.rows
+	}
+	return "", 0, 0
+}
+
+// LogHandler wraps h so that a record logged with a request's context
+// (logger.InfoContext(r.Context(), …)) carries the request's request_id.
+func LogHandler(h slog.Handler) slog.Handler { return idHandler{h} }
+
+type idHandler struct{ slog.Handler }
+
+func (h idHandler) Handle(ctx context.Context, r slog.Record) error {
+	if s := stateOf(ctx); s != nil {
+		r = r.Clone()
+		r.AddAttrs(slog.String("request_id", s.id))
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h idHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return idHandler{h.Handler.WithAttrs(attrs)}
+}
+
+func (h idHandler) WithGroup(name string) slog.Handler { return idHandler{h.Handler.WithGroup(name)} }
 
 func newID() string {
 	var b [8]byte
@@ -161,7 +225,7 @@ func Middleware(logger *slog.Logger, observe Observer, next http.Handler) http.H
 		}
 		w.Header().Set("X-Request-Id", id)
 		ctx := r.Context()
-		r = r.WithContext(contextWithID(ctx, id))
+		r = r.WithContext(context.WithValue(ctx, ctxKey{}, &reqState{id: id}))
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
 			if p := recover(); p != nil {

@@ -11,10 +11,6 @@ import (
 	"time"
 )
 
-func contextWithID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, ctxKey{}, id)
-}
-
 // Check is one readiness check: nil when ready, else why not.
 type Check func(ctx context.Context) error
 

@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 
+	"github.com/mlserve/mlserve/internal/metrics"
 	"github.com/mlserve/mlserve/internal/notify"
 	"github.com/mlserve/mlserve/internal/schema"
 	"github.com/mlserve/mlserve/internal/store"
@@ -32,6 +33,7 @@ type Service struct {
 	order     []string
 	hub       *notify.Hub
 	logger    *slog.Logger
+	metrics   *metrics.Metrics
 }
 
 // Config configures a Service.
@@ -45,6 +47,8 @@ type Config struct {
 	// that stored rows.
 	NewRows *notify.Hub
 	Logger  *slog.Logger
+	// Metrics, if set, counts stored batches and their rows.
+	Metrics *metrics.Metrics
 }
 
 // New returns a Service.
@@ -53,7 +57,7 @@ func New(cfg Config) *Service {
 	if l == nil {
 		l = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: cfg.Store, pipelines: cfg.Pipelines, order: cfg.Order, hub: cfg.NewRows, logger: l}
+	return &Service{store: cfg.Store, pipelines: cfg.Pipelines, order: cfg.Order, hub: cfg.NewRows, logger: l, metrics: cfg.Metrics}
 }
 
 // Request is one body of rows to ingest.
@@ -123,7 +127,8 @@ func (s *Service) Ingest(ctx context.Context, req *Request) (*store.BatchResult,
 		res.Errors = []*store.Reject{}
 	}
 	if !res.Replayed {
-		s.logger.Debug("batch stored", "pipeline", req.Pipeline, "batch_id", res.BatchID,
+		s.metrics.Ingested(req.Pipeline, res.Accepted, res.Rejected)
+		s.logger.DebugContext(ctx, "batch stored", "pipeline", req.Pipeline, "batch_id", res.BatchID,
 			"accepted", res.Accepted, "rejected", res.Rejected, "source", req.Source)
 		if res.Accepted > 0 {
 			s.hub.Publish(req.Pipeline)

@@ -20,6 +20,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/mlserve/mlserve/internal/config"
+	"github.com/mlserve/mlserve/internal/metrics"
 	"github.com/mlserve/mlserve/internal/notify"
 	"github.com/mlserve/mlserve/internal/store"
 	"github.com/mlserve/mlserve/internal/train"
@@ -92,6 +93,8 @@ type Config struct {
 	Now func() time.Time
 	// OnRunDone, if set, is called after each worked run (tests wait on it).
 	OnRunDone func(run *store.Run, err error)
+	// Metrics, if set, counts queued runs by reason.
+	Metrics *metrics.Metrics
 }
 
 // Queue enqueues and (with a Runner) works training jobs.
@@ -245,7 +248,8 @@ func (q *Queue) Enqueue(ctx context.Context, pipeline, reason string, delay time
 		})
 		return nil, errors.Join(fmt.Errorf("enqueue training of %s: %w", pipeline, err), ferr)
 	}
-	q.logger.Info("training queued", "pipeline", pipeline, "run", run.ID, "reason", reason, "delay", delay)
+	q.cfg.Metrics.RunEnqueued(pipeline, reason)
+	q.logger.InfoContext(ctx, "training queued", "pipeline", pipeline, "run", run.ID, "reason", reason, "delay", delay)
 	return run, nil
 }
 

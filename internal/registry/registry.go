@@ -125,7 +125,7 @@ func (r *Registry) Promote(ctx context.Context, pipeline string, version int, ac
 	if err != nil {
 		return nil, err
 	}
-	r.logger.Info("version promoted", "pipeline", pipeline, "from", p.FromVersion, "to", p.ToVersion, "actor", actor)
+	r.logger.InfoContext(ctx, "version promoted", "pipeline", pipeline, "from", p.FromVersion, "to", p.ToVersion, "actor", actor)
 	r.changes.Publish(pipeline)
 	return p, nil
 }
@@ -136,7 +136,7 @@ func (r *Registry) Rollback(ctx context.Context, pipeline, actor, reason string)
 	if err != nil {
 		return nil, err
 	}
-	r.logger.Info("rolled back", "pipeline", pipeline, "from", p.FromVersion, "to", p.ToVersion, "actor", actor)
+	r.logger.InfoContext(ctx, "rolled back", "pipeline", pipeline, "from", p.FromVersion, "to", p.ToVersion, "actor", actor)
 	r.changes.Publish(pipeline)
 	return p, nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mlserve/mlserve/internal/artifact"
 	"github.com/mlserve/mlserve/internal/config"
+	"github.com/mlserve/mlserve/internal/metrics"
 	"github.com/mlserve/mlserve/internal/ml"
 	"github.com/mlserve/mlserve/internal/registry"
 	"github.com/mlserve/mlserve/internal/schema"
@@ -34,6 +35,7 @@ type Runner struct {
 	registry *registry.Registry
 	lookup   func(name string) (*config.Pipeline, bool)
 	logger   *slog.Logger
+	metrics  *metrics.Metrics
 	holder   string
 }
 
@@ -44,6 +46,8 @@ type RunnerConfig struct {
 	// Pipeline returns the configuration of a pipeline by name.
 	Pipeline func(name string) (*config.Pipeline, bool)
 	Logger   *slog.Logger
+	// Metrics, if set, counts finished runs by outcome and their duration.
+	Metrics *metrics.Metrics
 }
 
 // NewRunner returns a Runner.
@@ -54,7 +58,7 @@ func NewRunner(cfg RunnerConfig) *Runner {
 	}
 	var b [6]byte
 	rand.Read(b[:])
-	return &Runner{store: cfg.Store, registry: cfg.Registry, lookup: cfg.Pipeline, logger: l, holder: hex.EncodeToString(b[:])}
+	return &Runner{store: cfg.Store, registry: cfg.Registry, lookup: cfg.Pipeline, logger: l, metrics: cfg.Metrics, holder: hex.EncodeToString(b[:])}
 }
 
 // RunOptions are the options of Run.
@@ -84,7 +88,7 @@ func (r *Runner) Run(ctx context.Context, id int64, o *RunOptions) (*store.Run, 
 	}
 	p, ok := r.lookup(run.Pipeline)
 	if !ok {
-		return r.finishFailed(ctx, run, fmt.Errorf("pipeline %q is not in this trainer's configuration", run.Pipeline), false, true)
+		return r.finishFailed(ctx, run, fmt.Errorf("pipeline %q is not in this trainer's configuration", run.Pipeline), false, true, time.Now())
 	}
 	lease := &store.LeaseParams{Name: "train:" + run.Pipeline, Holder: fmt.Sprintf("%s/run-%d", r.holder, id), TTL: LeaseTTL}
 	got, err := r.store.LeaseAcquire(ctx, lease)
@@ -99,27 +103,29 @@ func (r *Runner) Run(ctx context.Context, id int64, o *RunOptions) (*store.Run, 
 	defer cancel(nil)
 	go r.renew(ctx, cancel, lease)
 
+	start := time.Now()
 	run, err = r.store.RunStart(ctx, &store.RunStartParams{ID: id})
 	if err != nil {
 		return nil, fmt.Errorf("start run %d: %w", id, err)
 	}
 	r.logger.Info("training started", "pipeline", run.Pipeline, "run", id, "reason", run.Reason, "attempt", run.Attempt)
-	res, err := r.run(ctx, run, p, o.Progress)
+	res, outcome, err := r.run(ctx, run, p, o.Progress)
 	if err != nil {
 		var pe *permanentError
 		if errors.As(err, &pe) {
-			return r.finishFailed(ctx, run, pe.err, false, true)
+			return r.finishFailed(ctx, run, pe.err, false, true, start)
 		}
 		if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
 			err = fmt.Errorf("%w (%v)", err, cause)
 		}
-		return r.finishFailed(ctx, run, err, true, o.FinalAttempt)
+		return r.finishFailed(ctx, run, err, true, o.FinalAttempt, start)
 	}
 	res.ID = id
 	fin, err := r.store.RunFinish(ctx, res)
 	if err != nil {
 		return nil, fmt.Errorf("record outcome of run %d: %w", id, err)
 	}
+	r.metrics.RunFinished(fin.Pipeline, outcome, time.Since(start))
 	r.logger.Info("training finished", "pipeline", fin.Pipeline, "run", id, "version", fin.Version, "message", fin.Message)
 	return fin, nil
 }
@@ -150,12 +156,15 @@ func permanent(err error) error { return &permanentError{err} }
 
 // finishFailed records a failure. A transient one (a retry may fix it) is
 // returned as an error; unless final, the run stays running for the retry.
-func (r *Runner) finishFailed(ctx context.Context, run *store.Run, cause error, transient, final bool) (*store.Run, error) {
+func (r *Runner) finishFailed(ctx context.Context, run *store.Run, cause error, transient, final bool, start time.Time) (*store.Run, error) {
 	ctx = context.WithoutCancel(ctx)
 	r.logger.Warn("training failed", "pipeline", run.Pipeline, "run", run.ID, "attempt", run.Attempt, "retry", transient && !final, "err", cause)
 	state := store.RunFailed
 	if transient && !final {
 		state = store.RunRunning
+		r.metrics.RunRetrying(run.Pipeline)
+	} else {
+		r.metrics.RunFinished(run.Pipeline, metrics.RunFailed, time.Since(start))
 	}
 	wm := run.DataWatermark
 	if wm == 0 {
@@ -177,35 +186,36 @@ func (r *Runner) finishFailed(ctx context.Context, run *store.Run, cause error, 
 	return fin, nil
 }
 
-func (r *Runner) run(ctx context.Context, run *store.Run, p *config.Pipeline, progress ml.Progress) (*store.RunFinishParams, error) {
+// run trains and gates; the outcome is one of the metrics.Run* words.
+func (r *Runner) run(ctx context.Context, run *store.Run, p *config.Pipeline, progress ml.Progress) (_ *store.RunFinishParams, outcome string, err error) {
 	c, err := schema.Compile(p.Schema)
 	if err != nil {
-		return nil, permanent(err)
+		return nil, "", permanent(err)
 	}
 	snap, err := r.store.SnapshotRead(ctx, &store.SnapshotReadParams{Pipeline: p.Name, Schema: c})
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, permanent(fmt.Errorf("pipeline %s has no data yet: ingest rows first", p.Name))
+		return nil, "", permanent(fmt.Errorf("pipeline %s has no data yet: ingest rows first", p.Name))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read snapshot of %s from the database: %w", p.Name, err)
+		return nil, "", fmt.Errorf("read snapshot of %s from the database: %w", p.Name, err)
 	}
 	out := &store.RunFinishParams{State: store.RunSucceeded, DataWatermark: snap.Watermark, DataRows: int64(len(snap.Rows))}
 	if len(snap.Rows) < p.Train.MinRows {
-		return nil, permanent(fmt.Errorf("pipeline %s has %d rows; min_rows is %d", p.Name, len(snap.Rows), p.Train.MinRows))
+		return nil, "", permanent(fmt.Errorf("pipeline %s has %d rows; min_rows is %d", p.Name, len(snap.Rows), p.Train.MinRows))
 	}
 	if run.Reason != store.ReasonManual {
 		versions, err := r.store.VersionList(ctx, p.Name)
 		if err != nil {
-			return nil, fmt.Errorf("list versions of %s: %w", p.Name, err)
+			return nil, "", fmt.Errorf("list versions of %s: %w", p.Name, err)
 		}
 		if len(versions) > 0 && versions[0].DataWatermark == snap.Watermark {
 			out.Message = fmt.Sprintf("no new rows since v%d (watermark %d); nothing to train", versions[0].Version, snap.Watermark)
-			return out, nil
+			return out, metrics.RunSkipped, nil
 		}
 	}
 	cfgHash, err := ConfigHash(p)
 	if err != nil {
-		return nil, permanent(err)
+		return nil, "", permanent(err)
 	}
 	fit, err := Fit(ctx, &FitParams{
 		Pipeline: p.Name, Schema: c, Rows: snap.Rows,
@@ -217,13 +227,13 @@ func (r *Runner) run(ctx context.Context, run *store.Run, p *config.Pipeline, pr
 	})
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, err
+			return nil, "", err
 		}
-		return nil, permanent(err)
+		return nil, "", permanent(err)
 	}
 	key, err := r.registry.Publish(ctx, p.Name, fit.Bytes, fit.SHA256)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	v, err := r.store.VersionCreate(ctx, &store.VersionCreateParams{
 		Pipeline: p.Name, Algorithm: fit.Artifact.Algorithm, Metrics: fit.Metrics,
@@ -232,7 +242,7 @@ func (r *Runner) run(ctx context.Context, run *store.Run, p *config.Pipeline, pr
 		RunID: run.ID,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("register version of %s: %w", p.Name, err)
+		return nil, "", fmt.Errorf("register version of %s: %w", p.Name, err)
 	}
 	out.Version, out.ArtifactSHA256 = v.Version, v.ArtifactSHA256
 	if v.State == store.StateCandidate && v.ArtifactSHA256 != fit.SHA256 {
@@ -252,7 +262,7 @@ func (r *Runner) run(ctx context.Context, run *store.Run, p *config.Pipeline, pr
 	}
 	if v.State != store.StateCandidate {
 		out.Message = fmt.Sprintf("v%d was registered by an earlier attempt (%s)", v.Version, v.State)
-		return out, nil
+		return out, metrics.RunSucceeded, nil
 	}
 	dec, err := r.registry.Gate(ctx, &registry.GateParams{
 		Candidate:          v,
@@ -263,14 +273,14 @@ func (r *Runner) run(ctx context.Context, run *store.Run, p *config.Pipeline, pr
 		MustBeatProduction: p.Promote.MustBeat(),
 	})
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if dec.Promoted {
 		out.Message = fmt.Sprintf("v%d promoted: %s", v.Version, dec.Reason)
-	} else {
-		out.Message = fmt.Sprintf("v%d rejected: %s", v.Version, dec.Reason)
+		return out, metrics.RunPromoted, nil
 	}
-	return out, nil
+	out.Message = fmt.Sprintf("v%d rejected: %s", v.Version, dec.Reason)
+	return out, metrics.RunRejected, nil
 }
 
 // ConfigHash hashes what of a pipeline's configuration shapes its models:
