@@ -16,12 +16,16 @@ import (
 
 	_ "modernc.org/sqlite" // database/sql driver "sqlite"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/mlserve/mlserve/internal/blob"
 	"github.com/mlserve/mlserve/internal/blob/fs"
 	"github.com/mlserve/mlserve/internal/blob/s3"
 	"github.com/mlserve/mlserve/internal/config"
+	"github.com/mlserve/mlserve/internal/httpx"
 	"github.com/mlserve/mlserve/internal/ingest"
 	"github.com/mlserve/mlserve/internal/jobs"
+	"github.com/mlserve/mlserve/internal/metrics"
 	"github.com/mlserve/mlserve/internal/notify"
 	"github.com/mlserve/mlserve/internal/registry"
 	"github.com/mlserve/mlserve/internal/schema"
@@ -57,7 +61,10 @@ type App struct {
 	NewRows *notify.Hub
 	Ingest  *ingest.Service
 	Logger  *slog.Logger
+	// Metrics are the process's Prometheus collectors, served at /metrics.
+	Metrics *metrics.Metrics
 
+	prom    *prometheus.Registry
 	jobs    jobs.Backend
 	schemas map[string]*schema.Compiled
 	closers []func() error
@@ -71,7 +78,10 @@ func Open(ctx context.Context, opts Options) (_ *App, err error) {
 	}
 	// a is not the named result: every failing return sets that to nil, and
 	// the deferred Close must still see what was opened.
+	// Lines logged with a request's context carry its request id.
+	opts.Logger = slog.New(httpx.LogHandler(opts.Logger.Handler()))
 	a := &App{Opts: opts, Logger: opts.Logger, Changes: &notify.Hub{}, NewRows: &notify.Hub{}}
+	a.prom, a.Metrics = newMetrics()
 	defer func() {
 		if err != nil {
 			a.Close()
@@ -112,7 +122,7 @@ func Open(ctx context.Context, opts Options) (_ *App, err error) {
 		}
 	}
 	a.Registry = registry.New(registry.Config{Store: a.Store, Bucket: a.Bucket, Changes: a.Changes, Logger: a.Logger})
-	a.Ingest = ingest.New(ingest.Config{Store: a.Store, Pipelines: a.schemas, Order: a.File.Names(), NewRows: a.NewRows, Logger: a.Logger})
+	a.Ingest = ingest.New(ingest.Config{Store: a.Store, Pipelines: a.schemas, Order: a.File.Names(), NewRows: a.NewRows, Logger: a.Logger, Metrics: a.Metrics})
 	return a, nil
 }
 
@@ -236,7 +246,7 @@ func (a *App) Schema(name string) *schema.Compiled { return a.schemas[name] }
 
 // Runner returns a training runner over this App.
 func (a *App) Runner() *train.Runner {
-	return train.NewRunner(train.RunnerConfig{Store: a.Store, Registry: a.Registry, Pipeline: a.Pipeline, Logger: a.Logger})
+	return train.NewRunner(train.RunnerConfig{Store: a.Store, Registry: a.Registry, Pipeline: a.Pipeline, Logger: a.Logger, Metrics: a.Metrics})
 }
 
 // QueueOptions say which parts of the job queue a process runs.
@@ -257,6 +267,7 @@ func (a *App) Queue(o QueueOptions) (*jobs.Queue, error) {
 	cfg := jobs.Config{
 		Backend: a.jobs, Store: a.Store, NewRows: a.NewRows, Logger: a.Logger,
 		Schedules: o.Schedules, Trigger: o.Trigger, OnRunDone: o.OnRunDone, RescueAfter: rescue,
+		Metrics: a.Metrics,
 	}
 	for i := range a.File.Pipelines {
 		cfg.Pipelines = append(cfg.Pipelines, &a.File.Pipelines[i])

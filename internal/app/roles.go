@@ -3,12 +3,10 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
 
@@ -51,16 +49,9 @@ func (e enqueuer) Enqueue(ctx context.Context, pipeline, reason string) (*store.
 // taking connections and finishes in-flight requests, the trainer stops
 // taking jobs and finishes (or hands back) the running one.
 func (a *App) Serve(ctx context.Context, o ServeOptions) error {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	reqs := prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name:    "mlserve_http_request_duration_seconds",
-		Help:    "HTTP request latency by route and status class.",
-		Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1, 5},
-	}, []string{"route", "code"})
-	reg.MustRegister(reqs)
 	observe := func(r *http.Request, pattern string, status int, d time.Duration) {
-		reqs.WithLabelValues(pattern, fmt.Sprintf("%dxx", status/100)).Observe(d.Seconds())
+		model, version, rows := httpx.Noted(r)
+		a.Metrics.Request(pattern, model, version, status, rows, d)
 	}
 
 	mux := http.NewServeMux()
@@ -80,6 +71,7 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) error {
 		names := a.File.Names()
 		models := api.NewModels(api.ModelsConfig{
 			Registry: a.Registry, Store: a.Store, Pipelines: names, Poll: o.ReloadEvery, Changes: a.Changes, Logger: a.Logger,
+			Metrics: a.Metrics,
 		})
 		var pipes []api.Pipeline
 		for _, p := range a.File.Pipelines {
@@ -101,7 +93,7 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) error {
 	if err := a.mountOpenAPI(mux, o.Roles); err != nil {
 		return err
 	}
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(a.prom, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(a.Logger.Handler(), slog.LevelWarn)}))
 	httpx.Fallback(mux)
 
 	srv, err := httpx.Listen(o.Addr, httpx.Middleware(a.Logger, observe, mux), a.Logger)

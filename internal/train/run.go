@@ -254,11 +254,11 @@ func (r *Runner) run(ctx context.Context, run *store.Run, p *config.Pipeline, pr
 			Pipeline: p.Name, Version: v.Version,
 			Reason: fmt.Sprintf("registered by an earlier attempt of run %d that did not finish", run.ID),
 		}); err != nil {
-			return nil, fmt.Errorf("reject v%d of an earlier attempt: %w", v.Version, err)
+			return nil, "", fmt.Errorf("reject v%d of an earlier attempt: %w", v.Version, err)
 		}
 		out.DataWatermark, out.DataRows = v.DataWatermark, v.DataRows
 		out.Message = fmt.Sprintf("v%d, registered by an earlier attempt that did not finish, rejected; rows since watermark %d train in the next run", v.Version, v.DataWatermark)
-		return out, nil
+		return out, metrics.RunSucceeded, nil
 	}
 	if v.State != store.StateCandidate {
 		out.Message = fmt.Sprintf("v%d was registered by an earlier attempt (%s)", v.Version, v.State)
