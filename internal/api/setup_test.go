@@ -17,11 +17,15 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/mlserve/mlserve/internal/api"
 	"github.com/mlserve/mlserve/internal/blob/fs"
 	"github.com/mlserve/mlserve/internal/config"
 	"github.com/mlserve/mlserve/internal/httpx"
+	"github.com/mlserve/mlserve/internal/metrics"
 	"github.com/mlserve/mlserve/internal/registry"
 	"github.com/mlserve/mlserve/internal/schema"
 	"github.com/mlserve/mlserve/internal/store"
@@ -111,6 +115,7 @@ type testBundle struct {
 	fit     *fitted
 	url     string
 	handler http.Handler
+	metrics *metrics.Metrics
 
 	mu    sync.Mutex
 	swaps []string // "titanic 1->2"
@@ -185,7 +190,14 @@ func setupWith(t testing.TB, o setupOpts) (*api.Server, *testBundle) {
 	mux := http.NewServeMux()
 	srv.Routes(mux, func(h http.Handler) http.Handler { return httpx.Admin(o.token, logger, h) })
 	httpx.Health(mux, map[string]httpx.Check{"models": b.models.Ready})
-	b.handler = httpx.Middleware(logger, nil, mux)
+	// Requests are observed as app.Serve observes them, so the benchmarks
+	// include the metrics.
+	b.metrics = metrics.New(metrics.Config{Registerer: prometheus.NewRegistry()})
+	observe := func(r *http.Request, pattern string, status int, d time.Duration) {
+		model, version, rows := httpx.Noted(r)
+		b.metrics.Request(pattern, model, version, status, rows, d)
+	}
+	b.handler = httpx.Middleware(logger, observe, mux)
 	hs := httptest.NewServer(b.handler)
 	t.Cleanup(hs.Close)
 	b.url = hs.URL

@@ -217,7 +217,7 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("P(survived): female 1st class %v <= male 3rd class %v", f.Data.Result, m.Data.Result)
 		}
 		pFemaleFirst = f.Data.Result
-		if code, body := srv.get("/metrics"); code != http.StatusOK || !strings.Contains(string(body), `mlserve_http_request_duration_seconds_count{code="2xx",route="GET /{$}"}`) {
+		if code, body := srv.get("/metrics"); code != http.StatusOK || !strings.Contains(string(body), `mlserve_http_request_duration_seconds_count{model="titanic",route="GET /{$}",status_class="2xx",version="`) {
 			t.Errorf("GET /metrics: %d, want 200 with the request histogram of GET /:\n%s", code, lastLines(string(body), 20))
 		}
 
