@@ -198,7 +198,7 @@ func decodeRequest(body []byte) (*InferRequest, error) {
 		case errors.As(err, &ute) && ute.Field == "":
 			return nil, bad("request body must be a JSON object with \"inputs\"")
 		case errors.As(err, &ute):
-			return nil, bad("%s must not be a JSON %s", ute.Field, ute.Value)
+			return nil, bad("%s: a JSON %s does not fit here (want %s)", ute.Field, ute.Value, jsonKind(ute.Type.String()))
 		case errors.As(err, &se):
 			return nil, bad("request body is not valid JSON: %s (at byte %d)", strings.TrimPrefix(se.Error(), "json: "), se.Offset)
 		}
@@ -457,4 +457,17 @@ func wantedOutputs(md *model, req []RequestOutput) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// jsonKind names the JSON a Go field type takes.
+func jsonKind(goType string) string {
+	switch {
+	case strings.HasPrefix(goType, "[]"):
+		return "an array"
+	case strings.HasPrefix(goType, "map["), strings.HasPrefix(goType, "oip."):
+		return "an object"
+	case strings.HasPrefix(goType, "int"):
+		return "a whole number"
+	}
+	return "a " + goType
 }

@@ -455,7 +455,10 @@ func TestInfer(t *testing.T) {
 		{name: "not an object", body: `[1, 2]`, status: 400, want: []string{"object"}},
 		{name: "no inputs", body: `{"id": "x"}`, status: 400, want: []string{`"inputs"`}},
 		{name: "id not a string", body: `{"id": 42, "inputs": []}`, status: 400, want: []string{"id"}},
-		{name: "shape of strings", body: `{"inputs": [{"name": "sex", "shape": ["2"], "datatype": "BYTES", "data": ["male"]}]}`, status: 400, want: []string{"shape"}},
+		{name: "shape of strings", body: `{"inputs": [{"name": "sex", "shape": ["2"], "datatype": "BYTES", "data": ["male"]}]}`, status: 400, want: []string{"inputs.shape", "string", "whole number"}},
+		{name: "huge shape", body: `{"inputs": [{"name": "sex", "shape": [1e30], "datatype": "BYTES", "data": ["male"]}]}`, status: 400, want: []string{"inputs.shape", "number 1e30"}},
+		{name: "inputs not an array", body: `{"inputs": {"name": "sex"}}`, status: 400, want: []string{"inputs", "an array"}},
+		{name: "parameters not an object", body: `{"inputs": [], "parameters": [1]}`, status: 400, want: []string{"parameters", "an object"}},
 		{name: "missing input", body: good(func(ins []input) []input {
 			return slices.DeleteFunc(ins, func(i input) bool { return i.Name == "sex" })
 		}), status: 400, want: []string{`"sex"`, "missing", "BYTES"}},
