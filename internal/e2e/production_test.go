@@ -572,7 +572,7 @@ func ingestErrors(t *testing.T, ingest *role) int {
 	sc := bufio.NewScanner(strings.NewReader(string(body)))
 	for sc.Scan() {
 		line := sc.Text()
-		if strings.HasPrefix(line, "mlserve_http_request_duration_seconds_count{") && strings.Contains(line, `code="5xx"`) && strings.Contains(line, "/rows") {
+		if strings.HasPrefix(line, "mlserve_http_request_duration_seconds_count{") && strings.Contains(line, `status_class="5xx"`) && strings.Contains(line, "/rows") {
 			f := strings.Fields(line)
 			x, _ := strconv.ParseFloat(f[len(f)-1], 64)
 			n += int(x)
