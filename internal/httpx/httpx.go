@@ -182,8 +182,28 @@ func (h idHandler) WithGroup(name string) slog.Handler { return idHandler{h.Hand
 
 func newID() string {
 	var b [8]byte
+	var h [16]byte
 	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+	hex.Encode(h[:], b[:])
+	return string(h[:])
+}
+
+// request is what Middleware keeps per request, in one allocation: the
+// context that carries the request's state, the status-recording writer
+// and the X-Request-Id header value.
+type request struct {
+	context.Context // the request's own context
+	state           reqState
+	sw              statusWriter
+	idHeader        [1]string
+}
+
+// Value answers the request's state and defers every other key.
+func (c *request) Value(key any) any {
+	if key == (ctxKey{}) {
+		return &c.state
+	}
+	return c.Context.Value(key)
 }
 
 // statusWriter records the status code.
@@ -223,10 +243,11 @@ func Middleware(logger *slog.Logger, observe Observer, next http.Handler) http.H
 		if id == "" || len(id) > 64 || strings.ContainsAny(id, " \t\r\n\"") {
 			id = newID()
 		}
-		w.Header().Set("X-Request-Id", id)
 		ctx := r.Context()
-		r = r.WithContext(context.WithValue(ctx, ctxKey{}, &reqState{id: id}))
-		sw := &statusWriter{ResponseWriter: w}
+		c := &request{Context: ctx, state: reqState{id: id}, sw: statusWriter{ResponseWriter: w}, idHeader: [1]string{id}}
+		w.Header()["X-Request-Id"] = c.idHeader[:]
+		r = r.WithContext(c)
+		sw := &c.sw
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
