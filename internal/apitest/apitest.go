@@ -160,6 +160,9 @@ type Env struct {
 	Models   *api.Models
 	Bucket   *fs.Bucket
 	Data     map[string]*Dataset
+	// Handler is the server's handler (middleware and every route), for
+	// benchmarks without the network.
+	Handler http.Handler
 	// OpenAPI is the served document.
 	OpenAPI []byte
 }
@@ -260,9 +263,10 @@ func Start(t testing.TB, o Options) *Env {
 	}
 	mux.Handle("GET /openapi.json", openapi.Handler(doc))
 	httpx.Fallback(mux)
-	hs := httptest.NewServer(httpx.Middleware(logger, nil, mux))
+	handler := httpx.Middleware(logger, nil, mux)
+	hs := httptest.NewServer(handler)
 	t.Cleanup(hs.Close)
-	return &Env{URL: hs.URL, Store: db, Registry: reg, Models: models, Bucket: bucket, Data: ds, OpenAPI: doc}
+	return &Env{URL: hs.URL, Store: db, Registry: reg, Models: models, Bucket: bucket, Data: ds, Handler: handler, OpenAPI: doc}
 }
 
 type enqueuer struct{ db store.Store }

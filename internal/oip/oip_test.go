@@ -236,7 +236,7 @@ type inferAnswer struct {
 
 // tensors builds one input per feature column from CSV records, with the
 // column's metadata datatype and typed JSON values.
-func tensors(t *testing.T, d *apitest.Dataset, recs []int) []input {
+func tensors(t testing.TB, d *apitest.Dataset, recs []int) []input {
 	t.Helper()
 	var out []input
 	for _, i := range d.Pipeline.Schema.Features() {
@@ -271,7 +271,7 @@ func tensors(t *testing.T, d *apitest.Dataset, recs []int) []input {
 	return out
 }
 
-func body(t *testing.T, v any) string {
+func body(t testing.TB, v any) string {
 	t.Helper()
 	b, err := json.Marshal(v)
 	if err != nil {
