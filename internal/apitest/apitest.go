@@ -169,12 +169,12 @@ type Env struct {
 
 // Options change what Start sets up.
 type Options struct {
-	// NoProduction registers the versions but promotes none.
-	NoProduction bool
 	// NoReload skips the first registry check: the models are not ready.
 	NoReload bool
 	MaxBatch int
 	MaxBody  int64
+	// Token is the admin token (empty: write routes open to loopback).
+	Token string
 }
 
 // Start serves every route over loopback: all fitted versions registered,
@@ -236,10 +236,8 @@ func Start(t testing.TB, o Options) *Env {
 				t.Fatal(err)
 			}
 		}
-		if !o.NoProduction {
-			if _, err := reg.Promote(ctx, name, 1, "test", "test"); err != nil {
-				t.Fatal(err)
-			}
+		if _, err := reg.Promote(ctx, name, 1, "test", "test"); err != nil {
+			t.Fatal(err)
 		}
 	}
 	models := api.NewModels(api.ModelsConfig{Registry: reg, Store: db, Pipelines: Names, Logger: logger})
@@ -249,7 +247,7 @@ func Start(t testing.TB, o Options) *Env {
 		}
 	}
 	mux := http.NewServeMux()
-	admin := func(h http.Handler) http.Handler { return httpx.Admin("", logger, h) }
+	admin := func(h http.Handler) http.Handler { return httpx.Admin(o.Token, logger, h) }
 	srv := api.New(api.Config{Pipelines: pipes, Models: models, Registry: reg, Store: db, Logger: logger,
 		Queue: enqueuer{db}, MaxBatch: o.MaxBatch, MaxBody: o.MaxBody})
 	srv.Routes(mux, admin)

@@ -307,6 +307,22 @@ func TestRequestsAndResponses(t *testing.T) {
 		check(t, env, router, ex)
 	}
 
+	t.Run("limits and admin token", func(t *testing.T) {
+		t.Parallel()
+		env := apitest.Start(t, apitest.Options{MaxBatch: 1, Token: "s3cret"})
+		inst := mustJSON(t, jsonRow(titanic, titanic.Record(0), false, 0))
+		two := `{"inputs": [{"name": "class", "shape": [2], "datatype": "BYTES", "data": ["1", "2"]}, {"name": "sex", "shape": [2], "datatype": "BYTES", "data": ["male", "F"]}]}`
+		for _, ex := range []exchange{
+			{method: "POST", path: "/v1/models/titanic/predict", ctype: "application/json", body: `{"instances": [` + inst + `, ` + inst + `]}`, status: 413},
+			{method: "POST", path: "/v2/models/titanic/infer", ctype: "application/json", body: two, status: 413},
+			{method: "POST", path: "/v1/models/titanic/rollback", status: 401},
+			{method: "POST", path: "/v1/pipelines/titanic/runs", status: 401},
+			{method: "POST", path: "/v1/datasets/titanic/rows", ctype: "application/json", body: "[]", status: 401},
+		} {
+			check(t, env, router, ex)
+		}
+	})
+
 	t.Run("not ready", func(t *testing.T) {
 		t.Parallel()
 		env := apitest.Start(t, apitest.Options{NoReload: true})
