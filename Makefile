@@ -1,7 +1,9 @@
 # mlserve: `make test` runs every test; `go run ./cmd/mlserve up --demo` runs the product.
 GO ?= go
 
-.PHONY: test build vet bench bench-serving
+COMPOSE ?= docker-compose
+
+.PHONY: test build vet bench docker-compose lint-containers bench-serving
 test:
 	./scripts/test.sh
 
@@ -20,3 +22,14 @@ bench:
 # wrk; see bench/serving/run.sh). Writes bench/serving/last-run.md.
 bench-serving:
 	bash bench/serving/run.sh
+
+# Build the image and bring up the stack of docker-compose.yml (postgres,
+# minio, api, trainer, ingest, datafill); api on :1234, ingest on :1235.
+# COMPOSE="docker compose" uses the Compose plugin instead.
+docker-compose:
+	$(COMPOSE) up --build -d
+	$(COMPOSE) ps
+
+# Validate the container files without a Docker engine (make test does too).
+lint-containers:
+	./scripts/lint-containers.sh

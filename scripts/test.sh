@@ -12,6 +12,8 @@
 # service then skip). GOTESTFLAGS adds go test flags (e.g. -run, -race).
 # Arguments, if any, are the packages to vet and test (default ./...):
 #   scripts/test.sh ./internal/app/...
+# Without arguments it first runs scripts/lint-containers.sh (needs
+# docker-compose and dockerfilelint; .ci/run installs them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -46,6 +48,13 @@ wait_port() { # host port what
 	echo "$3 did not start listening on $1:$2" >&2
 	return 1
 }
+
+# The whole suite also validates the container files (no Docker engine
+# needed): docker-compose config -q, dockerfilelint, a static build.
+if [ $# -eq 0 ]; then
+	echo "== container files (scripts/lint-containers.sh)"
+	"$root/scripts/lint-containers.sh"
+fi
 
 if [ "${MLSERVE_TEST_NO_SERVICES:-}" != "1" ]; then
 	# --- PostgreSQL: initdb as the postgres user in a temp dir, trust auth, fsync off.
