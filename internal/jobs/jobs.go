@@ -105,6 +105,10 @@ type Queue struct {
 	byName map[string]*config.Pipeline
 	stop   context.CancelFunc
 	done   chan struct{}
+	// work is the parent of every training's context: cancelled by Stop
+	// after StopGrace (see trainWorker.Work).
+	work       context.Context
+	cancelWork context.CancelFunc
 }
 
 // Migrate creates or upgrades River's tables.
@@ -137,14 +141,19 @@ func New(cfg Config) (*Queue, error) {
 		cfg.TriggerPoll = 5 * time.Second
 	}
 	q := &Queue{cfg: cfg, logger: cfg.Logger, byName: map[string]*config.Pipeline{}}
+	q.work, q.cancelWork = context.WithCancel(context.Background())
 	for _, p := range cfg.Pipelines {
 		q.byName[p.Name] = p
 	}
 	rc := &river.Config{
-		Logger:               quietLogger(cfg.Logger),
-		MaxAttempts:          cfg.MaxAttempts,
-		RetryPolicy:          backoff{},
-		JobTimeout:           -1, // training takes as long as it takes; the lease guards
+		Logger:      quietLogger(cfg.Logger),
+		MaxAttempts: cfg.MaxAttempts,
+		RetryPolicy: backoff{},
+		// River's rescuer leaves alone a job younger than its timeout and
+		// never rescues one without a timeout, so the timeout is the rescue
+		// time too. It does not cut a training short: trainWorker detaches
+		// from the deadline (River has no heartbeat; the lease guards).
+		JobTimeout:           cfg.RescueAfter,
 		RescueStuckJobsAfter: cfg.RescueAfter,
 		SoftStopTimeout:      cfg.StopGrace,
 		FetchPollInterval:    500 * time.Millisecond,
@@ -219,6 +228,8 @@ func (q *Queue) Stop(ctx context.Context) error {
 	}
 	q.stop()
 	<-q.done
+	hard := time.AfterFunc(q.cfg.StopGrace, q.cancelWork)
+	defer hard.Stop()
 	err := q.client.Stop(ctx)
 	q.stop = nil
 	if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
@@ -272,6 +283,19 @@ type trainWorker struct {
 const busySnooze = 3 * time.Second
 
 func (w *trainWorker) Work(ctx context.Context, job *river.Job[TrainArgs]) error {
+	// The job's deadline (JobTimeout, the rescue time) only tells River's
+	// rescuer when it may hand the job to another trainer; the training
+	// goes on past it. A cancellation (a stop after StopGrace, a cancelled
+	// job) ends it.
+	jobCtx := ctx
+	ctx, cancel := context.WithCancelCause(w.q.work)
+	defer cancel(nil)
+	stop := context.AfterFunc(jobCtx, func() {
+		if !errors.Is(jobCtx.Err(), context.DeadlineExceeded) {
+			cancel(context.Cause(jobCtx))
+		}
+	})
+	defer stop()
 	run, err := w.q.cfg.Runner.Run(ctx, job.Args.RunID, &train.RunOptions{FinalAttempt: job.Attempt >= job.MaxAttempts})
 	if errors.Is(err, train.ErrBusy) {
 		return river.JobSnooze(busySnooze)
