@@ -171,6 +171,16 @@ func (pg *postgres) stop(t testing.TB) {
 	}
 }
 
+// psql runs one query with psql and returns its output (for failure
+// reports: the queue's and the runs' rows as the database holds them).
+func (pg *postgres) psql(query string) string {
+	out, err := exec.Command(filepath.Join(pg.bin, "psql"), "-h", "127.0.0.1", "-p", strconv.Itoa(pg.port), "-U", "postgres", "-d", "postgres", "-c", query).CombinedOutput()
+	if err != nil {
+		return fmt.Sprintf("psql %q: %v\n%s", query, err, out)
+	}
+	return string(out)
+}
+
 // URL is the cluster's connection URL.
 func (pg *postgres) URL() string {
 	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", pg.port)
