@@ -112,8 +112,8 @@ Your data:   mlserve init --csv data.csv --target COL --name NAME && mlserve up`
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.config, "config", "mlserve.yaml", "pipeline file")
 	pf.StringVar(&g.dataDir, "data-dir", "", "folder of the embedded database and artifacts (default ./.mlserve)")
-	pf.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
-	pf.StringVar(&g.logFormat, "log-format", "auto", "log format: auto (text on a terminal, else JSON), json, text")
+	pf.StringVar(&g.logLevel, "log-level", "", "log level: debug, info, warn, error (default $"+config.EnvLogLevel+" or info)")
+	pf.StringVar(&g.logFormat, "log-format", "", "log format: auto (text on a terminal, else JSON), json, text (default $"+config.EnvLogFormat+" or auto)")
 	root.AddCommand(
 		newUpCmd(g), newRoleCmd(g, "api"), newRoleCmd(g, "trainer"), newRoleCmd(g, "ingest"),
 		newDatafillCmd(g), newInitCmd(g), newMigrateCmd(g), newSchemaCmd(g),
@@ -124,14 +124,30 @@ Your data:   mlserve init --csv data.csv --target COL --name NAME && mlserve up`
 	return root
 }
 
-// logger builds the process logger on stderr.
+// logger builds the process logger on stderr: --log-level and
+// --log-format, else MLSERVE_LOG_LEVEL and MLSERVE_LOG_FORMAT, else info
+// and auto.
 func (g *globals) logger() (*slog.Logger, error) {
+	level, levelFrom := g.logLevel, "--log-level"
+	if level == "" {
+		level, levelFrom = strings.TrimSpace(g.env.Getenv(config.EnvLogLevel)), config.EnvLogLevel
+	}
+	if level == "" {
+		level = "info"
+	}
+	format, formatFrom := g.logFormat, "--log-format"
+	if format == "" {
+		format, formatFrom = strings.TrimSpace(g.env.Getenv(config.EnvLogFormat)), config.EnvLogFormat
+	}
+	if format == "" {
+		format = "auto"
+	}
 	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(g.logLevel)); err != nil {
-		return nil, usagef("--log-level %q: use debug, info, warn or error", g.logLevel)
+	if err := lvl.UnmarshalText([]byte(level)); err != nil {
+		return nil, usagef("%s %q: use debug, info, warn or error", levelFrom, level)
 	}
 	opts := &slog.HandlerOptions{Level: lvl}
-	switch g.logFormat {
+	switch format {
 	case "json":
 		return slog.New(slog.NewJSONHandler(g.env.Stderr, opts)), nil
 	case "text":
@@ -142,7 +158,7 @@ func (g *globals) logger() (*slog.Logger, error) {
 		}
 		return slog.New(slog.NewJSONHandler(g.env.Stderr, opts)), nil
 	}
-	return nil, usagef("--log-format %q: use auto, json or text", g.logFormat)
+	return nil, usagef("%s %q: use auto, json or text", formatFrom, format)
 }
 
 // quietLogger logs warnings and errors only: for one-shot commands whose

@@ -22,10 +22,14 @@ const (
 	EnvAWSSecretAccessKey = "AWS_SECRET_ACCESS_KEY"
 	EnvAdminToken         = "MLSERVE_ADMIN_TOKEN"
 	EnvAddr               = "MLSERVE_ADDR"
-	EnvJobRescueAfter     = "MLSERVE_JOB_RESCUE_AFTER"
-	EnvCORSOrigins        = "MLSERVE_CORS_ORIGINS"
-	EnvMaxBatch           = "MLSERVE_MAX_BATCH"
-	EnvMaxBody            = "MLSERVE_MAX_BODY"
+	// EnvLogLevel and EnvLogFormat set the log level (debug, info, warn,
+	// error) and format (auto, json, text) when the flags do not.
+	EnvLogLevel       = "MLSERVE_LOG_LEVEL"
+	EnvLogFormat      = "MLSERVE_LOG_FORMAT"
+	EnvJobRescueAfter = "MLSERVE_JOB_RESCUE_AFTER"
+	EnvCORSOrigins    = "MLSERVE_CORS_ORIGINS"
+	EnvMaxBatch       = "MLSERVE_MAX_BATCH"
+	EnvMaxBody        = "MLSERVE_MAX_BODY"
 )
 
 // Defaults of the api's request limits.
