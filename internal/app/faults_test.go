@@ -214,3 +214,44 @@ func TestModelLoadRetriedWhenObjectStoreReturns(t *testing.T) {
 		t.Fatalf("api /readyz after loading: %d %v", code, body)
 	}
 }
+
+// TestOpenWaitsForTheDatabase: a role started while the database is
+// unreachable waits for it; a mistake in the settings fails at once.
+func TestOpenWaitsForTheDatabase(t *testing.T) {
+	env := prodEnv(t)
+	du, _ := url.Parse(env.DatabaseURL)
+	pg := newProxy(t, du.Host)
+	du.Host = pg.addr
+	env.DatabaseURL = du.String()
+	pg.Cut()
+	type result struct {
+		a   *App
+		err error
+	}
+	res := make(chan result, 1)
+	go func() {
+		a, err := OpenWait(context.Background(), Options{File: titanicFile(t), Env: env}, 30*time.Second)
+		res <- result{a, err}
+	}()
+	select {
+	case r := <-res:
+		t.Fatalf("OpenWait returned while the database was unreachable: %v", r.err)
+	case <-time.After(time.Second):
+	}
+	pg.Restore()
+	select {
+	case r := <-res:
+		if r.err != nil {
+			t.Fatalf("OpenWait after the database returned: %v", r.err)
+		}
+		r.a.Close()
+	case <-time.After(20 * time.Second):
+		t.Fatal("OpenWait did not return within 20 s of the database returning")
+	}
+
+	env.AWSSecretAccessKey = "wrong"
+	start := time.Now()
+	if _, err := OpenWait(context.Background(), Options{File: titanicFile(t), Env: env}, 30*time.Second); err == nil || time.Since(start) > 5*time.Second {
+		t.Fatalf("OpenWait with refused credentials: %v after %v, want an error at once", err, time.Since(start))
+	}
+}

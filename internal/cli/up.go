@@ -57,7 +57,7 @@ as rows arrive and serves at :1234. Its data lives in ./.mlserve/demo unless
 			if err != nil {
 				return err
 			}
-			a, err := app.Open(cmd.Context(), app.Options{ConfigPath: g.config, File: file, Env: env, Logger: logger})
+			a, err := app.OpenWait(cmd.Context(), app.Options{ConfigPath: g.config, File: file, Env: env, Logger: logger}, startPatience)
 			if err != nil {
 				return err
 			}
@@ -87,6 +87,10 @@ as rows arrive and serves at :1234. Its data lives in ./.mlserve/demo unless
 	return cmd
 }
 
+// startPatience is how long a role waits at start for an unreachable
+// database or object store.
+const startPatience = time.Minute
+
 func newRoleCmd(g *globals, role string) *cobra.Command {
 	var addr string
 	short := map[string]string{
@@ -107,7 +111,7 @@ func newRoleCmd(g *globals, role string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			a, err := app.Open(cmd.Context(), app.Options{ConfigPath: g.config, Env: env, Logger: logger})
+			a, err := app.OpenWait(cmd.Context(), app.Options{ConfigPath: g.config, Env: env, Logger: logger}, startPatience)
 			if err != nil {
 				return err
 			}
