@@ -276,7 +276,6 @@ func TestProduction(t *testing.T) {
 	})
 
 	step("trainer killed mid-run", func(t *testing.T) {
-		t.Skip("a SIGKILLed trainer's job is never rescued yet (River ignores stuck jobs when JobTimeout is -1): unskip when internal/jobs recovers it")
 		t.Cleanup(func() {
 			if t.Failed() {
 				t.Logf("queue and runs:\n%s\n%s\n%s", pg.psql("SELECT id, kind, state, attempt, attempted_at, scheduled_at, attempted_by, now() FROM river_job ORDER BY id"),
