@@ -119,12 +119,12 @@ func servedVersion(base string) (int, error) {
 	return out.Version, nil
 }
 
-// TestProductionCycle runs mode production in one test process as two
-// deployments sharing PostgreSQL and S3 as separate processes would: one
-// App runs the ingest and trainer roles, another the api role with a one
-// minute registry poll. Rows posted to ingest wake the trainer, the trained
-// version is promoted and the api serves it well within a second, pushed by
-// NOTIFY (the poll is too slow to be what delivers it).
+// TestProductionCycle runs production mode in one test process as three
+// deployments sharing PostgreSQL and S3 as separate processes would: an
+// ingest App, a trainer App and an api App with a one minute registry poll.
+// Rows posted to ingest wake the trainer at once, the trained version is
+// promoted and the api serves it well within a second, both pushed by
+// NOTIFY (the polls are too slow to be what delivers them).
 func TestProductionCycle(t *testing.T) {
 	env := prodEnv(t)
 	data, err := os.ReadFile(seedTitanic)
@@ -133,9 +133,10 @@ func TestProductionCycle(t *testing.T) {
 	}
 	work := openApp(t, env, titanicFile(t))
 	front := openApp(t, env, titanicFile(t))
+	feed := openApp(t, env, titanicFile(t))
 
 	done := make(chan *store.Run, 8)
-	workURL := serve(t, work, ServeOptions{Roles: Roles{Trainer: true, Ingest: true}, OnRunDone: func(r *store.Run, err error) {
+	serve(t, work, ServeOptions{Roles: Roles{Trainer: true}, OnRunDone: func(r *store.Run, err error) {
 		if err != nil {
 			t.Logf("run failed: %v", err)
 		}
@@ -144,6 +145,7 @@ func TestProductionCycle(t *testing.T) {
 		}
 	}})
 	apiURL := serve(t, front, ServeOptions{Roles: Roles{API: true}, ReloadEvery: time.Minute})
+	ingestURL := serve(t, feed, ServeOptions{Roles: Roles{Ingest: true}})
 
 	// Watch the api from before the rows arrive, so the moment it first
 	// serves v1 is seen however early it comes.
@@ -160,7 +162,8 @@ func TestProductionCycle(t *testing.T) {
 		}
 	}()
 
-	res := postCSV(t, workURL+"/v1/datasets/titanic/rows", data)
+	res := postCSV(t, ingestURL+"/v1/datasets/titanic/rows", data)
+	posted := time.Now()
 	if res.Accepted != 891 || res.Rejected != 0 {
 		t.Fatalf("ingest: accepted %d rejected %d, want 891 and 0", res.Accepted, res.Rejected)
 	}
@@ -172,6 +175,12 @@ func TestProductionCycle(t *testing.T) {
 	}
 	if run.State != store.RunSucceeded || run.Version != 1 || run.Reason != store.ReasonNewRows {
 		t.Fatalf("run: state %s version %d reason %s (%s), want succeeded v1 new_rows", run.State, run.Version, run.Reason, run.Error)
+	}
+	// The trigger polls every 5 s; the batch's notification wakes it at once.
+	if d := run.CreatedAt.Sub(posted); d > time.Second {
+		t.Errorf("the trainer queued the run %v after the rows were stored by another App; want under 1 s (NOTIFY)", d)
+	} else {
+		t.Logf("rows stored to run queued by the other App: %v", d)
 	}
 	promos, err := work.Store.PromotionList(context.Background(), "titanic")
 	if err != nil || len(promos) != 1 || promos[0].ToVersion != 1 {

@@ -112,7 +112,8 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) error {
 		})
 	}
 	g.Go(func() error { return srv.Serve(gctx) })
-	g.Go(func() error { a.bridgeSignals(gctx, o.Roles); return nil })
+	pump := a.startSignals(gctx, o.Roles) // listening before Ready
+	g.Go(func() error { pump(); return nil })
 	if o.Extra != nil {
 		g.Go(func() error { return o.Extra(gctx) })
 	}

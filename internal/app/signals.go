@@ -8,16 +8,19 @@ import (
 	"github.com/mlserve/mlserve/internal/store"
 )
 
-// bridgeSignals carries change signals made by other processes into this
+// startSignals carries change signals made by other processes into this
 // process's hubs, when the store can push them (store.Notifier, PostgreSQL's
 // LISTEN/NOTIFY): registry changes wake the api's reload, committed batches
 // wake the trainer's new-rows trigger. Both keep their periodic check, which
-// covers signals lost while the listener was down. It returns once ctx is
-// done.
-func (a *App) bridgeSignals(ctx context.Context, roles Roles) {
+// covers signals lost while the listener was down.
+//
+// It starts listening before it returns, so that a change made once the
+// process is announced is heard, and returns the pump to run until ctx is
+// done. If listening cannot start, the pump retries with backoff.
+func (a *App) startSignals(ctx context.Context, roles Roles) (pump func()) {
 	n, ok := a.Store.(store.Notifier)
 	if !ok {
-		return
+		return func() {}
 	}
 	hubs := map[string]*notify.Hub{}
 	if roles.API {
@@ -27,31 +30,38 @@ func (a *App) bridgeSignals(ctx context.Context, roles Roles) {
 		hubs[store.ChannelBatches] = a.NewRows
 	}
 	if len(hubs) == 0 {
-		return
+		return func() {}
 	}
 	var channels []string
 	for ch := range hubs {
 		channels = append(channels, ch)
 	}
-	for wait := time.Second; ; wait = min(2*wait, 30*time.Second) {
-		sig, err := n.Listen(ctx, channels...)
-		if err == nil {
-			a.Logger.Debug("listening for changes of other processes", "channels", channels)
-			for s := range sig {
-				// An empty payload (signals may have been missed) wakes a
-				// full check just the same.
-				hubs[s.Channel].Publish(s.Payload)
+	sig, err := n.Listen(ctx, channels...)
+	return func() {
+		for wait := time.Second; ; wait = min(2*wait, 30*time.Second) {
+			if err == nil {
+				a.Logger.Debug("listening for changes of other processes", "channels", channels)
+				// Changes made before listening started are checked now.
+				for _, h := range hubs {
+					h.Publish("")
+				}
+				for s := range sig {
+					// An empty payload (signals may have been missed) wakes
+					// a full check just the same.
+					hubs[s.Channel].Publish(s.Payload)
+				}
+				return // ctx done or store closed
 			}
-			return // ctx done or store closed
-		}
-		if ctx.Err() != nil {
-			return
-		}
-		a.Logger.Warn("cannot listen for changes of other processes; relying on the periodic check", "err", err, "retry_in", wait)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(wait):
+			if ctx.Err() != nil {
+				return
+			}
+			a.Logger.Warn("cannot listen for changes of other processes; relying on the periodic check", "err", err, "retry_in", wait)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(wait):
+			}
+			sig, err = n.Listen(ctx, channels...)
 		}
 	}
 }
