@@ -208,7 +208,9 @@ func (r *Runner) run(ctx context.Context, run *store.Run, p *config.Pipeline, pr
 		if err != nil {
 			return nil, "", fmt.Errorf("list versions of %s: %w", p.Name, err)
 		}
-		if len(versions) > 0 && versions[0].DataWatermark == snap.Watermark {
+		// A version this run's earlier attempt registered is not "the last
+		// training": it was never gated, and this attempt finishes it.
+		if len(versions) > 0 && versions[0].DataWatermark == snap.Watermark && versions[0].RunID != run.ID {
 			out.Message = fmt.Sprintf("no new rows since v%d (watermark %d); nothing to train", versions[0].Version, snap.Watermark)
 			return out, metrics.RunSkipped, nil
 		}

@@ -442,3 +442,106 @@ func BenchmarkPredictTitanic(b *testing.B) {
 		})
 	}
 }
+
+// deadAttempt plays the part of an attempt of run id that did what the
+// runner does up to registering its version (from the rows stored now) and
+// died before its gate.
+func (b *bundle) deadAttempt(t *testing.T, id int64) *store.Version {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := b.store.RunStart(ctx, &store.RunStartParams{ID: id}); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := b.store.SnapshotRead(ctx, &store.SnapshotReadParams{Pipeline: "titanic", Schema: b.schema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfgHash, err := train.ConfigHash(b.pipeline)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := b.pipeline
+	fit, err := train.Fit(ctx, &train.FitParams{
+		Pipeline: p.Name, Schema: b.schema, Rows: snap.Rows,
+		Algorithm: p.Model.Algorithm, Params: ml.Params(p.Model.Params), Seed: p.Model.Seed, Holdout: p.Model.Holdout,
+		Lineage: artifact.Lineage{ConfigSHA256: cfgHash, DataWatermark: snap.Watermark, DataRows: int64(len(snap.Rows)), DataSHA256: snap.SHA256},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := b.registry.Publish(ctx, "titanic", fit.Bytes, fit.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := b.store.VersionCreate(ctx, &store.VersionCreateParams{
+		Pipeline: "titanic", Algorithm: fit.Artifact.Algorithm, Metrics: fit.Metrics, ArtifactSHA256: fit.SHA256, ArtifactKey: key,
+		DataWatermark: snap.Watermark, DataRows: int64(len(snap.Rows)), DataSHA256: snap.SHA256, RunID: id,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// TestDeadAttemptIsNeverPromoted: when a retried run finds a candidate its
+// dead attempt registered from other rows, that candidate is rejected, not
+// gated; the run's watermark stays at the candidate's so the new rows train
+// next time.
+func TestDeadAttemptIsNeverPromoted(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	rows := readCSV(t, b.schema, "seed_titanic.csv")
+	b.insert(t, rows[:400])
+	run, err := b.store.RunCreate(ctx, &store.RunCreateParams{Pipeline: "titanic", Reason: store.ReasonNewRows})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := b.deadAttempt(t, run.ID)
+	b.insert(t, rows[400:])
+	fin, err := b.runner.Run(ctx, run.ID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fin.State != store.RunSucceeded || fin.Version != dead.Version || fin.DataWatermark != dead.DataWatermark || !strings.Contains(fin.Message, "earlier attempt") {
+		t.Fatalf("retried run = %+v, want succeeded at the dead attempt's watermark %d, saying so", fin, dead.DataWatermark)
+	}
+	v, err := b.store.VersionGet(ctx, "titanic", dead.Version)
+	if err != nil || v.State != store.StateRejected {
+		t.Fatalf("the dead attempt's version: %+v %v, want rejected", v, err)
+	}
+	if _, err := b.store.VersionProduction(ctx, "titanic"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("production after the retried run: %v, want none", err)
+	}
+	// The next run trains the rows the dead attempt never saw.
+	next := b.run(t, store.ReasonNewRows)
+	if next.State != store.RunSucceeded || next.Version == dead.Version || next.DataRows != int64(len(rows)) {
+		t.Fatalf("next run = %+v, want a new version over all %d rows", next, len(rows))
+	}
+}
+
+// TestRetriedAttemptGatesItsOwnArtifact: a candidate registered by a dead
+// attempt from the same rows is the same bytes the retry makes, so the
+// retry gates it (one version for the data, promoted).
+func TestRetriedAttemptGatesItsOwnArtifact(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	rows := readCSV(t, b.schema, "seed_titanic.csv")
+	b.insert(t, rows)
+	run, err := b.store.RunCreate(ctx, &store.RunCreateParams{Pipeline: "titanic", Reason: store.ReasonNewRows})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := b.deadAttempt(t, run.ID)
+	fin, err := b.runner.Run(ctx, run.ID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fin.State != store.RunSucceeded || fin.Version != dead.Version || !strings.Contains(fin.Message, "promoted") {
+		t.Fatalf("retried run = %+v, want v%d promoted", fin, dead.Version)
+	}
+	if vs, err := b.store.VersionList(ctx, "titanic"); err != nil || len(vs) != 1 {
+		t.Fatalf("versions: %d %v, want exactly one", len(vs), err)
+	}
+}
