@@ -249,6 +249,18 @@ func TestMetrics(t *testing.T) {
 	// A promotion by hand through the api swaps v2 in before it answers.
 	mustStatus(t, http.StatusOK, "POST", apiURL+"/v1/models/titanic/versions/2/promote", "", "")
 	mustStatus(t, http.StatusOK, "GET", apiURL+"/v1/models/titanic/predict?class=1&sex=male", "", "")
+	// The inference protocol: 2 rows on production (v2), 3 on v1 by its
+	// version route, and a version that does not exist (no version label).
+	infer := func(n int) string {
+		col := func(name, dt, v string) string {
+			return `{"name": "` + name + `", "datatype": "` + dt + `", "shape": [` + fmt.Sprint(n) + `], "data": [` + strings.TrimSuffix(strings.Repeat(v+",", n), ",") + `]}`
+		}
+		return `{"inputs": [` + col("class", "BYTES", `"1"`) + `, ` + col("sex", "BYTES", `"female"`) + `, ` +
+			col("age", "FP64", "30") + `, ` + col("embarked", "BYTES", `"S"`) + `]}`
+	}
+	mustStatus(t, http.StatusOK, "POST", apiURL+"/v2/models/titanic/infer", "application/json", infer(2))
+	mustStatus(t, http.StatusOK, "POST", apiURL+"/v2/models/titanic/versions/1/infer", "application/json", infer(3))
+	mustStatus(t, http.StatusNotFound, "POST", apiURL+"/v2/models/titanic/versions/99/infer", "application/json", infer(1))
 
 	w, _ = scrape(t, workURL)
 	wantMetrics(t, "trainer", w, map[string]float64{
@@ -269,22 +281,25 @@ func TestMetrics(t *testing.T) {
 		post  = `route="POST /v1/models/{name}/predict"`
 	)
 	wantMetrics(t, "api", a, map[string]float64{
-		`mlserve_training_runs_enqueued_total{pipeline="titanic",reason="manual"}`:                                 1,
-		`mlserve_training_runs_enqueued_total{pipeline="titanic",reason="schedule"}`:                               1,
-		`mlserve_training_runs_enqueued_total{pipeline="nodata",reason="manual"}`:                                  1,
-		`mlserve_model_swaps_total{model="titanic"}`:                                                               2,
-		`mlserve_model_production_version{model="titanic"}`:                                                        2,
-		`mlserve_predictions_total{model="titanic",version="1"}`:                                                   5,
-		`mlserve_predictions_total{model="titanic",version="2"}`:                                                   1,
-		`mlserve_http_requests_total{model="titanic",` + proto + `,status_class="2xx",version="1"}`:                1,
-		`mlserve_http_requests_total{model="titanic",` + get + `,status_class="2xx",version="1"}`:                  1,
-		`mlserve_http_requests_total{model="titanic",` + get + `,status_class="2xx",version="2"}`:                  1,
-		`mlserve_http_requests_total{model="titanic",` + post + `,status_class="2xx",version="1"}`:                 1,
-		`mlserve_http_requests_total{model="titanic",` + post + `,status_class="4xx",version="1"}`:                 1,
-		`mlserve_http_requests_total{model="",` + get + `,status_class="4xx",version=""}`:                          1,
-		`mlserve_http_requests_total{model="",route="/",status_class="4xx",version=""}`:                            1,
-		`mlserve_http_request_duration_seconds_count{model="titanic",` + post + `,status_class="2xx",version="1"}`: 1,
-		`mlserve_model_load_failures_total{model="titanic",reason="hash_mismatch"}`:                                0,
+		`mlserve_training_runs_enqueued_total{pipeline="titanic",reason="manual"}`:                                                            1,
+		`mlserve_training_runs_enqueued_total{pipeline="titanic",reason="schedule"}`:                                                          1,
+		`mlserve_training_runs_enqueued_total{pipeline="nodata",reason="manual"}`:                                                             1,
+		`mlserve_model_swaps_total{model="titanic"}`:                                                                                          2,
+		`mlserve_model_production_version{model="titanic"}`:                                                                                   2,
+		`mlserve_predictions_total{model="titanic",version="1"}`:                                                                              8,
+		`mlserve_predictions_total{model="titanic",version="2"}`:                                                                              3,
+		`mlserve_http_requests_total{model="titanic",` + proto + `,status_class="2xx",version="1"}`:                                           1,
+		`mlserve_http_requests_total{model="titanic",` + get + `,status_class="2xx",version="1"}`:                                             1,
+		`mlserve_http_requests_total{model="titanic",` + get + `,status_class="2xx",version="2"}`:                                             1,
+		`mlserve_http_requests_total{model="titanic",` + post + `,status_class="2xx",version="1"}`:                                            1,
+		`mlserve_http_requests_total{model="titanic",` + post + `,status_class="4xx",version="1"}`:                                            1,
+		`mlserve_http_requests_total{model="",` + get + `,status_class="4xx",version=""}`:                                                     1,
+		`mlserve_http_requests_total{model="",route="/",status_class="4xx",version=""}`:                                                       1,
+		`mlserve_http_request_duration_seconds_count{model="titanic",` + post + `,status_class="2xx",version="1"}`:                            1,
+		`mlserve_http_requests_total{model="titanic",route="POST /v2/models/{name}/infer",status_class="2xx",version="2"}`:                    1,
+		`mlserve_http_requests_total{model="titanic",route="POST /v2/models/{name}/versions/{version}/infer",status_class="2xx",version="1"}`: 1,
+		`mlserve_http_requests_total{model="titanic",route="POST /v2/models/{name}/versions/{version}/infer",status_class="4xx",version=""}`:  1,
+		`mlserve_model_load_failures_total{model="titanic",reason="hash_mismatch"}`:                                                           0,
 	})
 	if strings.Contains(text, "user_value") {
 		t.Errorf("a value from a request path became a label:\n%s", grepLines(text, "user_value"))

@@ -180,6 +180,7 @@ func (s *Server) handleInfer(w http.ResponseWriter, r *http.Request) {
 			res.Outputs = append(res.Outputs, ResponseOutput{Name: name, Datatype: BYTES, Shape: []int{n}, Data: labels})
 		}
 	}
+	httpx.NotePredictions(r, n)
 	httpx.WriteJSON(w, http.StatusOK, res)
 }
 

@@ -180,6 +180,7 @@ func (s *Server) resolve(ctx context.Context, r *http.Request) (*model, error) {
 	if !s.known[name] {
 		return nil, errorf(http.StatusNotFound, "model %q is not served here; models: %s", name, strings.Join(s.cfg.Pipelines, ", "))
 	}
+	httpx.NoteModel(r, name, 0) // the version once it is known
 	sv := s.cfg.Models.Get(name)
 	vtext := r.PathValue("version")
 	if vtext == "" {
@@ -187,6 +188,7 @@ func (s *Server) resolve(ctx context.Context, r *http.Request) (*model, error) {
 			return nil, errorf(http.StatusServiceUnavailable,
 				"model %s has no production version yet: ingest rows and train (`mlserve train %s --wait`); the first version is promoted automatically", name, name)
 		}
+		httpx.NoteModel(r, name, sv.Version.Version)
 		return &model{name: name, version: sv.Version.Version, m: sv.Model}, nil
 	}
 	v, err := strconv.Atoi(vtext)
@@ -194,6 +196,7 @@ func (s *Server) resolve(ctx context.Context, r *http.Request) (*model, error) {
 		return nil, errorf(http.StatusNotFound, "model %s has no version %q (versions are whole numbers from 1)", name, vtext)
 	}
 	if sv != nil && sv.Version.Version == v {
+		httpx.NoteModel(r, name, v)
 		return &model{name: name, version: v, m: sv.Model}, nil
 	}
 	sv2, err := s.cfg.Store.VersionGet(ctx, name, v)
@@ -207,6 +210,7 @@ func (s *Server) resolve(ctx context.Context, r *http.Request) (*model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load version %d of %s: %w", v, name, err)
 	}
+	httpx.NoteModel(r, name, v)
 	return &model{name: name, version: v, m: m}, nil
 }
 
