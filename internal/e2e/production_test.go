@@ -217,6 +217,9 @@ func TestProduction(t *testing.T) {
 		t.Fatalf("no promotion to v%d in the promotion log: %+v", v, promotions(t))
 		return promotion{}
 	}
+	// summary collects the measured numbers, logged together at the end.
+	var summary []string
+	note := func(format string, args ...any) { summary = append(summary, fmt.Sprintf(format, args...)) }
 	step := steps(t)
 
 	var v1 prodVersion
@@ -319,7 +322,9 @@ func TestProduction(t *testing.T) {
 		t.Logf("SIGKILL %s holding run %d (attempt %d)", holder.name, id, r.Attempt)
 
 		r = waitRun(t, id, 3*time.Minute)
-		t.Logf("run %d %s %.1f s after the kill: attempt %d, v%d, %s", id, r.State, time.Since(killed).Seconds(), r.Attempt, r.Version, r.Message)
+		recovered := time.Since(killed)
+		t.Logf("run %d %s %.1f s after the kill: attempt %d, v%d, %s", id, r.State, recovered.Seconds(), r.Attempt, r.Version, r.Message)
+		note("trainer SIGKILLed mid-run: run %d %s on the other trainer %.1f s after the kill (attempt %d, v%d)", id, r.State, recovered.Seconds(), r.Attempt, r.Version)
 		if r.State != "succeeded" || r.Version == 0 || r.DataRows != 50100 {
 			t.Fatalf("run %d after the kill: %+v, want succeeded with a version on 50100 rows", id, r)
 		}
@@ -429,6 +434,8 @@ func TestProduction(t *testing.T) {
 		t.Logf("database down %.1f s: ingest ready %.2f s and api1 not degraded %.2f s after the restart; datafill sent %d rows (%d accepted, %d rejected) in %d requests, %d retried answers (%v), ingest counted %d 5xx; dataset %d → %d rows, %d → %d batches; predictions %v ok, %v failed over %.1f s",
 			up.Sub(down).Seconds(), ingestBack.Seconds(), apiBack.Seconds(), f.sent, f.accepted, f.rejected, rows/batch, f.retries(), f.statuses, fiveXX,
 			info0.Rows, info.Rows, info0.Batches, info.Batches, ok, bad, took.Seconds())
+		note("database down %.1f s: %d predictions answered 2xx, %d not; ingest 5xx %d (datafill retried %v); datafill sent %d rows, dataset grew by %d rows in %d batches (%d requests); ingest ready %.2f s, api1 not degraded %.2f s after the restart",
+			up.Sub(down).Seconds(), ok["api1"]+ok["api2"], bad["api1"]+bad["api2"], fiveXX, f.statuses, f.sent, info.Rows-info0.Rows, info.Batches-info0.Batches, rows/batch, ingestBack.Seconds(), apiBack.Seconds())
 		if sum := ok["api1"] + ok["api2"]; ok["api1"] == 0 || ok["api2"] == 0 || sum < 100 {
 			t.Errorf("load: %v answered, want both apis answering throughout", ok)
 		}
@@ -509,6 +516,7 @@ func TestProduction(t *testing.T) {
 		s3.start(t)
 		up := time.Now()
 		r = waitRun(t, id, 3*time.Minute)
+		backAfter := time.Since(up)
 		t.Logf("run %d %s %.1f s after versitygw came back: attempt %d, v%d, %s", id, r.State, time.Since(up).Seconds(), r.Attempt, r.Version, r.Message)
 		if r.State != "succeeded" || r.Attempt < 2 || r.Version == 0 || r.Error != "" {
 			t.Errorf("run %d after versitygw came back: %+v; want succeeded on a later attempt with a version and no error", id, r)
@@ -523,6 +531,8 @@ func TestProduction(t *testing.T) {
 		}
 		ok, bad, firstBad, took := load.Stop()
 		t.Logf("predictions during the object-store outage and retry: %v ok, %v failed over %.1f s", ok, bad, took.Seconds())
+		note("object store down during run %d: error recorded %.1f s after the stop; %s %.1f s after it came back (attempt %d); %d predictions answered 2xx, %d not",
+			id, failedAfter.Seconds(), r.State, backAfter.Seconds(), r.Attempt, ok["api1"]+ok["api2"], bad["api1"]+bad["api2"])
 		if ok["api1"] == 0 || ok["api2"] == 0 {
 			t.Errorf("load: %v answered, want both apis answering throughout", ok)
 		}
@@ -546,8 +556,9 @@ func TestProduction(t *testing.T) {
 	})
 
 	for _, l := range served {
-		t.Logf("promotion-to-served v%d: api1 %.3f s, api2 %.3f s", l.to, l.perAPI["api1"].Seconds(), l.perAPI["api2"].Seconds())
+		note("promotion-to-served v%d: api1 %.3f s, api2 %.3f s", l.to, l.perAPI["api1"].Seconds(), l.perAPI["api2"].Seconds())
 	}
+	t.Logf("summary:\n  %s", strings.Join(summary, "\n  "))
 }
 
 // checkArtifact requires that version v's artifact object exists in the
