@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mlserve/mlserve/internal/blob/s3"
 	"github.com/mlserve/mlserve/internal/config"
 	"github.com/mlserve/mlserve/internal/ingest"
 	"github.com/mlserve/mlserve/internal/store"
@@ -246,10 +247,15 @@ func TestSameArtifactOnSQLiteAndPostgres(t *testing.T) {
 	}
 }
 
-// TestConcurrentOpens starts several Apps on a new database at once: each
-// migrates (the store's and River's tables) and all must succeed.
+// TestConcurrentOpens starts several Apps on a new database and a missing
+// bucket at once: each migrates (the store's and River's tables) and tries
+// to create the bucket, and all must succeed.
 func TestConcurrentOpens(t *testing.T) {
 	env := prodEnv(t)
+	_, err := s3.Open(context.Background(), &s3.Config{URL: env.ArtifactsURL, AccessKey: env.AWSAccessKeyID, SecretKey: env.AWSSecretAccessKey})
+	if err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Fatalf("the test bucket before Open: %v, want it missing", err)
+	}
 	const n = 4
 	var wg sync.WaitGroup
 	errs := make([]error, n)
@@ -269,6 +275,9 @@ func TestConcurrentOpens(t *testing.T) {
 	a := openApp(t, env, titanicFile(t))
 	if _, err := a.Store.DatasetInfo(context.Background(), "titanic"); err != nil {
 		t.Fatalf("dataset after concurrent opens: %v", err)
+	}
+	if _, err := s3.Open(context.Background(), &s3.Config{URL: env.ArtifactsURL, AccessKey: env.AWSAccessKeyID, SecretKey: env.AWSSecretAccessKey}); err != nil {
+		t.Fatalf("the bucket after concurrent opens: %v", err)
 	}
 }
 
