@@ -17,6 +17,8 @@
 #        gunicorn       the same route on the Flask peer (only when its
 #                       Python packages are installed; see below)
 #        mlserve batch  POST /v1/models/titanic/predict, BATCH instances
+#        batch2         the same against a second api that is not pinned
+#                       (both cores: batches are split across them)
 #   5. prints medians (req/s, p50, p99 from wrk --latency), the ratio
 #      mlserve/hello (goal >= 0.90), mlserve's p99 (goal <= 3 ms), the
 #      ratio to the gunicorn peer (goal >= 80x) and batch rows/s, and writes
@@ -131,7 +133,13 @@ PIDS+=("$MPID")
 "${PIN_SERVER[@]}" "$TMP/hello" -addr "127.0.0.1:$HPORT" >"$TMP/hello.log" 2>&1 &
 HPID=$!
 PIDS+=("$HPID")
+# a second api on both cores (not pinned), for batches split across cores
+M2PORT=$(free_port)
+(cd "$TMP/work" && exec nice -n "$NICE" ../mlserve --data-dir data --log-level warn api --addr "127.0.0.1:$M2PORT") >"$TMP/mlserve2.log" 2>&1 &
+M2PID=$!
+PIDS+=("$M2PID")
 wait_200 "http://127.0.0.1:$MPORT$QUERY" mlserve "$MPID"
+wait_200 "http://127.0.0.1:$M2PORT$QUERY" mlserve2 "$M2PID"
 wait_200 "http://127.0.0.1:$HPORT/" hello "$HPID"
 
 # The gunicorn + Flask + scikit-learn peer, when its packages are here.
@@ -182,9 +190,10 @@ url_of() {
 	mlserve) echo "http://127.0.0.1:$MPORT$QUERY" ;;
 	gunicorn) echo "http://127.0.0.1:$GPORT$QUERY" ;;
 	batch) echo "http://127.0.0.1:$MPORT/v1/models/titanic/predict" ;;
+	batch2) echo "http://127.0.0.1:$M2PORT/v1/models/titanic/predict" ;;
 	esac
 }
-pid_of() { case $1 in hello) echo "$HPID" ;; gunicorn) echo "$GPID" ;; *) echo "$MPID" ;; esac; }
+pid_of() { case $1 in hello) echo "$HPID" ;; gunicorn) echo "$GPID" ;; batch2) echo "$M2PID" ;; *) echo "$MPID" ;; esac; }
 # CPU ticks of a server and its children (gunicorn's workers)
 ticks() {
 	local t=0 p
@@ -222,7 +231,7 @@ RUNS="$TMP/runs.tsv"
 CLK=$(getconf CLK_TCK)
 run() {
 	local name=$1 secs=$2 script=()
-	[[ $name == batch ]] && script=(-s "$TMP/post.lua")
+	[[ $name == batch* ]] && script=(-s "$TMP/post.lua")
 	[[ -n ${3:-} ]] && wait_quiet
 	local t0 b0 w0 out
 	t0=$(ticks "$(pid_of "$name")")
@@ -252,7 +261,7 @@ run() {
 
 SERVERS=(hello mlserve)
 [[ -n $GPID ]] && SERVERS+=(gunicorn)
-SERVERS+=(batch)
+SERVERS+=(batch batch2)
 echo "== warm-up (${WARMUP} s each)"
 for s in "${SERVERS[@]}"; do run "$s" "$WARMUP"; done
 for rep in $(seq 1 "$REPS"); do
@@ -305,6 +314,7 @@ goal() { awk -v x="$1" -v g="$2" -v op="$3" 'BEGIN{ok = (op == ">=") ? (x >= g) 
 		mlserve) label="mlserve api (titanic, logistic)"; route="GET $QUERY" ;;
 		gunicorn) label="gunicorn -w 2 + Flask + sklearn"; route="GET $QUERY" ;;
 		batch) label="mlserve api, batch of $BATCH"; route="POST /v1/models/titanic/predict" ;;
+		batch2) label="mlserve api on both cores (not pinned; wrk on CPU $WRK_CPU), batch of $BATCH"; route="POST /v1/models/titanic/predict" ;;
 		esac
 		printf '| %s | `%s` | %s [%s] | %s | %s | %s | %s | %s | %s | %s |\n' "$label" "$route" "$(stat "$s" 2 | awk '{printf "%.0f", $1}')" "$(range "$s")" \
 			"$(stat "$s" 3)" "$(stat "$s" 4)" "$(sum "$s" 5)" "$(sum "$s" 6)" "$(stat "$s" 7)" "$(stat "$s" 8)" "$(stat "$s" 9 | awk '{printf "%.0f", $1}')"
@@ -323,7 +333,8 @@ goal() { awk -v x="$1" -v g="$2" -v op="$3" 'BEGIN{ok = (op == ">=") ? (x >= g) 
 	if [[ -n $G_SHARED ]]; then
 		echo "| mlserve (one core) / the peer's recorded best, $G_SHARED req/s on both cores (shared mode, the issue's 790) | $(vs "$G_SHARED")x | (reference) |"
 	fi
-	echo "| batch predictions (POST, $BATCH rows per request) | $ROWS rows/s | (reported) |"
+	echo "| batch predictions (POST, $BATCH rows per request), server on one core | $ROWS rows/s | (reported) |"
+	echo "| batch predictions, server on both cores (batches split across cores; wrk shares one) | $(awk -v r="$(stat batch2 2)" -v n="$BATCH" 'BEGIN{printf "%.0f", r*n}') rows/s | (reported) |"
 	echo
 	[[ -n $GUNICORN_NOTE ]] && echo "Note: $GUNICORN_NOTE." && echo
 	echo "server cores = CPU the server used per second of run (1.00 = its core, all of it); machine cores = CPU the whole box used (server + wrk + anything else; 2.00 = both cores busy). A server under 1.0 core while the machine is at 2.0 shared its core with other work."
