@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"sync/atomic"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -108,8 +109,12 @@ type Queue struct {
 	// work is the parent of every training's context: cancelled by Stop
 	// after StopGrace (see trainWorker.Work).
 	work       context.Context
-	cancelWork context.CancelFunc
+	cancelWork context.CancelCauseFunc
+	stopping   atomic.Bool
 }
+
+// errStopping is why a training is cancelled when its trainer stops.
+var errStopping = errors.New("the trainer is stopping; the job goes back to the queue")
 
 // Migrate creates or upgrades River's tables.
 func Migrate(ctx context.Context, b Backend, logger *slog.Logger) error {
@@ -141,7 +146,7 @@ func New(cfg Config) (*Queue, error) {
 		cfg.TriggerPoll = 5 * time.Second
 	}
 	q := &Queue{cfg: cfg, logger: cfg.Logger, byName: map[string]*config.Pipeline{}}
-	q.work, q.cancelWork = context.WithCancel(context.Background())
+	q.work, q.cancelWork = context.WithCancelCause(context.Background())
 	for _, p := range cfg.Pipelines {
 		q.byName[p.Name] = p
 	}
@@ -226,9 +231,10 @@ func (q *Queue) Stop(ctx context.Context) error {
 	if q.cfg.Runner == nil || q.stop == nil {
 		return nil
 	}
+	q.stopping.Store(true)
 	q.stop()
 	<-q.done
-	hard := time.AfterFunc(q.cfg.StopGrace, q.cancelWork)
+	hard := time.AfterFunc(q.cfg.StopGrace, func() { q.cancelWork(errStopping) })
 	defer hard.Stop()
 	err := q.client.Stop(ctx)
 	q.stop = nil
@@ -291,9 +297,14 @@ func (w *trainWorker) Work(ctx context.Context, job *river.Job[TrainArgs]) error
 	ctx, cancel := context.WithCancelCause(w.q.work)
 	defer cancel(nil)
 	stop := context.AfterFunc(jobCtx, func() {
-		if !errors.Is(jobCtx.Err(), context.DeadlineExceeded) {
-			cancel(context.Cause(jobCtx))
+		if errors.Is(jobCtx.Err(), context.DeadlineExceeded) {
+			return
 		}
+		cause := context.Cause(jobCtx)
+		if w.q.stopping.Load() {
+			cause = errStopping // River's stop after StopGrace
+		}
+		cancel(cause)
 	})
 	defer stop()
 	run, err := w.q.cfg.Runner.Run(ctx, job.Args.RunID, &train.RunOptions{FinalAttempt: job.Attempt >= job.MaxAttempts})

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -269,4 +270,66 @@ func TestPostgresScheduleFiresOncePerTick(t *testing.T) {
 			t.Fatalf("ticks %d and %d inserted %v apart: a tick fired twice (%v)", i-1, i, d, ticks)
 		}
 	}
+}
+
+// TestPostgresStopHandsJobBack stops a trainer in the middle of a long
+// training: after StopGrace the training is cancelled, the attempt is
+// recorded with the reason, the lease is released and another trainer
+// takes the job.
+func TestPostgresStopHandsJobBack(t *testing.T) {
+	t.Parallel()
+	tr := setupPG(t, 2, func(p *config.Pipeline) {
+		p.Model.Algorithm = "gbdt" // long enough to stop in the middle
+		p.Model.Params = map[string]any{"n_trees": 30000, "learning_rate": 0.001, "early_stopping_rounds": 0}
+	}, func(c *Config) { c.StopGrace = 300 * time.Millisecond })
+	tr.insert(t, 300)
+	ctx := context.Background()
+	start(t, tr.queues[0])
+	run, err := tr.queues[0].Enqueue(ctx, "titanic", store.ReasonManual, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitRun := func(what string, ok func(r *store.Run) bool) *store.Run {
+		t.Helper()
+		for deadline := time.Now().Add(20 * time.Second); ; {
+			r, err := tr.store.RunGet(ctx, run.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok(r) {
+				return r
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("run not %s within 20 s: %+v", what, r)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitRun("started", func(r *store.Run) bool { return r.State == store.RunRunning && r.Attempt == 1 })
+	stopCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	began := time.Now()
+	if err := tr.queues[0].Stop(stopCtx); err != nil {
+		t.Fatal(err)
+	}
+	stopped := time.Since(began)
+	if d := stopped; d > 3*time.Second {
+		t.Errorf("Stop took %v with a 300 ms grace", d)
+	}
+	r, err := tr.store.RunGet(ctx, run.ID)
+	if err != nil || r.State != store.RunRunning || !strings.Contains(r.Error, "trainer is stopping") {
+		t.Fatalf("run after the stop: %+v %v; want running with the stop noted", r, err)
+	}
+	lease := &store.LeaseParams{Name: "train:titanic", Holder: "probe", TTL: time.Second}
+	if ok, err := tr.store.LeaseAcquire(ctx, lease); err != nil || !ok {
+		t.Fatalf("the stopped trainer kept the lease: %v %v", ok, err)
+	}
+	if err := tr.store.LeaseRelease(ctx, lease); err != nil {
+		t.Fatal(err)
+	}
+	start(t, tr.queues[1])
+	r = waitRun("taken by the other trainer", func(r *store.Run) bool {
+		return r.Attempt == 2 && (r.State == store.RunRunning || r.State == store.RunSucceeded) && r.Error == ""
+	})
+	t.Logf("Stop returned after %v; the other trainer started attempt 2 %v after Stop began", stopped, r.StartedAt.Sub(began))
 }
