@@ -65,8 +65,7 @@ func (q *Queue) CheckTrigger(ctx context.Context, p *config.Pipeline) error {
 		return nil
 	}
 	if last == nil {
-		_, err := q.Enqueue(ctx, p.Name, store.ReasonNewRows, 0)
-		return err
+		return q.enqueueUnlessNewer(ctx, p.Name, nil, 0)
 	}
 	if p.Train.NewRows() <= 0 || last.State == store.RunRunning {
 		return nil
@@ -78,6 +77,21 @@ func (q *Queue) CheckTrigger(ctx context.Context, p *config.Pipeline) error {
 	if n < int64(p.Train.NewRows()) {
 		return nil
 	}
-	_, err = q.Enqueue(ctx, p.Name, store.ReasonNewRows, time.Duration(p.Train.Debounce))
+	return q.enqueueUnlessNewer(ctx, p.Name, last, time.Duration(p.Train.Debounce))
+}
+
+// enqueueUnlessNewer queues a new_rows run unless a run newer than last
+// appeared since the trigger looked: another trainer's trigger may have
+// queued one that already started (so it is no longer the queued run that
+// RunCreate would return), and it reads every row there is.
+func (q *Queue) enqueueUnlessNewer(ctx context.Context, pipeline string, last *store.Run, delay time.Duration) error {
+	runs, err := q.cfg.Store.RunList(ctx, &store.RunListParams{Pipeline: pipeline, Limit: 1})
+	if err != nil {
+		return err
+	}
+	if len(runs) > 0 && (last == nil || runs[0].ID > last.ID) {
+		return nil
+	}
+	_, err = q.Enqueue(ctx, pipeline, store.ReasonNewRows, delay)
 	return err
 }
