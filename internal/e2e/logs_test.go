@@ -10,10 +10,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 // Secrets and payload markers the log test plants; none may ever appear in
@@ -31,7 +35,8 @@ const (
 // MLSERVE_LOG_FORMAT, sends good and bad requests (a wrong token, rows and
 // predictions carrying a marker value, bad JSON, an unknown route) and
 // checks that no secret and no payload value is in any log line, that
-// every line is JSON, and that request lines carry a request id. A role
+// every line is JSON, and that request lines carry a request id. The same
+// run checks the counters each role process reports on its /metrics. A role
 // that cannot reach its database must not print the URL's password either.
 func TestLogsKeepSecrets(t *testing.T) {
 	secrets := []string{logDBPassword, logAdminToken, logWrongToken, logPayload, s3SecretKey}
@@ -52,19 +57,34 @@ func TestLogsKeepSecrets(t *testing.T) {
 		t.Parallel()
 		dir := t.TempDir()
 		mustRun(t, dir, "init", "--example", "titanic")
-		port := freePort(t)
-		cmd := mlserveEnv(t, dir, []string{
-			"MLSERVE_DATABASE_URL=postgres://mlserve:" + logDBPassword + "@127.0.0.1:" + strconv.Itoa(port) + "/mlserve?sslmode=disable&connect_timeout=2",
+		addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
+		env := []string{
+			"MLSERVE_DATABASE_URL=postgres://mlserve:" + logDBPassword + "@" + addr + "/mlserve?sslmode=disable&connect_timeout=2",
 			"MLSERVE_ADMIN_TOKEN=" + logAdminToken, "AWS_SECRET_ACCESS_KEY=" + s3SecretKey,
 			"MLSERVE_LOG_LEVEL=debug", "MLSERVE_LOG_FORMAT=json",
-		}, "api", "--addr", "127.0.0.1:0")
-		if cmd.code == 0 {
-			t.Fatalf("mlserve api started without its database: %s", cmd)
 		}
-		if !strings.Contains(cmd.stderr, "127.0.0.1:"+strconv.Itoa(port)) {
-			t.Errorf("the error does not name the database address: %s", cmd.stderr)
+		// A one-shot command fails at once with the error.
+		r := mlserveEnv(t, dir, env, "migrate")
+		if r.code == 0 || !strings.Contains(r.stderr, addr) {
+			t.Errorf("migrate without its database: want a failure naming %s, got %s", addr, r)
 		}
-		check(t, "mlserve api", cmd.stdout+cmd.stderr)
+		check(t, "mlserve migrate", r.stdout+r.stderr)
+		// A role retries for a while, logging each failure; its first
+		// retry line is enough.
+		role := &syncBuffer{}
+		cmd := exec.Command(bin, "api", "--addr", "127.0.0.1:0")
+		cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr = dir, append(childEnv(), env...), role, role
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { cmd.Process.Kill(); cmd.Wait() }()
+		eventually(t, 30*time.Second, 20*time.Millisecond, "mlserve api logs a retry", func() bool {
+			return strings.Contains(role.String(), "cannot start yet")
+		})
+		if !strings.Contains(role.String(), addr) {
+			t.Errorf("the retry line does not name the database address: %s", role.String())
+		}
+		check(t, "mlserve api", role.String())
 	})
 
 	t.Run("roles", func(t *testing.T) {
@@ -137,8 +157,31 @@ func TestLogsKeepSecrets(t *testing.T) {
 		send(api, "POST", "/v1/models/titanic/versions/2/promote?reason=x", logWrongToken, "", nil, http.StatusUnauthorized)
 		send(api, "POST", "/v1/models/titanic/versions/2/promote?reason=by+hand", logAdminToken, "", nil, http.StatusOK)
 		send(api, "GET", "/no/route/"+logPayload, "", "", nil, http.StatusNotFound)
-		send(api, "GET", "/metrics", "", "", nil, http.StatusOK)
-		send(roles["trainer"].server, "GET", "/metrics", "", "", nil, http.StatusOK)
+		// Each role process reports what it did on its own /metrics.
+		for name, want := range map[string]map[string]float64{
+			"ingest": {
+				`mlserve_ingest_rows_total{dataset="titanic",outcome="accepted"}`: 891,
+				`mlserve_ingest_rows_total{dataset="titanic",outcome="rejected"}`: 1,
+				`mlserve_ingest_batches_total{dataset="titanic"}`:                 1,
+			},
+			"trainer": {
+				`mlserve_training_runs_total{outcome="promoted",pipeline="titanic"}`:         1,
+				`mlserve_training_runs_total{outcome="rejected",pipeline="titanic"}`:         1,
+				`mlserve_training_runs_enqueued_total{pipeline="titanic",reason="new_rows"}`: 1,
+			},
+			"api": {
+				`mlserve_training_runs_enqueued_total{pipeline="titanic",reason="manual"}`: 1,
+				`mlserve_model_swaps_total{model="titanic"}`:                               2,
+				`mlserve_model_production_version{model="titanic"}`:                        2,
+			},
+		} {
+			got := scrapeMetrics(t, roles[name].server)
+			for k, v := range want {
+				if got[k] != v {
+					t.Errorf("%s /metrics: %s = %v, want %v", name, k, got[k], v)
+				}
+			}
+		}
 		for _, r := range roles {
 			r.stop(t, 30*time.Second)
 		}
@@ -202,4 +245,37 @@ func mlserveEnv(t *testing.T, dir string, env []string, args ...string) *result 
 		t.Fatalf("mlserve %s: %v\nstderr:\n%s", strings.Join(args, " "), err, lastLines(r.stderr, 50))
 	}
 	return r
+}
+
+// scrapeMetrics GETs /metrics and returns each counter and gauge sample as
+// "name{k="v",…}" (labels sorted) → value.
+func scrapeMetrics(t *testing.T, s *server) map[string]float64 {
+	t.Helper()
+	code, body := s.get("/metrics")
+	if code != http.StatusOK {
+		t.Fatalf("GET /metrics: %d", code)
+	}
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("parse /metrics: %v", err)
+	}
+	out := map[string]float64{}
+	for name, mf := range fams {
+		for _, m := range mf.GetMetric() {
+			var ls []string
+			for _, l := range m.GetLabel() {
+				ls = append(ls, l.GetName()+"="+strconv.Quote(l.GetValue()))
+			}
+			sort.Strings(ls)
+			key := name + "{" + strings.Join(ls, ",") + "}"
+			switch {
+			case m.Counter != nil:
+				out[key] = m.GetCounter().GetValue()
+			case m.Gauge != nil:
+				out[key] = m.GetGauge().GetValue()
+			}
+		}
+	}
+	return out
 }
