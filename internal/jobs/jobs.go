@@ -179,10 +179,7 @@ func New(cfg Config) (*Queue, error) {
 					return nil, fmt.Errorf("pipeline %s: schedule %q: %w", p.Name, p.Train.Schedule, err)
 				}
 				var every river.PeriodicSchedule = utcSchedule{sched}
-				// Only River's elected leader inserts periodic jobs; should
-				// leadership move at a tick, the unique period keeps the
-				// tick from firing twice (cron ticks are minutes apart).
-				opts := &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: time.Minute}}
+				opts := scheduleInsertOpts()
 				if testScheduleEvery > 0 {
 					every = river.PeriodicInterval(testScheduleEvery)
 					opts = nil
@@ -336,6 +333,14 @@ type scheduleWorker struct {
 func (w *scheduleWorker) Work(ctx context.Context, job *river.Job[ScheduleArgs]) error {
 	_, err := w.q.Enqueue(ctx, job.Args.Pipeline, store.ReasonSchedule, 0)
 	return err
+}
+
+// scheduleInsertOpts are the insert options of a schedule tick. Only
+// River's elected leader inserts periodic jobs; should leadership move at a
+// tick, the unique period keeps the tick from being queued twice (cron
+// ticks are at least a minute apart).
+func scheduleInsertOpts() *river.InsertOpts {
+	return &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: time.Minute}}
 }
 
 // testScheduleEvery, set by tests, replaces every cron schedule with a

@@ -333,3 +333,27 @@ func TestPostgresStopHandsJobBack(t *testing.T) {
 	})
 	t.Logf("Stop returned after %v; the other trainer started attempt 2 %v after Stop began", stopped, r.StartedAt.Sub(began))
 }
+
+// TestScheduleTickIsUnique: a tick inserted twice within its minute (two
+// leaders in turn) queues one job, on both backends; another pipeline's
+// tick is its own.
+func TestScheduleTickIsUnique(t *testing.T) {
+	t.Parallel()
+	sq, _ := setup(t, nil, nil)
+	pg := setupPG(t, 1, nil, nil)
+	for name, q := range map[string]*Queue{"sqlite": sq, "postgres": pg.queues[0]} {
+		ctx := context.Background()
+		first, err := q.client.Insert(ctx, ScheduleArgs{Pipeline: "titanic"}, scheduleInsertOpts())
+		if err != nil || first.UniqueSkippedAsDuplicate {
+			t.Fatalf("%s: first tick: %+v %v", name, first, err)
+		}
+		again, err := q.client.Insert(ctx, ScheduleArgs{Pipeline: "titanic"}, scheduleInsertOpts())
+		if err != nil || !again.UniqueSkippedAsDuplicate || again.Job.ID != first.Job.ID {
+			t.Fatalf("%s: the same tick again: %+v %v, want skipped as a duplicate of job %d", name, again, err, first.Job.ID)
+		}
+		other, err := q.client.Insert(ctx, ScheduleArgs{Pipeline: "iris"}, scheduleInsertOpts())
+		if err != nil || other.UniqueSkippedAsDuplicate {
+			t.Fatalf("%s: another pipeline's tick: %+v %v", name, other, err)
+		}
+	}
+}
