@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
+	"time"
 	"testing"
 )
 
@@ -200,6 +201,28 @@ func TestEnvServingLimits(t *testing.T) {
 		_, err := read(map[string]string{tc.name: tc.value})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s=%s: got %v, want an error containing %q", tc.name, tc.value, err, tc.want)
+		}
+	}
+}
+
+func TestEnvRescueAfter(t *testing.T) {
+	t.Parallel()
+	e := FromEnv(func(k string) string {
+		if k == EnvJobRescueAfter {
+			return " 90s "
+		}
+		return ""
+	})
+	if d, err := e.RescueAfter(); err != nil || d != 90*time.Second {
+		t.Fatalf("RescueAfter of 90s: %v %v", d, err)
+	}
+	if d, err := (Env{}).RescueAfter(); err != nil || d != 0 {
+		t.Fatalf("RescueAfter unset: %v %v, want 0 (the default)", d, err)
+	}
+	for _, bad := range []string{"soon", "500ms", "-1m"} {
+		_, err := Env{JobRescueAfter: bad}.Resolve(t.TempDir())
+		if err == nil || !strings.Contains(err.Error(), EnvJobRescueAfter) {
+			t.Errorf("%s=%q: Resolve error %v, want one naming the variable", EnvJobRescueAfter, bad, err)
 		}
 	}
 }
