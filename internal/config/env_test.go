@@ -7,8 +7,8 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"time"
 	"testing"
+	"time"
 )
 
 func TestFromEnv(t *testing.T) {
