@@ -115,6 +115,23 @@ func benchServe(b *testing.B, method, target, body string) {
 // BenchmarkServe measures one request through the api's handler.
 func BenchmarkServe(b *testing.B) {
 	const query = "class=1&sex=male&age=22&embarked=S"
+	// hello is the bench peer hello.go's handler (a fixed JSON answer on a
+	// bare ServeMux) in the same rig: the floor the others compare with.
+	b.Run("hello", func(b *testing.B) {
+		body := []byte(`{"data":{"result":0.5},"message":{"status_code":200,"status_message":"OK"}}` + "\n")
+		mux := http.NewServeMux()
+		mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.Write(body)
+		})
+		req, _ := http.NewRequest(http.MethodGet, "http://127.0.0.1/", nil)
+		w := &benchWriter{h: http.Header{}}
+		b.ReportAllocs()
+		for b.Loop() {
+			w.reset()
+			mux.ServeHTTP(w, req)
+		}
+	})
 	b.Run("prototype", func(b *testing.B) { benchServe(b, http.MethodGet, "/?"+query, "") })
 	b.Run("predict_get", func(b *testing.B) { benchServe(b, http.MethodGet, "/v1/models/titanic/predict?"+query, "") })
 	b.Run("predict_post_1", func(b *testing.B) {

@@ -77,21 +77,19 @@ func (m *Model) CoerceFields(f *Fields, row schema.Row) schema.FieldErrors {
 		}
 		fe[k] = msg
 	}
-	t := m.Artifact.Encoder.Target.Index
 	for i := range row {
-		if i == t || m.schema.Column(i).Ignore {
-			row[i] = schema.Value{Missing: true}
-			if i == t && f.Given[i] {
-				add(m.schema.Column(i).Name, "is the target; leave it out of a prediction request")
-			}
-			continue
-		}
+		row[i] = schema.Value{Missing: true} // the target and ignored columns
+	}
+	for _, i := range m.inputs {
 		v, msg := m.schema.Coerce(i, f.Raw[i].Text, !f.Given[i] || f.Raw[i].Missing)
 		if msg != "" {
-			add(m.schema.Column(i).Name, msg)
+			add(m.names[i], msg)
 			continue
 		}
 		row[i] = v
+	}
+	if t := m.Artifact.Encoder.Target.Index; t >= 0 && f.Given[t] {
+		add(m.names[t], "is the target; leave it out of a prediction request")
 	}
 	for _, k := range f.Unknown {
 		add(k, "is not a feature of this model")

@@ -22,6 +22,10 @@ type Model struct {
 	model   ml.Model
 	outputs int
 	bufs    sync.Pool // *buffers
+	// inputs are the columns a request gives (neither the target nor
+	// ignored); names are all columns' names.
+	inputs []int
+	names  []string
 	// byName lists class indexes in the order of their names, the order
 	// encoding/json writes the keys of Prediction.Probabilities.
 	byName []int
@@ -64,6 +68,13 @@ func FromArtifact(a *Artifact, sha string) (*Model, error) {
 		return nil, fmt.Errorf("load artifact: model has %d outputs, encoder expects %d", mdl.Outputs(), want)
 	}
 	m := &Model{Artifact: a, SHA256: sha, schema: c, model: mdl, outputs: want}
+	for i := range c.Len() {
+		col := c.Column(i)
+		m.names = append(m.names, col.Name)
+		if i != a.Encoder.Target.Index && !col.Ignore {
+			m.inputs = append(m.inputs, i)
+		}
+	}
 	if a.Encoder.Task() != ml.Regression {
 		classes := a.Encoder.Target.Classes
 		m.byName = make([]int, len(classes))
