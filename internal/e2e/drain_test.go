@@ -36,7 +36,20 @@ func TestDrainOnSIGTERM(t *testing.T) {
 	}
 	defer conn.Close()
 	half := len(body) / 2
-	fmt.Fprintf(conn, "POST /v1/models/titanic/predict HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", addr, len(body), body[:half])
+	// Expect: 100-continue makes the server say when the handler starts
+	// reading the body, so SIGTERM is sent only once the request is really in
+	// flight (not still in the kernel's accept queue, where closing the
+	// listener resets it).
+	fmt.Fprintf(conn, "POST /v1/models/titanic/predict HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\nExpect: 100-continue\r\n\r\n", addr, len(body))
+	br := bufio.NewReader(conn)
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	cont, err := http.ReadResponse(br, nil)
+	if err != nil || cont.StatusCode != http.StatusContinue {
+		t.Fatalf("waiting for 100 Continue: %v, %v", cont, err)
+	}
+	if _, err := conn.Write([]byte(body[:half])); err != nil {
+		t.Fatalf("send half of the body: %v", err)
+	}
 
 	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -63,7 +76,7 @@ func TestDrainOnSIGTERM(t *testing.T) {
 		t.Fatalf("send the rest of the body: %v", err)
 	}
 	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	res, err := http.ReadResponse(br, nil)
 	if err != nil {
 		t.Fatalf("read the answer of the request in flight: %v", err)
 	}
