@@ -26,7 +26,7 @@ import (
 // not cover that, the per-read/write idle timeout does.
 func TestTransportTimeouts(t *testing.T) {
 	t.Parallel()
-	const timeout = 200 * time.Millisecond
+	const timeout = 300 * time.Millisecond
 	release := make(chan struct{})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /stall", func(w http.ResponseWriter, r *http.Request) {
@@ -37,10 +37,12 @@ func TestTransportTimeouts(t *testing.T) {
 	})
 	mux.HandleFunc("GET /slow", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Length", "20")
-		for range 20 { // 1s in all, never idle for timeout
+		// 20 gaps of a tenth of the timeout: 600ms in all, longer than the
+		// timeout, but never idle for it (a wide margin for loaded machines).
+		for range 20 {
 			w.Write([]byte("x"))
 			w.(http.Flusher).Flush()
-			time.Sleep(timeout / 4)
+			time.Sleep(timeout / 10)
 		}
 	})
 	mux.HandleFunc("PUT /stall", func(w http.ResponseWriter, r *http.Request) {
