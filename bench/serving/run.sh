@@ -13,6 +13,10 @@
 #      wrk runs pinned to WRK_CPU, so the server has one core to itself;
 #   4. warms each up, then REPS rounds, alternating, of DURATION s each:
 #        hello          GET /
+#        gomodel        GET /?class=… on the plain Go peer doing the
+#                       prototype's work (parse, validate, logistic,
+#                       encoding/json; gomodel.go, when its weights file
+#                       is there): what a framework-free Go server gets
 #        mlserve        GET /?class=1&sex=male&age=22&embarked=S
 #        gunicorn       the same route on the Flask peer (only when its
 #                       Python packages are installed; see below)
@@ -36,7 +40,8 @@
 #   work on a shared box takes less of their cores; hello and mlserve alike)
 #   QUIET_PCT=15 QUIET_TIMEOUT=30 (before each run, wait up to QUIET_TIMEOUT s
 #   for the box to be under QUIET_PCT % busy; outside load skews numbers)
-#   PEERS=<repo>/../shared/bench/peers (hello.go, flask_peer.py)
+#   PEERS=<repo>/../shared/bench/peers (hello.go, gomodel.go, flask_peer.py)
+#   WEIGHTS=$PEERS/../data/titanic_lr.json (gomodel's weights; absent: no gomodel)
 #   PEER_RESULTS=$PEERS/../results/serving-20261126.md (recorded peers)
 #   OUT=bench/serving/last-run.md
 set -euo pipefail
@@ -52,6 +57,7 @@ WRK_CPU=${WRK_CPU:-1}
 GUNICORN=${GUNICORN:-auto}
 PEERS=${PEERS:-$ROOT/../shared/bench/peers}
 PEER_RESULTS=${PEER_RESULTS:-$PEERS/../results/serving-20261126.md}
+WEIGHTS=${WEIGHTS:-$PEERS/../data/titanic_lr.json}
 OUT=${OUT:-$ROOT/bench/serving/last-run.md}
 NICE=${NICE:-0}
 # With autogroup scheduling (Linux's default for sessions) niceness counts
@@ -103,6 +109,14 @@ echo "== build (in $TMP)"
 go build -C "$ROOT" -o "$TMP/mlserve" ./cmd/mlserve
 cp "$PEERS/hello.go" "$TMP/hello.go"
 (cd "$TMP" && GO111MODULE=off go build -o hello hello.go)
+GOMODEL=""
+if [[ -r $PEERS/gomodel.go && -r $WEIGHTS ]]; then
+	cp "$PEERS/gomodel.go" "$TMP/gomodel.go"
+	(cd "$TMP" && GO111MODULE=off go build -o gomodel gomodel.go)
+	GOMODEL=1
+else
+	echo "(no gomodel peer: $PEERS/gomodel.go or $WEIGHTS missing)"
+fi
 
 echo "== train the titanic model"
 mkdir -p "$TMP/work"
@@ -133,6 +147,13 @@ PIDS+=("$MPID")
 "${PIN_SERVER[@]}" "$TMP/hello" -addr "127.0.0.1:$HPORT" >"$TMP/hello.log" 2>&1 &
 HPID=$!
 PIDS+=("$HPID")
+GMPID=""
+if [[ -n $GOMODEL ]]; then
+	GMPORT=$(free_port)
+	"${PIN_SERVER[@]}" "$TMP/gomodel" -addr "127.0.0.1:$GMPORT" -weights "$WEIGHTS" >"$TMP/gomodel.log" 2>&1 &
+	GMPID=$!
+	PIDS+=("$GMPID")
+fi
 # a second api on both cores (not pinned), for batches split across cores
 M2PORT=$(free_port)
 (cd "$TMP/work" && exec nice -n "$NICE" ../mlserve --data-dir data --log-level warn api --addr "127.0.0.1:$M2PORT") >"$TMP/mlserve2.log" 2>&1 &
@@ -141,6 +162,7 @@ PIDS+=("$M2PID")
 wait_200 "http://127.0.0.1:$MPORT$QUERY" mlserve "$MPID"
 wait_200 "http://127.0.0.1:$M2PORT$QUERY" mlserve2 "$M2PID"
 wait_200 "http://127.0.0.1:$HPORT/" hello "$HPID"
+[[ -n $GMPID ]] && wait_200 "http://127.0.0.1:$GMPORT$QUERY" gomodel "$GMPID"
 
 # The gunicorn + Flask + scikit-learn peer, when its packages are here.
 GPID=""
@@ -187,13 +209,14 @@ echo "hello   GET /      -> $(curl -s "http://127.0.0.1:$HPORT/")"
 url_of() {
 	case $1 in
 	hello) echo "http://127.0.0.1:$HPORT/" ;;
+	gomodel) echo "http://127.0.0.1:$GMPORT$QUERY" ;;
 	mlserve) echo "http://127.0.0.1:$MPORT$QUERY" ;;
 	gunicorn) echo "http://127.0.0.1:$GPORT$QUERY" ;;
 	batch) echo "http://127.0.0.1:$MPORT/v1/models/titanic/predict" ;;
 	batch2) echo "http://127.0.0.1:$M2PORT/v1/models/titanic/predict" ;;
 	esac
 }
-pid_of() { case $1 in hello) echo "$HPID" ;; gunicorn) echo "$GPID" ;; batch2) echo "$M2PID" ;; *) echo "$MPID" ;; esac; }
+pid_of() { case $1 in hello) echo "$HPID" ;; gomodel) echo "$GMPID" ;; gunicorn) echo "$GPID" ;; batch2) echo "$M2PID" ;; *) echo "$MPID" ;; esac; }
 # CPU ticks of a server and its children (gunicorn's workers)
 ticks() {
 	local t=0 p
@@ -259,7 +282,9 @@ run() {
 		"$name" "$rps" "$p50" "$p99" "${non2xx:-0}" "${sockerr:-0}" "$scores" "$mcores"
 }
 
-SERVERS=(hello mlserve)
+SERVERS=(hello)
+[[ -n $GMPID ]] && SERVERS+=(gomodel)
+SERVERS+=(mlserve)
 [[ -n $GPID ]] && SERVERS+=(gunicorn)
 SERVERS+=(batch batch2)
 echo "== warm-up (${WARMUP} s each)"
@@ -311,6 +336,7 @@ goal() { awk -v x="$1" -v g="$2" -v op="$3" 'BEGIN{ok = (op == ">=") ? (x >= g) 
 	for s in "${SERVERS[@]}"; do
 		case $s in
 		hello) label="Go net/http fixed JSON (hello.go)"; route="GET /" ;;
+		gomodel) label="plain Go: parse, validate, logistic, encoding/json (gomodel.go)"; route="GET $QUERY" ;;
 		mlserve) label="mlserve api (titanic, logistic)"; route="GET $QUERY" ;;
 		gunicorn) label="gunicorn -w 2 + Flask + sklearn"; route="GET $QUERY" ;;
 		batch) label="mlserve api, batch of $BATCH"; route="POST /v1/models/titanic/predict" ;;
@@ -324,6 +350,11 @@ goal() { awk -v x="$1" -v g="$2" -v op="$3" 'BEGIN{ok = (op == ">=") ? (x >= g) 
 	echo "|---|---:|---|"
 	echo "| mlserve / hello req/s | $RATIO | >= 0.90: $(goal "$RATIO" 0.90 '>=') |"
 	EFF=$(awk -v m="$(stat mlserve 9)" -v h="$(stat hello 9)" 'BEGIN{printf "%.3f", (h > 0) ? m/h : 0}')
+	if [[ -n $GMPID ]]; then
+		GM_RPS=$(stat gomodel 2)
+		echo "| plain Go peer (gomodel) / hello req/s | $(awk -v m="$GM_RPS" -v h="$H_RPS" 'BEGIN{printf "%.3f", m/h}') | (reference: no timeouts, ids or metrics) |"
+		echo "| mlserve / plain Go peer req/s | $(awk -v m="$M_RPS" -v g="$GM_RPS" 'BEGIN{printf "%.3f", m/g}') | (reference) |"
+	fi
 	echo "| mlserve / hello, requests per server CPU-second (robust to other load on the server's core) | $EFF | (cross-check) |"
 	echo "| mlserve p99 (median over rounds) | $M_P99 ms | <= 3 ms: $(goal "$M_P99" 3 '<=') |"
 	if [[ -n $G_RPS ]]; then
