@@ -3,11 +3,8 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
-	"strconv"
 
 	"github.com/mlserve/mlserve/internal/store"
 )
@@ -25,56 +22,13 @@ func scanVersion(s scanner) (*store.Version, error) {
 	if err != nil {
 		return nil, interpretError(err)
 	}
-	if v.Metrics, err = decodeMetrics(metrics); err != nil {
+	if v.Metrics, err = store.DecodeMetrics(metrics); err != nil {
 		return nil, err
 	}
 	if v.CreatedAt, err = parseTime(at); err != nil {
 		return nil, err
 	}
 	return v, nil
-}
-
-// encodeMetrics writes metrics as a JSON object; NaN and ±Inf, which JSON
-// numbers cannot hold, are written as the strings "NaN", "+Inf", "-Inf".
-func encodeMetrics(m map[string]float64) (string, error) {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		switch {
-		case math.IsNaN(v):
-			out[k] = "NaN"
-		case math.IsInf(v, 1):
-			out[k] = "+Inf"
-		case math.IsInf(v, -1):
-			out[k] = "-Inf"
-		default:
-			out[k] = v
-		}
-	}
-	b, err := json.Marshal(out)
-	return string(b), err
-}
-
-func decodeMetrics(s string) (map[string]float64, error) {
-	var raw map[string]any
-	if err := json.Unmarshal([]byte(s), &raw); err != nil {
-		return nil, fmt.Errorf("decode metrics: %w", err)
-	}
-	out := make(map[string]float64, len(raw))
-	for k, v := range raw {
-		switch x := v.(type) {
-		case float64:
-			out[k] = x
-		case string:
-			f, err := strconv.ParseFloat(x, 64)
-			if err != nil {
-				return nil, fmt.Errorf("decode metric %s: %w", k, err)
-			}
-			out[k] = f
-		default:
-			return nil, fmt.Errorf("decode metric %s: unexpected %T", k, v)
-		}
-	}
-	return out, nil
 }
 
 func getVersion(ctx context.Context, q querier, where string, args ...any) (*store.Version, error) {
@@ -104,9 +58,9 @@ func (db *DB) VersionCreate(ctx context.Context, params *store.VersionCreatePara
 	if params.Pipeline == "" {
 		return nil, errors.New("create version: pipeline is empty")
 	}
-	metrics, err := encodeMetrics(params.Metrics)
+	metrics, err := store.EncodeMetrics(params.Metrics)
 	if err != nil {
-		return nil, fmt.Errorf("create version of %s: encode metrics: %w", params.Pipeline, err)
+		return nil, fmt.Errorf("create version of %s: %w", params.Pipeline, err)
 	}
 	var out *store.Version
 	err = db.writeTx(ctx, func(tx *sql.Tx) error {
