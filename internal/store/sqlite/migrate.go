@@ -5,55 +5,19 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
-	"io/fs"
-	"path"
-	"slices"
-	"strconv"
-	"strings"
+
+	"github.com/mlserve/mlserve/internal/store"
 )
 
 //go:embed migration/*.up.sql
 var migrationFS embed.FS
 
 // Migration is one embedded schema migration.
-type Migration struct {
-	Version int    // from the file name NNN_name.up.sql
-	Name    string // the name part
-	SQL     string
-}
+type Migration = store.Migration
 
 // Migrations returns the embedded migrations in version order. The
 // PostgreSQL backend has the same version numbers.
-func Migrations() ([]Migration, error) {
-	entries, err := fs.ReadDir(migrationFS, "migration")
-	if err != nil {
-		return nil, fmt.Errorf("read migrations: %w", err)
-	}
-	var out []Migration
-	for _, e := range entries {
-		base, ok := strings.CutSuffix(e.Name(), ".up.sql")
-		if !ok {
-			continue
-		}
-		num, name, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration file %s: name must be NNN_name.up.sql", e.Name())
-		}
-		b, err := migrationFS.ReadFile(path.Join("migration", e.Name()))
-		if err != nil {
-			return nil, fmt.Errorf("read migration %s: %w", e.Name(), err)
-		}
-		out = append(out, Migration{Version: v, Name: name, SQL: string(b)})
-	}
-	slices.SortFunc(out, func(a, b Migration) int { return a.Version - b.Version })
-	for i := 1; i < len(out); i++ {
-		if out[i].Version == out[i-1].Version {
-			return nil, fmt.Errorf("migration version %d appears twice", out[i].Version)
-		}
-	}
-	return out, nil
-}
+func Migrations() ([]Migration, error) { return store.ReadMigrations(migrationFS, "migration") }
 
 // Migrate applies the migrations not yet recorded in schema_migrations, in
 // order, each in its own write transaction. The writer lock taken at BEGIN
