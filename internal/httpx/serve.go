@@ -71,6 +71,26 @@ func runChecks(ctx context.Context, checks map[string]Check) map[string]string {
 	return failing
 }
 
+// Limits are a server's timeouts and header limit: what a slow, stalled or
+// hostile client can hold.
+type Limits struct {
+	ReadHeader     time.Duration // to read a request's header once its first bytes came (slowloris)
+	Read           time.Duration // to read a whole request, body included
+	Write          time.Duration // to write an answer, from the end of the request's header
+	Idle           time.Duration // a keep-alive connection waits this long for its next request
+	MaxHeaderBytes int           // larger request headers get 431
+}
+
+// DefaultLimits are the limits of every mlserve role: generous for large
+// CSV uploads and batch answers, short for headers.
+var DefaultLimits = Limits{
+	ReadHeader:     10 * time.Second,
+	Read:           5 * time.Minute,
+	Write:          5 * time.Minute,
+	Idle:           2 * time.Minute,
+	MaxHeaderBytes: 64 << 10,
+}
+
 // Server is an HTTP server with mlserve's timeouts and limits and a graceful
 // shutdown.
 type Server struct {
@@ -79,8 +99,14 @@ type Server struct {
 	logger *slog.Logger
 }
 
-// Listen binds addr (":0" picks a free port) and prepares to serve h.
+// Listen binds addr (":0" picks a free port) and prepares to serve h with
+// DefaultLimits.
 func Listen(addr string, h http.Handler, logger *slog.Logger) (*Server, error) {
+	return ListenLimits(addr, h, logger, DefaultLimits)
+}
+
+// ListenLimits is Listen with other limits.
+func ListenLimits(addr string, h http.Handler, logger *slog.Logger, lim Limits) (*Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
@@ -90,11 +116,11 @@ func Listen(addr string, h http.Handler, logger *slog.Logger) (*Server, error) {
 		logger: logger,
 		srv: &http.Server{
 			Handler:           h,
-			ReadHeaderTimeout: 10 * time.Second,
-			ReadTimeout:       5 * time.Minute, // large CSV uploads
-			WriteTimeout:      5 * time.Minute,
-			IdleTimeout:       2 * time.Minute,
-			MaxHeaderBytes:    64 << 10,
+			ReadHeaderTimeout: lim.ReadHeader,
+			ReadTimeout:       lim.Read,
+			WriteTimeout:      lim.Write,
+			IdleTimeout:       lim.Idle,
+			MaxHeaderBytes:    lim.MaxHeaderBytes,
 			ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		},
 	}, nil
