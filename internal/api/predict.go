@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -331,9 +330,10 @@ type instanceErrors struct {
 	fe schema.FieldErrors
 }
 
-// predict coerces, predicts and encodes n decoded instances, one chunk
-// per core for large batches; every instance's answer is what it would be
-// alone.
+// predict coerces, predicts and encodes n decoded instances, split over
+// the cores the batch may have (artifact.ShareCores: all of them when it
+// runs alone, its own goroutine only under load); every instance's answer
+// is what it would be alone.
 func (b *batchScratch) predict(m *artifact.Model, n int) {
 	cols, w, k := m.Schema().Len(), m.Width(), m.Outputs()
 	b.rows = grow(b.rows, n)
@@ -341,7 +341,8 @@ func (b *batchScratch) predict(m *artifact.Model, n int) {
 	b.x = grow(b.x, n*w)
 	b.out = grow(b.out, n*k)
 	b.unencodable = false
-	parts := max(1, min(runtime.GOMAXPROCS(0), n/batchMinChunk))
+	parts, done := artifact.ShareCores(n, batchMinChunk)
+	defer done()
 	size := (n + parts - 1) / parts
 	b.chunks = grow(b.chunks, parts)
 	for c := range b.chunks {

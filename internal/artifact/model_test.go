@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
 
@@ -118,4 +119,42 @@ func TestChunks(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestShareCores checks that a batch gets every core alone and its share of
+// them under load. Not parallel: it sets GOMAXPROCS, and counts batches.
+func TestShareCores(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	var dones []func()
+	share := func(n int) int {
+		p, done := artifact.ShareCores(n, 128)
+		dones = append(dones, done)
+		return p
+	}
+	if got := share(10000); got != 4 {
+		t.Errorf("alone: %d parts, want 4 (every core)", got)
+	}
+	if got := share(10000); got != 2 {
+		t.Errorf("second batch in flight: %d parts, want 2", got)
+	}
+	if got := share(10000); got != 1 {
+		t.Errorf("third batch in flight: %d parts, want 1", got)
+	}
+	for _, done := range dones {
+		done()
+	}
+	dones = nil
+	if got := share(300); got != 2 {
+		t.Errorf("300 rows alone: %d parts, want 2 (at least 128 rows each)", got)
+	}
+	if got := share(100); got != 1 {
+		t.Errorf("100 rows: %d parts, want 1", got)
+	}
+	for _, done := range dones {
+		done()
+	}
+	if got := share(10000); got != 4 {
+		t.Errorf("alone again after the others finished: %d parts, want 4", got)
+	}
+	dones[len(dones)-1]()
 }
