@@ -244,7 +244,10 @@ type Observer func(r *http.Request, pattern string, status int, d time.Duration)
 func Middleware(logger *slog.Logger, observe Observer, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		id := r.Header.Get("X-Request-Id")
+		var id string
+		if v := r.Header["X-Request-Id"]; len(v) > 0 { // the key is canonical: no Get, which canonicalises it per request
+			id = v[0]
+		}
 		if id == "" || len(id) > 64 || strings.ContainsAny(id, " \t\r\n\"") {
 			id = newID()
 		}
