@@ -41,9 +41,10 @@ type listener struct {
 	// missed holds channels whose receiver fell behind or whose signals may
 	// have been lost in a reconnect: each owes an empty-payload signal.
 	missed map[string]bool
-	// reconnected is signalled (never blocking) after each reconnect; tests
-	// wait on it.
-	reconnected chan struct{}
+	// reconnected is signalled (never blocking) after each reconnect, and
+	// behind each time a signal finds the receiver's buffer full; tests wait
+	// on them.
+	reconnected, behind chan struct{}
 }
 
 // Listen delivers the signals of the named channels (store.ChannelRegistry,
@@ -67,7 +68,7 @@ func (db *DB) listen(ctx context.Context, channels []string) (*listener, error) 
 		return nil, errors.New("listen: no channel")
 	}
 	l := &listener{db: db, logical: map[string]string{}, out: make(chan store.Notification, listenBuffer),
-		missed: map[string]bool{}, reconnected: make(chan struct{}, 1)}
+		missed: map[string]bool{}, reconnected: make(chan struct{}, 1), behind: make(chan struct{}, 1)}
 	var stmts []string
 	for _, ch := range channels {
 		if !channelRE.MatchString(ch) {
@@ -210,6 +211,10 @@ func (l *listener) deliver(n store.Notification) {
 	case l.out <- n:
 	default:
 		l.missed[n.Channel] = true
+		select {
+		case l.behind <- struct{}{}:
+		default:
+		}
 	}
 }
 

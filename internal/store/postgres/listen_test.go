@@ -163,6 +163,13 @@ func TestNotifierReceiverBehind(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// The signals reach the listener a little after the commits: wait until
+	// it has found the buffer full, so that the receiver is behind for sure.
+	select {
+	case <-onlyListener(t, db).behind:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%d signals unread, and the listener never found its receiver behind", n)
+	}
 	got := 0
 	for {
 		m := next(t, ch)
@@ -205,4 +212,18 @@ func TestListenCloseAndBadChannel(t *testing.T) {
 	if _, err := db.Listen(ctx, store.ChannelBatches); err == nil {
 		t.Error("Listen after Close: no error")
 	}
+}
+
+// onlyListener returns db's one listener.
+func onlyListener(t *testing.T, db *DB) *listener {
+	t.Helper()
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if len(db.stops) != 1 {
+		t.Fatalf("%d listeners, want 1", len(db.stops))
+	}
+	for l := range db.stops {
+		return l
+	}
+	return nil
 }
