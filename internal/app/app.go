@@ -233,6 +233,14 @@ func (a *App) Pipeline(name string) (*config.Pipeline, bool) {
 	return nil, false
 }
 
+// Embedded reports whether the App runs on the embedded store (SQLite), where
+// one-shot commands work jobs themselves; on PostgreSQL trainers do.
+func (a *App) Embedded() bool { return strings.HasPrefix(a.Opts.Env.DatabaseURL, "sqlite:") }
+
+// TrainerRunning reports whether a process works the job queue now (see
+// jobs.Backend.TrainerRunning; jobs.ErrUnknown on SQLite).
+func (a *App) TrainerRunning(ctx context.Context) (bool, error) { return a.jobs.TrainerRunning(ctx) }
+
 // MustPipeline returns a configured pipeline or an error listing them.
 func (a *App) MustPipeline(name string) (*config.Pipeline, error) {
 	if p, ok := a.Pipeline(name); ok {

@@ -18,16 +18,22 @@ import (
 )
 
 func newTrainCmd(g *globals) *cobra.Command {
-	var wait, asJSON bool
+	var wait, work, asJSON bool
 	var timeout time.Duration
 	cmd := &cobra.Command{
-		Use:   "train PIPELINE [--wait]",
+		Use:   "train PIPELINE [--wait [--work]]",
 		Short: "Enqueue a training run (and with --wait, wait for it and print the outcome)",
 		Long: `train enqueues a manual training run. With --wait it waits for the run to
-finish; if no trainer is running, this command works the job itself.`,
+finish; when no trainer is running it works the job itself. On the embedded
+store (SQLite) it always does; on PostgreSQL it does when no trainer is
+alive (River has no elected leader), and otherwise leaves the run to the
+trainers. --work or --work=false decides instead.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			if cmd.Flags().Changed("work") && !wait {
+				return errors.New("--work needs --wait")
+			}
 			a, err := g.open(ctx, nil, nil)
 			if err != nil {
 				return err
@@ -36,7 +42,21 @@ finish; if no trainer is running, this command works the job itself.`,
 			if _, err := a.MustPipeline(args[0]); err != nil {
 				return err
 			}
-			q, err := a.Queue(app.QueueOptions{Work: wait})
+			working := wait && a.Embedded()
+			switch {
+			case cmd.Flags().Changed("work"):
+				working = work
+			case wait && !a.Embedded():
+				running, err := a.TrainerRunning(ctx)
+				if err != nil {
+					return err
+				}
+				working = !running
+				if working {
+					fmt.Fprintln(g.env.Stderr, "no trainer is running on this database: training the run here")
+				}
+			}
+			q, err := a.Queue(app.QueueOptions{Work: working})
 			if err != nil {
 				return err
 			}
@@ -51,12 +71,22 @@ finish; if no trainer is running, this command works the job itself.`,
 				fmt.Fprintf(g.env.Stdout, "run %d queued for %s; `mlserve runs %s` shows it\n", run.ID, run.Pipeline, run.Pipeline)
 				return nil
 			}
-			if err := q.Start(ctx); err != nil {
-				return err
+			if working {
+				if err := q.Start(ctx); err != nil {
+					return err
+				}
+				defer q.Stop(context.WithoutCancel(ctx))
 			}
-			defer q.Stop(context.WithoutCancel(ctx))
 			prog := newProgress(g.env.Stderr, "training "+args[0])
-			fin, err := waitRun(ctx, a.Store, run.ID, timeout, prog)
+			stuck := func(r *store.Run) {
+				if working {
+					return
+				}
+				prog.done()
+				fmt.Fprintf(g.env.Stderr, "run %d is still queued after %s: no trainer has taken it yet (are they busy, or stopped? `mlserve runs` shows the queue). --work makes this command train it.\n",
+					r.ID, stuckAfter)
+			}
+			fin, err := waitRun(ctx, a.Store, run.ID, timeout, prog, stuck)
 			prog.done()
 			if err != nil {
 				return err
@@ -72,13 +102,20 @@ finish; if no trainer is running, this command works the job itself.`,
 		},
 	}
 	cmd.Flags().BoolVar(&wait, "wait", false, "wait for the run to finish")
+	cmd.Flags().BoolVar(&work, "work", false, "with --wait, train the run in this process (default: when no trainer is running)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the run as JSON")
 	cmd.Flags().DurationVar(&timeout, "timeout", 0, "with --wait, give up after this long (0: no limit)")
 	return cmd
 }
 
+// stuckAfter is how long waitRun lets a run sit queued before it says so.
+const stuckAfter = 10 * time.Second
+
 // waitRun polls a run until it succeeded or failed for good.
-func waitRun(ctx context.Context, s store.Store, id int64, timeout time.Duration, prog *progress) (*store.Run, error) {
+// stuck, if not nil, is called once when the run is still queued after
+// stuckAfter.
+func waitRun(ctx context.Context, s store.Store, id int64, timeout time.Duration, prog *progress, stuck func(*store.Run)) (*store.Run, error) {
+	start := time.Now()
 	if timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, timeout)
@@ -94,6 +131,10 @@ func waitRun(ctx context.Context, s store.Store, id int64, timeout time.Duration
 		if err == nil {
 			if run.State == store.RunSucceeded || run.State == store.RunFailed {
 				return run, nil
+			}
+			if stuck != nil && run.State == store.RunQueued && time.Since(start) >= stuckAfter {
+				stuck(run)
+				stuck = nil
 			}
 			msg := string(run.State)
 			if run.Error != "" {

@@ -32,6 +32,27 @@ type Backend struct {
 	name    string
 	migrate func(ctx context.Context, logger *slog.Logger) error
 	client  func(cfg *river.Config) (riverClient, error)
+	// leader reports whether River has an elected leader now; nil where
+	// the backend cannot tell.
+	leader func(ctx context.Context) (bool, error)
+}
+
+// ErrUnknown is returned by TrainerRunning on a backend that cannot tell.
+var ErrUnknown = errors.New("cannot tell on this backend")
+
+// TrainerRunning reports whether some process works the queue now: every
+// started queue (a trainer, `up`, `train --wait --work`) takes part in
+// River's leader election, so an unexpired leader means one is alive (or
+// died less than River's leader TTL ago). SQLite answers ErrUnknown.
+func (b Backend) TrainerRunning(ctx context.Context) (bool, error) {
+	if b.leader == nil {
+		return false, fmt.Errorf("trainer running on %s: %w", b.name, ErrUnknown)
+	}
+	ok, err := b.leader(ctx)
+	if err != nil {
+		return false, fmt.Errorf("look for a running trainer: %w", err)
+	}
+	return ok, nil
 }
 
 // riverClient is what Queue uses of river.Client, whatever its transaction

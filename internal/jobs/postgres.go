@@ -55,5 +55,10 @@ func Postgres(pool *pgxpool.Pool) Backend {
 			return err
 		},
 		client: func(cfg *river.Config) (riverClient, error) { return river.NewClient(drv, cfg) },
+		leader: func(ctx context.Context) (bool, error) {
+			var ok bool
+			err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM river_leader WHERE expires_at > now())`).Scan(&ok)
+			return ok, err
+		},
 	}
 }
