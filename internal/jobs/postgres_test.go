@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -355,5 +356,36 @@ func TestScheduleTickIsUnique(t *testing.T) {
 		if err != nil || other.UniqueSkippedAsDuplicate {
 			t.Fatalf("%s: another pipeline's tick: %+v %v", name, other, err)
 		}
+	}
+}
+
+// TestPostgresTrainerRunning checks that a started queue shows as a running
+// trainer (River elects it leader) and that none shows before; SQLite
+// cannot tell.
+func TestPostgresTrainerRunning(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	tr := setupPG(t, 1, nil, nil)
+	b := tr.queues[0].cfg.Backend
+	if running, err := b.TrainerRunning(ctx); err != nil || running {
+		t.Fatalf("before any queue started: TrainerRunning = %v, %v; want false, nil", running, err)
+	}
+	start(t, tr.queues[0])
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		running, err := b.TrainerRunning(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if running {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a started queue never showed as a running trainer within 30 s")
+		}
+	}
+
+	sq, _ := setup(t, nil, nil)
+	if _, err := sq.cfg.Backend.TrainerRunning(ctx); !errors.Is(err, ErrUnknown) {
+		t.Errorf("SQLite: TrainerRunning err = %v, want ErrUnknown", err)
 	}
 }
