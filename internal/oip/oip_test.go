@@ -514,3 +514,46 @@ func cmpOr(a, b string) string {
 	}
 	return b
 }
+
+// FuzzInfer sends infer requests a fuzzer makes: whatever the body, the
+// answer is a 200 with one output row per input row or a 4xx in the
+// protocol's error form, never a 5xx. `go test` runs the seeds; search for
+// more with
+//
+//	go test -run '^$' -fuzz FuzzInfer -fuzztime 2m ./internal/oip
+func FuzzInfer(f *testing.F) {
+	env := apitest.Start(f, apitest.Options{MaxBatch: 20})
+	d := env.Data["titanic"]
+	good := body(f, map[string]any{"id": "x", "inputs": tensors(f, d, []int{0, 1, 2})})
+	for _, s := range []string{good, "", "null", "{}", `{"inputs": []}`, `{"inputs": [{"name": "class", "shape": [1], "datatype": "INT64", "data": [1]}]}`,
+		`{"inputs": [{"name": "age", "shape": [2], "datatype": "FP64", "data": [1]}]}`,
+		`{"inputs": [{"name": "sex", "shape": [-1], "datatype": "BYTES", "data": ["female"]}]}`,
+		`{"inputs": [{"name": "class", "shape": [1, 1], "datatype": "FP32", "data": [[1]]}], "outputs": [{"name": "nope"}]}`,
+		`{"inputs": [{"name": "class", "shape": [1], "datatype": "BOOL", "data": [true]}], "parameters": {"binary_data_output": true}}`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, req string) {
+		r := env.Do(t, "POST", "/v2/models/titanic/infer", "application/json", req)
+		if r.Status >= 500 {
+			t.Fatalf("status %d for %q: %s", r.Status, req, r.Body)
+		}
+		if r.Status != 200 {
+			oipError(t, r, r.Status)
+			return
+		}
+		var a struct {
+			Outputs []struct {
+				Name  string `json:"name"`
+				Shape []int  `json:"shape"`
+			} `json:"outputs"`
+		}
+		if err := json.Unmarshal(r.Body, &a); err != nil || len(a.Outputs) == 0 {
+			t.Fatalf("200 for %q with a body that is not an infer answer (%v): %s", req, err, r.Body)
+		}
+		for _, o := range a.Outputs {
+			if len(o.Shape) == 0 || o.Shape[0] != a.Outputs[0].Shape[0] {
+				t.Errorf("output %s has shape %v, the first %v: every output has one row per input row", o.Name, o.Shape, a.Outputs[0].Shape)
+			}
+		}
+	})
+}
