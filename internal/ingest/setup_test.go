@@ -72,12 +72,12 @@ type testBundle struct {
 	sensors *schema.Compiled
 }
 
-func setup(t *testing.T) (*ingest.Service, *testBundle) {
+func setup(t testing.TB) (*ingest.Service, *testBundle) {
 	t.Helper()
 	return setupWith(t, setupOpts{})
 }
 
-func setupWith(t *testing.T, o setupOpts) (*ingest.Service, *testBundle) {
+func setupWith(t testing.TB, o setupOpts) (*ingest.Service, *testBundle) {
 	t.Helper()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "db")
