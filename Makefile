@@ -3,7 +3,7 @@ GO ?= go
 
 COMPOSE ?= docker-compose
 
-.PHONY: test build vet bench docker-compose lint-containers bench-serving
+.PHONY: test build vet bench docker-compose lint-containers bench-serving fuzz
 test:
 	./scripts/test.sh
 
@@ -17,6 +17,18 @@ vet:
 # ratios within one run).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Fuzzing (not part of `make test`, which runs only the seed inputs): each
+# fuzz target searches for FUZZTIME. A failing input is saved under the
+# package's testdata/fuzz and then runs with every `go test`.
+FUZZTIME ?= 30s
+FUZZ_TARGETS = FuzzHotPath:./internal/api FuzzInfer:./internal/oip FuzzRows:./internal/ingest \
+	FuzzParse:./internal/config FuzzReader:./internal/rawcsv
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "== $${t%%:*} ($${t#*:}, $(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$${t%%:*}$$" -fuzztime $(FUZZTIME) "$${t#*:}"; \
+	done
 
 # Serving benchmark: mlserve's api vs the bare net/http peer with wrk (needs
 # wrk; see bench/serving/run.sh). Writes bench/serving/last-run.md.
