@@ -355,15 +355,7 @@ func TestHotPathMatchesReference(t *testing.T) {
 		queries = append(queries, randomQuery(rng))
 	}
 	for _, q := range queries {
-		req, err := http.NewRequest(http.MethodGet, b.url+path, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.URL.RawQuery = q
-		checkAgainst(t, "GET predict ?"+q, b.send(t, req), refGet(sv, q))
-		req, _ = http.NewRequest(http.MethodGet, b.url+"/", nil)
-		req.URL.RawQuery = q
-		checkAgainst(t, "GET / ?"+q, b.send(t, req), refPrototype(sv, features, q))
+		checkQuery(t, b, sv, features, q)
 	}
 	bodies := []string{"null", "{}", `{"instances": [{}]}`, `{"instances": [{"class": 1, "sex": "F"}], "instances": 5}`,
 		`{"instances": 5, "instances": [{"class": 1, "sex": "F"}]}`, `{"class": 1, "sex": "F", "sex": {"x": 1}}`,
@@ -415,14 +407,21 @@ func FuzzHotPath(f *testing.F) {
 				return // not a query a client can send as is
 			}
 		}
-		req, err := http.NewRequest(http.MethodGet, b.url+path, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.URL.RawQuery = query
-		checkAgainst(t, "GET predict ?"+query, b.send(t, req), refGet(sv, query))
-		req, _ = http.NewRequest(http.MethodGet, b.url+"/", nil)
-		req.URL.RawQuery = query
-		checkAgainst(t, "GET / ?"+query, b.send(t, req), refPrototype(sv, features, query))
+		checkQuery(t, b, sv, features, query)
 	})
+}
+
+// checkQuery sends query to GET predict and to the prototype's route and
+// holds both answers to the reference.
+func checkQuery(t *testing.T, b *testBundle, sv *api.Served, features []string, query string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, b.url+"/v1/models/titanic/predict", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.URL.RawQuery = query
+	checkAgainst(t, "GET predict ?"+query, b.send(t, req), refGet(sv, query))
+	req, _ = http.NewRequest(http.MethodGet, b.url+"/", nil)
+	req.URL.RawQuery = query
+	checkAgainst(t, "GET / ?"+query, b.send(t, req), refPrototype(sv, features, query))
 }

@@ -115,16 +115,12 @@ func TestProduction(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte(productionPipeline), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	env := []string{
-		"MLSERVE_DATABASE_URL=" + pg.URL(),
-		"MLSERVE_ARTIFACTS_URL=" + s3.URL(),
-		"AWS_ACCESS_KEY_ID=" + s3AccessKey,
-		"AWS_SECRET_ACCESS_KEY=" + s3SecretKey,
+	env := productionEnv(pg, s3,
 		// A trainer's job that stays running this long is taken for dead
 		// and handed to another trainer (default 1 min); the training
 		// lease (30 s) keeps a live run from running twice.
 		"MLSERVE_JOB_RESCUE_AFTER=15s",
-	}
+	)
 	started := time.Now()
 	roles := startRoles(t, dir, cfg, env, map[string]string{
 		"api1": "api", "api2": "api", "trainer1": "trainer", "trainer2": "trainer", "ingest": "ingest",

@@ -193,6 +193,17 @@ const (
 	s3Bucket    = "mlserve-prodtest"
 )
 
+// productionEnv is the environment of a process in production mode on pg
+// and s3, with extra settings appended.
+func productionEnv(pg *postgres, s3 *versitygw, extra ...string) []string {
+	return append([]string{
+		"MLSERVE_DATABASE_URL=" + pg.URL(),
+		"MLSERVE_ARTIFACTS_URL=" + s3.URL(),
+		"AWS_ACCESS_KEY_ID=" + s3AccessKey,
+		"AWS_SECRET_ACCESS_KEY=" + s3SecretKey,
+	}, extra...)
+}
+
 // versitygw is an S3 server over a temp folder that the test can stop and
 // start again on the same port.
 type versitygw struct {

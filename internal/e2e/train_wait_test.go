@@ -22,13 +22,7 @@ func TestTrainWaitOnPostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := []string{
-		"MLSERVE_DATABASE_URL=" + pg.URL(),
-		"MLSERVE_ARTIFACTS_URL=" + s3.URL(),
-		"AWS_ACCESS_KEY_ID=" + s3AccessKey,
-		"AWS_SECRET_ACCESS_KEY=" + s3SecretKey,
-		"MLSERVE_LOG_FORMAT=json",
-	}
+	env := productionEnv(pg, s3, "MLSERVE_LOG_FORMAT=json")
 	must := func(args ...string) *result {
 		t.Helper()
 		r := mlserveEnv(t, dir, env, args...)
