@@ -171,10 +171,16 @@ var batches atomic.Int32
 // in flight, this one included. Alone, a batch uses every core; under load
 // each batch runs on its own goroutine, so that none waits for helpers
 // queued behind other requests (which made the slowest answers ten times
-// slower than the median). Call done when the batch is finished.
+// slower than the median). A batch too small to split is one part and is
+// not counted (no shared state on the single-row path). Call done when the
+// batch is finished.
 func ShareCores(n, minChunk int) (parts int, done func()) {
+	minChunk = max(minChunk, 1)
+	if n < 2*minChunk {
+		return 1, func() {}
+	}
 	inFlight := int(batches.Add(1))
-	return max(1, min(runtime.GOMAXPROCS(0)/inFlight, n/max(minChunk, 1))), releaseCores
+	return max(1, min(runtime.GOMAXPROCS(0)/inFlight, n/minChunk)), releaseCores
 }
 
 func releaseCores() { batches.Add(-1) }

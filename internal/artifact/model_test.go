@@ -144,11 +144,14 @@ func TestShareCores(t *testing.T) {
 		done()
 	}
 	dones = nil
-	if got := share(300); got != 2 {
-		t.Errorf("300 rows alone: %d parts, want 2 (at least 128 rows each)", got)
-	}
 	if got := share(100); got != 1 {
 		t.Errorf("100 rows: %d parts, want 1", got)
+	}
+	if got := share(600); got != 4 {
+		t.Errorf("600 rows, with only a batch too small to split in flight: %d parts, want 4 (it is not counted)", got)
+	}
+	if got := share(300); got != 2 {
+		t.Errorf("300 rows with another batch in flight: %d parts, want 2 (at least 128 rows each)", got)
 	}
 	for _, done := range dones {
 		done()
