@@ -233,10 +233,6 @@ func (a *App) Pipeline(name string) (*config.Pipeline, bool) {
 	return nil, false
 }
 
-// Embedded reports whether the App runs on the embedded store (SQLite), where
-// one-shot commands work jobs themselves; on PostgreSQL trainers do.
-func (a *App) Embedded() bool { return strings.HasPrefix(a.Opts.Env.DatabaseURL, "sqlite:") }
-
 // TrainerRunning reports whether a process works the job queue now (see
 // jobs.Backend.TrainerRunning; jobs.ErrUnknown on SQLite).
 func (a *App) TrainerRunning(ctx context.Context) (bool, error) { return a.jobs.TrainerRunning(ctx) }

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mlserve/mlserve/internal/app"
+	"github.com/mlserve/mlserve/internal/jobs"
 	"github.com/mlserve/mlserve/internal/ml/metric"
 	"github.com/mlserve/mlserve/internal/store"
 )
@@ -42,17 +43,17 @@ trainers. --work or --work=false decides instead.`,
 			if _, err := a.MustPipeline(args[0]); err != nil {
 				return err
 			}
-			working := wait && a.Embedded()
-			switch {
-			case cmd.Flags().Changed("work"):
-				working = work
-			case wait && !a.Embedded():
+			working := work
+			if wait && !cmd.Flags().Changed("work") {
+				// SQLite cannot tell (ErrUnknown): this process works the run.
 				running, err := a.TrainerRunning(ctx)
-				if err != nil {
+				switch {
+				case errors.Is(err, jobs.ErrUnknown):
+					working = true
+				case err != nil:
 					return err
-				}
-				working = !running
-				if working {
+				case !running:
+					working = true
 					fmt.Fprintln(g.env.Stderr, "no trainer is running on this database: training the run here")
 				}
 			}
@@ -78,13 +79,13 @@ trainers. --work or --work=false decides instead.`,
 				defer q.Stop(context.WithoutCancel(ctx))
 			}
 			prog := newProgress(g.env.Stderr, "training "+args[0])
-			stuck := func(r *store.Run) {
-				if working {
-					return
+			var stuck func(*store.Run) // only said when another process should take the run
+			if !working {
+				stuck = func(r *store.Run) {
+					prog.done()
+					fmt.Fprintf(g.env.Stderr, "run %d is still queued after %s: no trainer has taken it yet (are they busy, or stopped? `mlserve runs` shows the queue). --work makes this command train it.\n",
+						r.ID, stuckAfter)
 				}
-				prog.done()
-				fmt.Fprintf(g.env.Stderr, "run %d is still queued after %s: no trainer has taken it yet (are they busy, or stopped? `mlserve runs` shows the queue). --work makes this command train it.\n",
-					r.ID, stuckAfter)
 			}
 			fin, err := waitRun(ctx, a.Store, run.ID, timeout, prog, stuck)
 			prog.done()
