@@ -41,10 +41,9 @@ type listener struct {
 	// missed holds channels whose receiver fell behind or whose signals may
 	// have been lost in a reconnect: each owes an empty-payload signal.
 	missed map[string]bool
-	// reconnected is signalled (never blocking) after each reconnect, and
-	// behind each time a signal finds the receiver's buffer full; tests wait
-	// on them.
-	reconnected, behind chan struct{}
+	// behind is signalled (never blocking) each time a signal finds the
+	// receiver's buffer full; tests wait on it.
+	behind chan struct{}
 }
 
 // Listen delivers the signals of the named channels (store.ChannelRegistry,
@@ -68,7 +67,7 @@ func (db *DB) listen(ctx context.Context, channels []string) (*listener, error) 
 		return nil, errors.New("listen: no channel")
 	}
 	l := &listener{db: db, logical: map[string]string{}, out: make(chan store.Notification, listenBuffer),
-		missed: map[string]bool{}, reconnected: make(chan struct{}, 1), behind: make(chan struct{}, 1)}
+		missed: map[string]bool{}, behind: make(chan struct{}, 1)}
 	var stmts []string
 	for _, ch := range channels {
 		if !channelRE.MatchString(ch) {
@@ -161,10 +160,6 @@ func (l *listener) run(ctx context.Context, conn *pgx.Conn) {
 			backoff = minBackoff
 			for _, ch := range l.logical {
 				l.missed[ch] = true
-			}
-			select {
-			case l.reconnected <- struct{}{}:
-			default:
 			}
 		}
 		l.flush()
