@@ -96,7 +96,7 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) error {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.prom, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(a.Logger.Handler(), slog.LevelWarn)}))
 	httpx.Fallback(mux)
 
-	srv, err := httpx.Listen(o.Addr, httpx.Middleware(a.Logger, observe, mux), a.Logger)
+	srv, err := httpx.Listen(o.Addr, httpx.Middleware(a.Logger, observe, httpx.FastRoutes(mux)), a.Logger)
 	if err != nil {
 		return err
 	}

@@ -193,22 +193,62 @@ func newID() string {
 	return string(h[:])
 }
 
-// request is what Middleware keeps per request, in one allocation: the
-// context that carries the request's state, the status-recording writer
-// and the X-Request-Id header value.
+// request is what Middleware keeps of a request: the context that carries
+// the request's state, the status-recording writer and the X-Request-Id
+// header value.
+//
+// A Server gives each connection one request, reused by the requests the
+// connection carries (HTTP/1 serves them one at a time). It is the parent
+// of every request context on the connection, so Middleware finds it
+// without allocating and without copying the *http.Request to add a
+// context. Elsewhere (a handler served by another server, HTTP/2)
+// Middleware allocates one per request and adds it with WithContext.
 type request struct {
-	context.Context // the request's own context
+	context.Context // the parent context
 	state           reqState
 	sw              statusWriter
 	idHeader        [1]string
+	inUse           bool // a request on the connection is being served
 }
 
 // Value answers the request's state and defers every other key.
 func (c *request) Value(key any) any {
-	if key == (ctxKey{}) {
+	switch key.(type) {
+	case ctxKey:
 		return &c.state
+	case connKey:
+		return c
 	}
 	return c.Context.Value(key)
+}
+
+// connKey finds a connection's reusable request.
+type connKey struct{}
+
+// connContext is the ConnContext of a Server: a reusable request per
+// connection.
+func connContext(ctx context.Context, _ net.Conn) context.Context {
+	return &request{Context: ctx}
+}
+
+// begin returns the request state for r, reusing its connection's when it
+// can, and r with a context that carries it.
+func begin(w http.ResponseWriter, r *http.Request, id string) (*request, *http.Request) {
+	if c, ok := r.Context().Value(connKey{}).(*request); ok && r.ProtoMajor == 1 && !c.inUse {
+		*c = request{Context: c.Context, state: reqState{id: id}, sw: statusWriter{ResponseWriter: w}, idHeader: [1]string{id}, inUse: true}
+		return c, r
+	}
+	c := &request{Context: r.Context(), state: reqState{id: id}, sw: statusWriter{ResponseWriter: w}, idHeader: [1]string{id}}
+	return c, r.WithContext(c)
+}
+
+// end releases c for the next request on its connection. The state is
+// cleared, so a goroutine that outlived its request finds no id rather
+// than another request's. idHeader stays: net/http may write the answer's
+// header after the handler returned, and the connection's next request
+// only begins once that answer is out.
+func (c *request) end() {
+	c.state, c.sw, c.inUse = reqState{}, statusWriter{}, false
 }
 
 // statusWriter records the status code.
@@ -251,12 +291,12 @@ func Middleware(logger *slog.Logger, observe Observer, next http.Handler) http.H
 		if id == "" || len(id) > 64 || strings.ContainsAny(id, " \t\r\n\"") {
 			id = newID()
 		}
+		c, r := begin(w, r, id)
 		ctx := r.Context()
-		c := &request{Context: ctx, state: reqState{id: id}, sw: statusWriter{ResponseWriter: w}, idHeader: [1]string{id}}
 		w.Header()["X-Request-Id"] = c.idHeader[:]
-		r = r.WithContext(c)
 		sw := &c.sw
 		defer func() {
+			defer c.end()
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
 					panic(p)

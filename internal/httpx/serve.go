@@ -95,7 +95,7 @@ var DefaultLimits = Limits{
 // shutdown.
 type Server struct {
 	srv    *http.Server
-	ln     net.Listener
+	ln     *sweptListener
 	logger *slog.Logger
 }
 
@@ -112,7 +112,7 @@ func ListenLimits(addr string, h http.Handler, logger *slog.Logger, lim Limits) 
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	return &Server{
-		ln:     ln,
+		ln:     newSweptListener(ln, sweepTick(lim)),
 		logger: logger,
 		srv: &http.Server{
 			Handler:           h,
@@ -121,6 +121,7 @@ func ListenLimits(addr string, h http.Handler, logger *slog.Logger, lim Limits) 
 			WriteTimeout:      lim.Write,
 			IdleTimeout:       lim.Idle,
 			MaxHeaderBytes:    lim.MaxHeaderBytes,
+			ConnContext:       connContext,
 			ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		},
 	}, nil
@@ -132,6 +133,8 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 // Serve serves until ctx is done, then stops taking connections and waits
 // up to 15 s for in-flight requests.
 func (s *Server) Serve(ctx context.Context) error {
+	go s.ln.s.run()
+	defer s.ln.s.close()
 	errc := make(chan error, 1)
 	go func() { errc <- s.srv.Serve(s.ln) }()
 	select {
