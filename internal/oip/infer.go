@@ -181,7 +181,14 @@ func (s *Server) handleInfer(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	httpx.NotePredictions(r, n)
-	httpx.WriteJSON(w, http.StatusOK, res)
+	body, ok := appendResponse(make([]byte, 0, 256+24*len(outs)), res)
+	if !ok {
+		httpx.WriteJSON(w, http.StatusOK, res) // says why it cannot be encoded
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	w.Write(append(body, '\n'))
 }
 
 // decodeRequest parses and checks the request's envelope (not its data).
@@ -348,9 +355,19 @@ func batchSize(in *RequestInput) (int, error) {
 
 // flatten decodes an input's data and returns its elements in row order.
 // Data may be flat or nested as the shape says ([[x], [y]] for [2, 1]).
-func flatten(in *RequestInput) ([]any, error) {
+func flatten(in *RequestInput) ([]elem, error) {
 	if len(in.Data) == 0 {
 		return nil, bad("input %q has no data", in.Name)
+	}
+	want := 1
+	for _, d := range in.Shape {
+		want *= int(d)
+	}
+	if elems, ok := scanFlat(in.Data, make([]elem, 0, min(want, 1<<16))); ok {
+		if len(elems) != want {
+			return nil, bad("input %q: data has %d elements, shape %v needs %d", in.Name, len(elems), in.Shape, want)
+		}
+		return elems, nil
 	}
 	dec := json.NewDecoder(bytes.NewReader(in.Data))
 	dec.UseNumber()
@@ -362,26 +379,26 @@ func flatten(in *RequestInput) ([]any, error) {
 	if !ok {
 		return nil, bad("input %q: data must be an array", in.Name)
 	}
-	want := 1
-	for _, d := range in.Shape {
-		want *= int(d)
-	}
 	nested := slices.ContainsFunc(list, func(e any) bool { _, ok := e.([]any); return ok })
 	if !nested {
 		if len(list) != want {
 			return nil, bad("input %q: data has %d elements, shape %v needs %d", in.Name, len(list), in.Shape, want)
 		}
-		return list, nil
+		out := make([]elem, len(list))
+		for i, v := range list {
+			out[i] = elemOf(v)
+		}
+		return out, nil
 	}
 	// Natural form: one level per dimension.
-	out := make([]any, 0, want)
+	out := make([]elem, 0, want)
 	var walk func(v any, depth int) error
 	walk = func(v any, depth int) error {
 		if depth == len(in.Shape) {
 			if _, isList := v.([]any); isList {
 				return bad("input %q: data is nested deeper than shape %v", in.Name, in.Shape)
 			}
-			out = append(out, v)
+			out = append(out, elemOf(v))
 			return nil
 		}
 		l, ok := v.([]any)
@@ -403,37 +420,39 @@ func flatten(in *RequestInput) ([]any, error) {
 
 // elemText checks one element against its data type and returns its text
 // for schema coercion; null is a missing value.
-func elemText(e any, dt string) (text string, missing bool, msg string) {
-	if e == nil {
+func elemText(e elem, dt string) (text string, missing bool, msg string) {
+	if e.kind == elemNull {
 		return "", true, ""
 	}
 	switch dt {
 	case BOOL:
-		if b, ok := e.(bool); ok {
-			return strconv.FormatBool(b), false, ""
+		switch e.kind {
+		case elemTrue:
+			return "true", false, ""
+		case elemFalse:
+			return "false", false, ""
 		}
 		return "", false, "BOOL elements must be true or false"
 	case BYTES:
-		if s, ok := e.(string); ok {
-			return s, false, ""
+		if e.kind == elemString {
+			return e.text, false, ""
 		}
 		return "", false, "BYTES elements must be strings"
 	}
-	num, ok := e.(json.Number)
-	if !ok {
+	if e.kind != elemNumber {
 		return "", false, dt + " elements must be numbers"
 	}
 	if isFloat(dt) {
-		return num.String(), false, ""
+		return e.text, false, ""
 	}
-	f, err := num.Float64()
+	f, err := strconv.ParseFloat(e.text, 64)
 	if err != nil || f != math.Trunc(f) {
 		return "", false, dt + " elements must be whole numbers"
 	}
 	if rg := intRange[dt]; f < rg[0] || f > rg[1] {
-		return "", false, fmt.Sprintf("%s is out of the range of %s", num, dt)
+		return "", false, fmt.Sprintf("%s is out of the range of %s", e.text, dt)
 	}
-	return num.String(), false, ""
+	return e.text, false, ""
 }
 
 // wantedOutputs returns the names of the outputs to send: those requested,
