@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/mlserve/mlserve/internal/httpx"
 )
 
 // The serving benchmarks drive the real handler (middleware, mux, api) with
@@ -80,6 +82,8 @@ func benchServe(b *testing.B, method, target, body string) {
 		b.Fatal(err)
 	}
 	req.RemoteAddr = "127.0.0.1:40000"
+	// as on a connection of httpx.Server: Middleware reuses its state
+	req = req.WithContext(httpx.ConnContext(req.Context(), nil))
 	var rb *rewindBody
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
@@ -91,6 +95,7 @@ func benchServe(b *testing.B, method, target, body string) {
 	serve := func() {
 		if rb != nil {
 			rb.Reset([]byte(body))
+			req.Body = rb // the handler wraps it (http.MaxBytesReader)
 		}
 		w.reset()
 		tb.handler.ServeHTTP(w, req)

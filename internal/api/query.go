@@ -37,12 +37,14 @@ func parseParams(ps []param, rawQuery string) []param {
 			continue
 		}
 		k, v, _ := strings.Cut(pair, "=")
-		k, err := url.QueryUnescape(k)
-		if err != nil {
-			continue
-		}
-		if v, err = url.QueryUnescape(v); err != nil {
-			continue
+		if strings.ContainsAny(pair, "%+") { // else there is nothing to unescape
+			var err error
+			if k, err = url.QueryUnescape(k); err != nil {
+				continue
+			}
+			if v, err = url.QueryUnescape(v); err != nil {
+				continue
+			}
 		}
 		seen := false
 		for i := range ps {

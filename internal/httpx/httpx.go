@@ -225,9 +225,10 @@ func (c *request) Value(key any) any {
 // connKey finds a connection's reusable request.
 type connKey struct{}
 
-// connContext is the ConnContext of a Server: a reusable request per
-// connection.
-func connContext(ctx context.Context, _ net.Conn) context.Context {
+// ConnContext is the http.Server ConnContext of a Server: it gives the
+// connection the request state Middleware reuses for each of its requests.
+// Other servers (and benchmarks) may use it too; the connection is not used.
+func ConnContext(ctx context.Context, _ net.Conn) context.Context {
 	return &request{Context: ctx}
 }
 

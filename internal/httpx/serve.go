@@ -121,7 +121,7 @@ func ListenLimits(addr string, h http.Handler, logger *slog.Logger, lim Limits) 
 			WriteTimeout:      lim.Write,
 			IdleTimeout:       lim.Idle,
 			MaxHeaderBytes:    lim.MaxHeaderBytes,
-			ConnContext:       connContext,
+			ConnContext:       ConnContext,
 			ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		},
 	}, nil
