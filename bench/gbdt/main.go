@@ -142,7 +142,7 @@ func run(path string, trainFrac float64, native bool, reps, predReps int, seed i
 	var times []float64
 	for range predReps {
 		b0, c0, start := machineBusy(), ownCPU(), time.Now()
-		bp.PredictBatch(X, out)
+		bp.PredictBatch(X, out, 0)
 		w := time.Since(start).Seconds()
 		times = append(times, w)
 		res.PredictOther = max(res.PredictOther, (machineBusy()-b0-(ownCPU()-c0))/w)

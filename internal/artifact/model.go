@@ -127,8 +127,10 @@ func (m *Model) PredictRowTo(row schema.Row, x, out []float64) {
 func (m *Model) Width() int { return m.Artifact.Encoder.Width() }
 
 // PredictRowsTo predicts rows into out (len(rows)*Outputs() values), using
-// x (len(rows)*Width() values) for the encoded features. It does not
-// allocate.
+// x (len(rows)*Width() values) for the encoded features, on the calling
+// goroutine: callers split batches over cores themselves (Chunks,
+// ShareCores), so that under load a batch takes no more cores than its
+// share. It does not allocate.
 func (m *Model) PredictRowsTo(rows []schema.Row, x, out []float64) {
 	w := m.Width()
 	X := ml.Matrix{Rows: len(rows), Cols: w, Data: x[:len(rows)*w]}
@@ -136,7 +138,7 @@ func (m *Model) PredictRowsTo(rows []schema.Row, x, out []float64) {
 		m.Artifact.Encoder.Encode(r, X.Row(i))
 	}
 	if bp, ok := m.model.(ml.BatchPredictor); ok {
-		bp.PredictBatch(X, out)
+		bp.PredictBatch(X, out, 1)
 		return
 	}
 	k := m.outputs

@@ -116,9 +116,12 @@ type Model interface {
 }
 
 // BatchPredictor is an optional ability of a Model that predicts many rows
-// at once faster than row by row (out has X.Rows*Outputs() values).
+// at once faster than row by row (out has X.Rows*Outputs() values), on up
+// to threads goroutines: 0 means every core Go may use, 1 the calling
+// goroutine only (for callers that split the rows over cores themselves).
+// The answers do not depend on threads.
 type BatchPredictor interface {
-	PredictBatch(X Matrix, out []float64)
+	PredictBatch(X Matrix, out []float64, threads int)
 }
 
 // PredictAll predicts every row of X, through PredictBatch when the model
@@ -127,7 +130,7 @@ func PredictAll(m Model, X Matrix) []float64 {
 	k := m.Outputs()
 	out := make([]float64, X.Rows*k)
 	if bp, ok := m.(BatchPredictor); ok {
-		bp.PredictBatch(X, out)
+		bp.PredictBatch(X, out, 0)
 		return out
 	}
 	for i := 0; i < X.Rows; i++ {

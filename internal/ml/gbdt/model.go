@@ -112,12 +112,12 @@ func (m *Model) link(s float64, out []float64) {
 }
 
 // PredictBatch predicts every row of X into out (X.Rows*Outputs() values),
-// spreading fixed chunks of rows over the cores. Within a chunk, blocks of
-// rows walk each tree together.
-func (m *Model) PredictBatch(X ml.Matrix, out []float64) {
+// spreading fixed chunks of rows over up to threads goroutines (0: every
+// core). Within a chunk, blocks of rows walk each tree together.
+func (m *Model) PredictBatch(X ml.Matrix, out []float64, threads int) {
 	k := m.Outputs()
 	nf := X.Cols
-	parallelFor(chunks(X.Rows, predictChunk), 0, func(c int) {
+	parallelFor(chunks(X.Rows, predictChunk), threads, func(c int) {
 		for lo := c * predictChunk; lo < min((c+1)*predictChunk, X.Rows); lo += blockRows {
 			hi := min(lo+blockRows, (c+1)*predictChunk, X.Rows)
 			m.predictBlock(X.Data[lo*nf:hi*nf], nf, out[lo*k:hi*k])

@@ -80,14 +80,16 @@ func TestPredictBatchMatchesPredict(t *testing.T) {
 				X.Data[i*X.Cols+i%X.Cols] = odd[i%len(odd)]
 			}
 			k := m.Outputs()
-			got := make([]float64, X.Rows*k)
-			m.PredictBatch(X, got)
-			want := make([]float64, k)
-			for i := range X.Rows {
-				m.Predict(X.Row(i), want)
-				for c := range k {
-					if got[i*k+c] != want[c] {
-						t.Fatalf("row %d output %d: batch %v, single %v", i, c, got[i*k+c], want[c])
+			for _, threads := range []int{0, 1, 3} {
+				got := make([]float64, X.Rows*k)
+				m.PredictBatch(X, got, threads)
+				want := make([]float64, k)
+				for i := range X.Rows {
+					m.Predict(X.Row(i), want)
+					for c := range k {
+						if got[i*k+c] != want[c] {
+							t.Fatalf("threads %d, row %d output %d: batch %v, single %v", threads, i, c, got[i*k+c], want[c])
+						}
 					}
 				}
 			}
@@ -149,7 +151,7 @@ func BenchmarkPredictBatch(b *testing.B) {
 	out := make([]float64, X.Rows*2)
 	b.ReportAllocs()
 	for b.Loop() {
-		m.PredictBatch(X, out)
+		m.PredictBatch(X, out, 0)
 	}
 	b.ReportMetric(float64(X.Rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 }

@@ -25,7 +25,7 @@ func BenchmarkPredictBatch(b *testing.B) {
 	out := make([]float64, 2*d.X.Rows)
 	b.ReportAllocs()
 	for b.Loop() {
-		m.PredictBatch(d.X, out)
+		m.PredictBatch(d.X, out, 0)
 	}
 }
 

@@ -85,10 +85,11 @@ func (m *Model) Predict(x []float64, out []float64) {
 const batchChunk = 4096
 
 // PredictBatch predicts every row of X into out (X.Rows*Outputs() values),
-// spreading large batches over the available cores.
-func (m *Model) PredictBatch(X ml.Matrix, out []float64) {
+// spreading batches over batchChunk rows over up to threads goroutines
+// (0: every core).
+func (m *Model) PredictBatch(X ml.Matrix, out []float64, threads int) {
 	chunks := (X.Rows + batchChunk - 1) / batchChunk
-	workers := min(runtime.GOMAXPROCS(0), chunks)
+	workers := batchWorkers(threads, chunks)
 	if workers <= 1 {
 		m.predictRows(X, out, 0, X.Rows)
 		return
@@ -107,6 +108,14 @@ func (m *Model) PredictBatch(X ml.Matrix, out []float64) {
 		})
 	}
 	wg.Wait()
+}
+
+// batchWorkers is how many goroutines PredictBatch runs for chunks chunks.
+func batchWorkers(threads, chunks int) int {
+	if threads <= 0 {
+		threads = runtime.GOMAXPROCS(0)
+	}
+	return min(threads, chunks)
 }
 
 func (m *Model) predictRows(X ml.Matrix, out []float64, from, to int) {

@@ -120,7 +120,7 @@ func TestPredict(t *testing.T) {
 			}
 			out := make([]float64, k)
 			batch := make([]float64, d.X.Rows*k)
-			m.PredictBatch(d.X, batch)
+			m.PredictBatch(d.X, batch, 0)
 			for i := range d.X.Rows {
 				m.Predict(d.X.Row(i), out)
 				for j := range out {
@@ -157,14 +157,22 @@ func TestPredictBatchLarge(t *testing.T) {
 	t.Parallel()
 	d := synthetic(3*batchChunk+5, 4, 3, 9)
 	m, _ := fitLogistic(t, d, nil, 1)
-	batch := ml.PredictAll(m, d.X)
-	out := make([]float64, 3)
-	for i := range d.X.Rows {
-		m.Predict(d.X.Row(i), out)
-		for j := range out {
-			if out[j] != batch[i*3+j] {
-				t.Fatalf("row %d: Predict %v, PredictBatch %v", i, out, batch[i*3:i*3+3])
+	for _, threads := range []int{0, 1, 3} {
+		batch := make([]float64, d.X.Rows*3)
+		m.PredictBatch(d.X, batch, threads)
+		out := make([]float64, 3)
+		for i := range d.X.Rows {
+			m.Predict(d.X.Row(i), out)
+			for j := range out {
+				if out[j] != batch[i*3+j] {
+					t.Fatalf("threads %d, row %d: Predict %v, PredictBatch %v", threads, i, out, batch[i*3:i*3+3])
+				}
 			}
+		}
+	}
+	for _, tc := range []struct{ threads, chunks, want int }{{1, 4, 1}, {3, 4, 3}, {8, 4, 4}, {0, 1, 1}} {
+		if got := batchWorkers(tc.threads, tc.chunks); got != tc.want {
+			t.Errorf("batchWorkers(%d, %d) = %d, want %d", tc.threads, tc.chunks, got, tc.want)
 		}
 	}
 }
