@@ -197,8 +197,10 @@ func setupWith(t testing.TB, o setupOpts) (*api.Server, *testBundle) {
 		model, version, rows := httpx.Noted(r)
 		b.metrics.Request(pattern, model, version, status, rows, d)
 	}
-	b.handler = httpx.Middleware(logger, observe, mux)
-	hs := httptest.NewServer(b.handler)
+	b.handler = httpx.Middleware(logger, observe, httpx.FastRoutes(mux))
+	hs := httptest.NewUnstartedServer(b.handler)
+	hs.Config.ConnContext = httpx.ConnContext // as httpx.Server: per-connection request state
+	hs.Start()
 	t.Cleanup(hs.Close)
 	b.url = hs.URL
 	return srv, b

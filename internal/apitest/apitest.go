@@ -261,8 +261,10 @@ func Start(t testing.TB, o Options) *Env {
 	}
 	mux.Handle("GET /openapi.json", openapi.Handler(doc))
 	httpx.Fallback(mux)
-	handler := httpx.Middleware(logger, nil, mux)
-	hs := httptest.NewServer(handler)
+	handler := httpx.Middleware(logger, nil, httpx.FastRoutes(mux))
+	hs := httptest.NewUnstartedServer(handler)
+	hs.Config.ConnContext = httpx.ConnContext // as httpx.Server: per-connection request state
+	hs.Start()
 	t.Cleanup(hs.Close)
 	return &Env{URL: hs.URL, Store: db, Registry: reg, Models: models, Bucket: bucket, Data: ds, Handler: handler, OpenAPI: doc}
 }

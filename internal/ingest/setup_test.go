@@ -122,8 +122,10 @@ func setupWith(t testing.TB, o setupOpts) (*ingest.Service, *testBundle) {
 	mux := http.NewServeMux()
 	logger := discard()
 	svc.Routes(mux, o.maxBody, func(h http.Handler) http.Handler { return httpx.Admin(o.token, logger, h) })
-	h := httpx.Middleware(logger, nil, mux)
-	srv := httptest.NewServer(h)
+	h := httpx.Middleware(logger, nil, httpx.FastRoutes(mux))
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ConnContext = httpx.ConnContext // as httpx.Server: per-connection request state
+	srv.Start()
 	t.Cleanup(srv.Close)
 	return svc, &testBundle{db: db, raw: raw, url: srv.URL, handler: h, titanic: tc, sensors: sc}
 }
