@@ -22,7 +22,7 @@ bench:
 # fuzz target searches for FUZZTIME. A failing input is saved under the
 # package's testdata/fuzz and then runs with every `go test`.
 FUZZTIME ?= 30s
-FUZZ_TARGETS = FuzzHotPath:./internal/api FuzzInfer:./internal/oip FuzzScanFlat:./internal/oip FuzzRows:./internal/ingest \
+FUZZ_TARGETS = FuzzHotPath:./internal/api FuzzInfer:./internal/oip FuzzScanFlat:./internal/oip FuzzDecodeEnvelope:./internal/oip FuzzRows:./internal/ingest \
 	FuzzParse:./internal/config FuzzReader:./internal/rawcsv
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \

@@ -61,18 +61,26 @@ func isFloat(dt string) bool { return dt == "FP16" || dt == "FP32" || dt == FP64
 // Accepts lists the data types an input of a column type may be sent as:
 // the column's own (Datatype) first. Numbers take any numeric type,
 // categories BYTES or an integer type (for integer labels), booleans BOOL.
+// The slice is shared: callers must not change it.
 func Accepts(t schema.Type) []string {
-	ints := []string{"INT64", "INT32", "INT16", "INT8", "UINT64", "UINT32", "UINT16", "UINT8"}
 	switch t {
 	case schema.Number:
-		return append([]string{FP64, "FP32", "FP16"}, ints...)
+		return acceptsNumber
 	case schema.Integer:
-		return append(ints, FP64, "FP32", "FP16")
+		return acceptsInteger
 	case schema.Boolean:
-		return []string{BOOL}
+		return acceptsBoolean
 	}
-	return append([]string{BYTES}, ints...)
+	return acceptsCategory
 }
+
+var (
+	intTypes        = []string{"INT64", "INT32", "INT16", "INT8", "UINT64", "UINT32", "UINT16", "UINT8"}
+	acceptsNumber   = slices.Concat([]string{FP64, "FP32", "FP16"}, intTypes)
+	acceptsInteger  = slices.Concat(intTypes, []string{FP64, "FP32", "FP16"})
+	acceptsBoolean  = []string{BOOL}
+	acceptsCategory = slices.Concat([]string{BYTES}, intTypes)
+)
 
 // InferRequest is the body of POST …/infer.
 type InferRequest struct {
@@ -197,6 +205,9 @@ func decodeRequest(body []byte) (*InferRequest, error) {
 	if len(body) == 0 {
 		return nil, bad(`request body is empty: send {"inputs": [{"name": …, "shape": [n], "datatype": …, "data": […]}, …]}`)
 	}
+	if req, ok := decodeEnvelope(body); ok {
+		return checkRequest(req)
+	}
 	var req InferRequest
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&req); err != nil {
@@ -215,6 +226,11 @@ func decodeRequest(body []byte) (*InferRequest, error) {
 	if dec.More() {
 		return nil, bad("request body has data after the JSON object")
 	}
+	return checkRequest(&req)
+}
+
+// checkRequest checks a decoded request's id and inputs.
+func checkRequest(req *InferRequest) (*InferRequest, error) {
 	if len(req.ID) > 0 {
 		var id string
 		if err := json.Unmarshal(req.ID, &id); err != nil {
@@ -224,7 +240,7 @@ func decodeRequest(body []byte) (*InferRequest, error) {
 	if len(req.Inputs) == 0 {
 		return nil, bad(`"inputs" is missing or empty: send one input tensor per feature column`)
 	}
-	return &req, nil
+	return req, nil
 }
 
 // rows checks the input tensors against the model's schema and coerces
