@@ -1,10 +1,6 @@
 package oip
 
-import (
-	"encoding/json"
-	"strings"
-	"unicode/utf8"
-)
+import "encoding/json"
 
 // elem is one element of an input tensor's data: its JSON kind and, for a
 // number or a string, its text (a number as written, a string decoded).
@@ -29,87 +25,13 @@ const (
 // element. ok is false when data is not a flat array (not an array, or one
 // holding arrays or objects): the caller decodes it in general then.
 func scanFlat(data []byte, out []elem) (_ []elem, ok bool) {
-	s := string(data) // one copy: every element's text is a substring of it
-	i := skipSpace(s, 0)
-	if i >= len(s) || s[i] != '[' {
-		return out, false
-	}
-	i = skipSpace(s, i+1)
-	if i < len(s) && s[i] == ']' {
-		return out, true
-	}
-	for i < len(s) {
-		var e elem
-		switch c := s[i]; c {
-		case '[', '{':
-			return out, false
-		case '"':
-			end := stringEnd(s, i)
-			tok := s[i:end]
-			if len(tok) < 2 || tok[len(tok)-1] != '"' {
-				return out, false // unterminated: not from a checked value
-			}
-			e = elem{kind: elemString, text: tok[1 : len(tok)-1]}
-			if strings.IndexByte(e.text, '\\') >= 0 || !utf8.ValidString(e.text) {
-				// escapes, or bytes encoding/json would replace: let it decode
-				var text string // declared here: only this case allocates it
-				if err := json.Unmarshal([]byte(tok), &text); err != nil {
-					return out, false
-				}
-				e.text = text
-			}
-			i = end
-		default:
-			end := i
-			for end < len(s) && s[end] != ',' && s[end] != ']' && !isSpace(s[end]) {
-				end++
-			}
-			switch tok := s[i:end]; tok {
-			case "null":
-				e.kind = elemNull
-			case "true":
-				e.kind = elemTrue
-			case "false":
-				e.kind = elemFalse
-			default:
-				e = elem{kind: elemNumber, text: tok}
-			}
-			i = end
-		}
+	d := walker{s: string(data)} // one copy: every element's text is a substring of it
+	ok = d.array(func() bool {
+		e, ok := d.scalar()
 		out = append(out, e)
-		i = skipSpace(s, i)
-		if i < len(s) && s[i] == ',' {
-			i = skipSpace(s, i+1)
-			continue
-		}
-		if i < len(s) && s[i] == ']' {
-			return out, skipSpace(s, i+1) == len(s)
-		}
-		return out, false
-	}
-	return out, false
-}
-
-// stringEnd returns the index just past the JSON string starting at s[i].
-func stringEnd(s string, i int) int {
-	for j := i + 1; j < len(s); j++ {
-		switch s[j] {
-		case '\\':
-			j++
-		case '"':
-			return j + 1
-		}
-	}
-	return len(s)
-}
-
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
-
-func skipSpace(s string, i int) int {
-	for i < len(s) && isSpace(s[i]) {
-		i++
-	}
-	return i
+		return ok
+	}, func() {})
+	return out, ok && d.skipSpace() == len(d.s)
 }
 
 // elemOf converts a value decoded with UseNumber into an elem.

@@ -12,7 +12,7 @@ var envelopeSeeds = []string{
 	`{"id":"r1","inputs":[{"name":"age","shape":[2,1],"datatype":"FP64","data":[[22],[null]]},{"name":"sex","shape":[2],"datatype":"BYTES","data":["male","female"]}],"outputs":[{"name":"label"}]}`,
 	` { "inputs" : [ { "name" : "a" , "shape" : [ 3 ] , "datatype" : "FP64" , "data" : [ 1 , 2.5 , -3e2 ] } ] } `,
 	`{"inputs":[]}`, `{"inputs":[{"shape":[]}]}`, `{"outputs":[]}`, `{}`, `[]`, `"x"`, ``,
-	`{"inputs":null}`, `{"id":null,"inputs":[]}`, `{"id":5,"inputs":[]}`, `{"Inputs":[]}`,
+	`{"inputs":null}`, `{"inputs":[null]}`, `{"outputs":[null],"inputs":[]}`, `{"inputs":[{"name":"a","shape":[null],"data":[1]}]}`, `{"id":null,"inputs":[]}`, `{"id":5,"inputs":[]}`, `{"Inputs":[]}`,
 	`{"inputs":[],"inputs":[{"name":"a"}]}`, `{"inputs":[{"name":"a\u0062","shape":[1],"data":[1]}]}`,
 	`{"inputs":[{"name":"é","shape":[1],"data":[1]}]}`, `{"inputs":[{"name":"a","shape":[1.0],"data":[1]}]}`,
 	`{"inputs":[{"name":"a","shape":[1e2],"data":[1]}]}`, `{"inputs":[{"name":"a","shape":[-1],"data":[1]}]}`,
