@@ -161,19 +161,31 @@ func (s *Server) pipeline(name string) (*Pipeline, error) {
 // served returns the pipeline's production model or a 503 that says how to
 // get one, and notes the model on r for the request metrics.
 func (s *Server) served(r *http.Request, name string) (*Served, error) {
+	p, sv, err := s.lookup(name)
+	if p != nil {
+		version := 0
+		if sv != nil {
+			version = sv.Version.Version
+		}
+		httpx.NoteModel(r, p.Name, version)
+	}
+	return sv, err
+}
+
+// lookup returns the named pipeline and its production model; the error is
+// a 404 for an unknown pipeline (nil pipeline) or a 503 that says how to get
+// a model.
+func (s *Server) lookup(name string) (*Pipeline, *Served, error) {
 	p, err := s.pipeline(name)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	sv := s.models.Get(name)
-	if sv != nil {
-		httpx.NoteModel(r, p.Name, sv.Version.Version)
-	} else {
-		httpx.NoteModel(r, p.Name, 0)
-		return nil, &httpx.Error{Status: http.StatusServiceUnavailable, Code: "no_model", RetryAfter: 5,
+	if sv == nil {
+		return p, nil, &httpx.Error{Status: http.StatusServiceUnavailable, Code: "no_model", RetryAfter: 5,
 			Message: fmt.Sprintf("pipeline %s has no production model yet: ingest rows (POST /v1/datasets/%s/rows or `mlserve ingest-file %s FILE.csv`), then train (`mlserve train %s --wait`); the first model is promoted automatically", name, name, name, name)}
 	}
-	return sv, nil
+	return p, sv, nil
 }
 
 func (s *Server) handleModels(w http.ResponseWriter, r *http.Request) {

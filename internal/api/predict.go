@@ -89,8 +89,10 @@ func writeRaw(w http.ResponseWriter, status int, body []byte) {
 // writeUnencodable answers as httpx.WriteJSON does for a value JSON cannot
 // carry (a NaN from a broken model).
 func writeUnencodable(w http.ResponseWriter) {
-	writeRaw(w, http.StatusInternalServerError, []byte(`{"error":{"code":"internal","message":"could not encode the answer"}}`+"\n"))
+	writeRaw(w, http.StatusInternalServerError, []byte(unencodable))
 }
+
+const unencodable = `{"error":{"code":"internal","message":"could not encode the answer"}}` + "\n"
 
 func badFields(fe schema.FieldErrors) error {
 	return &httpx.Error{Status: http.StatusBadRequest, Code: "invalid_input", Message: "invalid input: " + fe.Error(), Fields: fe}
@@ -100,36 +102,54 @@ func badFields(fe schema.FieldErrors) error {
 // on the first pipeline, answering the probability of the positive class in
 // the prototype's envelope.
 func (s *Server) handlePrototype(w http.ResponseWriter, r *http.Request) {
+	rp := replies.Get().(*httpx.Reply)
+	s.Prototype(r.URL.RawQuery, rp)
+	httpx.NoteModel(r, rp.Model, rp.Version)
+	httpx.NotePredictions(r, rp.Rows)
+	writeRaw(w, rp.Status, rp.Body)
+	if cap(rp.Body) <= maxKeep {
+		replies.Put(rp)
+	}
+}
+
+var replies = sync.Pool{New: func() any { return new(httpx.Reply) }}
+
+// Prototype answers the prototype's route for a raw query string into rp,
+// which it resets first: the server's handler and the fast front
+// (internal/fastfront) both serve GET / with it.
+func (s *Server) Prototype(rawQuery string, rp *httpx.Reply) {
+	*rp = httpx.Reply{Body: rp.Body[:0]}
 	if len(s.pipelines) == 0 {
-		httpx.WriteError(w, r, s.logger, httpx.Errorf(http.StatusNotFound, "not_found", "no pipeline is configured"))
+		rp.SetError(httpx.Errorf(http.StatusNotFound, "not_found", "no pipeline is configured"))
 		return
 	}
-	p := &s.pipelines[0]
-	sv, err := s.served(r, p.Name)
+	p, sv, err := s.lookup(s.pipelines[0].Name)
+	rp.Model = p.Name
 	var m *artifact.Model
 	if err == nil {
 		m = sv.Model
+		rp.Version = sv.Version.Version
 	}
 	sc := getScratch(m)
 	defer putScratch(sc)
-	sc.params = parseParams(sc.params, r.URL.RawQuery)
+	sc.params = parseParams(sc.params, rawQuery)
 	sc.args = prototypeArgs(sc.args, s.protoArgs, sc.params)
 	if err != nil {
 		var he *httpx.Error
 		errors.As(err, &he)
 		msg, _ := json.Marshal(he.Message)
-		s.writePrototype(w, sc, he.Status, msg, 0)
+		appendPrototype(rp, sc, he.Status, msg, 0)
 		return
 	}
 	fieldsFromParams(sc.fields, sc.params)
 	if fe := m.CoerceFields(sc.fields, sc.row); fe != nil {
 		msg, _ := json.Marshal(map[string]string(fe))
-		s.writePrototype(w, sc, http.StatusBadRequest, msg, 0)
+		appendPrototype(rp, sc, http.StatusBadRequest, msg, 0)
 		return
 	}
 	m.PredictRowTo(sc.row, sc.x, sc.out)
-	httpx.NotePredictions(r, 1)
-	s.writePrototype(w, sc, http.StatusOK, []byte(`"OK"`), m.PositiveProbability(sc.out))
+	rp.Rows = 1
+	appendPrototype(rp, sc, http.StatusOK, []byte(`"OK"`), m.PositiveProbability(sc.out))
 }
 
 // prototypeArgs lists the prototype's "args": every feature column (null
@@ -160,13 +180,13 @@ func prototypeArgs(args []param, features []string, ps []param) []param {
 	return args
 }
 
-// writePrototype writes the prototype's envelope; msg is the JSON of
-// status_message.
-func (s *Server) writePrototype(w http.ResponseWriter, sc *scratch, status int, msg []byte, result float64) {
-	b := append(sc.buf, `{"data":{"result":`...)
+// appendPrototype answers the prototype's envelope into rp; msg is the JSON
+// of status_message.
+func appendPrototype(rp *httpx.Reply, sc *scratch, status int, msg []byte, result float64) {
+	b := append(rp.Body, `{"data":{"result":`...)
 	b, ok := jsonw.Float(b, result)
 	if !ok {
-		writeUnencodable(w)
+		rp.Status, rp.Body = http.StatusInternalServerError, append(rp.Body[:0], unencodable...)
 		return
 	}
 	b = append(b, `},"message":{"args":{`...)
@@ -187,8 +207,7 @@ func (s *Server) writePrototype(w http.ResponseWriter, sc *scratch, status int, 
 	b = append(b, `,"status_message":`...)
 	b = append(b, msg...)
 	b = append(b, "}}\n"...)
-	sc.buf = b
-	writeRaw(w, status, b)
+	rp.Status, rp.Body = status, b
 }
 
 // appendPredictHead appends the start of a predict answer, up to the

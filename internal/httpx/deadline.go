@@ -171,20 +171,32 @@ func (c *sweptConn) Close() error {
 	return c.TCPConn.Close()
 }
 
-// sweptListener hands out sweptConns.
-type sweptListener struct {
+// SweptListener hands out connections whose long deadlines a sweeper keeps
+// (see the top of this file); Sweep runs the sweeper.
+type SweptListener struct {
 	net.Listener
 	s *sweeper
 }
 
+// NewSweptListener wraps ln for a server with limits lim.
+func NewSweptListener(ln net.Listener, lim Limits) *SweptListener {
+	return newSweptListener(ln, sweepTick(lim))
+}
+
+// Sweep starts the sweeper; stop ends it.
+func (l *SweptListener) Sweep() (stop func()) {
+	go l.s.run()
+	return l.s.close
+}
+
 // newSweptListener wraps ln, sweeping every tick; connections that are not
 // TCP pass through.
-func newSweptListener(ln net.Listener, tick time.Duration) *sweptListener {
-	return &sweptListener{Listener: ln, s: newSweeper(tick)}
+func newSweptListener(ln net.Listener, tick time.Duration) *SweptListener {
+	return &SweptListener{Listener: ln, s: newSweeper(tick)}
 }
 
 // Accept waits for the next connection.
-func (l *sweptListener) Accept() (net.Conn, error) {
+func (l *SweptListener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if err != nil {
 		return nil, err

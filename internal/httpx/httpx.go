@@ -186,11 +186,30 @@ func (h idHandler) WithGroup(name string) slog.Handler { return idHandler{h.Hand
 // generator (ChaCha8, seeded from the OS) is plenty and costs a few
 // nanoseconds.
 func newID() string {
-	var b [8]byte
 	var h [16]byte
+	return string(AppendNewID(h[:0]))
+}
+
+// AppendNewID appends a new request id (16 random hex digits) to dst.
+func AppendNewID(dst []byte) []byte {
+	var b [8]byte
 	binary.LittleEndian.PutUint64(b[:], rand.Uint64())
-	hex.Encode(h[:], b[:])
-	return string(h[:])
+	return hex.AppendEncode(dst, b[:])
+}
+
+// SaneID reports whether a client's X-Request-Id can be kept: not empty, at
+// most 64 bytes, no spaces, quotes or line breaks.
+func SaneID[T string | []byte](id T) bool {
+	if len(id) == 0 || len(id) > 64 {
+		return false
+	}
+	for i := range len(id) {
+		switch id[i] {
+		case ' ', '\t', '\r', '\n', '"':
+			return false
+		}
+	}
+	return true
 }
 
 // request is what Middleware keeps of a request: the context that carries
@@ -289,7 +308,7 @@ func Middleware(logger *slog.Logger, observe Observer, next http.Handler) http.H
 		if v := r.Header["X-Request-Id"]; len(v) > 0 { // the key is canonical: no Get, which canonicalises it per request
 			id = v[0]
 		}
-		if id == "" || len(id) > 64 || strings.ContainsAny(id, " \t\r\n\"") {
+		if !SaneID(id) {
 			id = newID()
 		}
 		c, r := begin(w, r, id)

@@ -95,7 +95,7 @@ var DefaultLimits = Limits{
 // shutdown.
 type Server struct {
 	srv    *http.Server
-	ln     *sweptListener
+	ln     *SweptListener
 	logger *slog.Logger
 }
 
@@ -133,8 +133,8 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 // Serve serves until ctx is done, then stops taking connections and waits
 // up to 15 s for in-flight requests.
 func (s *Server) Serve(ctx context.Context) error {
-	go s.ln.s.run()
-	defer s.ln.s.close()
+	stop := s.ln.Sweep()
+	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- s.srv.Serve(s.ln) }()
 	select {
