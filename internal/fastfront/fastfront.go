@@ -1,0 +1,234 @@
+// Package fastfront serves the api role over HTTP/1.1 with fasthttp: its hot
+// routes (the prototype's GET /) by handlers that never touch net/http, and
+// every other request by the role's net/http handler through fasthttp's
+// adaptor, so the routes, middleware, errors and metrics stay the ones the
+// net/http server has.
+//
+// net/http costs a few microseconds per request in allocations, header maps
+// and per-request deadlines; on a two-core machine that is a fifth of the
+// requests a core can answer. The front keeps net/http's behaviour where a
+// client can see it: the same answers and headers (X-Request-Id, JSON error
+// envelopes for bad requests, 413 and 431), the same timeouts and a graceful
+// drain. What it does not do: HTTP/2, and streaming request bodies (the
+// adaptor reads a body whole, within the body limit), which is why the
+// ingest role stays on net/http.
+package fastfront
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+	"unsafe"
+
+	"github.com/valyala/fasthttp"
+	"github.com/valyala/fasthttp/fasthttpadaptor"
+
+	"github.com/mlserve/mlserve/internal/httpx"
+)
+
+// Route is a hot route: a GET on an exact path answered without net/http.
+type Route struct {
+	// Pattern names the route in metrics and logs, as the net/http mux
+	// pattern it stands for ("GET /{$}").
+	Pattern string
+	// Path is the exact request path ("/").
+	Path string
+	// Serve answers the raw query string into rp. The string is only
+	// valid until Serve returns.
+	Serve func(rawQuery string, rp *httpx.Reply)
+}
+
+// Observer receives every request a hot route finished: the route's
+// pattern, what its handler noted, the status and the duration. Requests
+// the net/http handler serves are observed by its own middleware.
+type Observer func(route, model string, version, status, rows int, d time.Duration)
+
+// Options configure a Server.
+type Options struct {
+	Logger  *slog.Logger
+	Observe Observer // may be nil
+	Limits  httpx.Limits
+	// MaxBody caps request bodies: a longer one is answered 413 before any
+	// handler runs. 0 means 8 MiB.
+	MaxBody int64
+}
+
+// Server is the api role's fasthttp server.
+type Server struct {
+	srv    *fasthttp.Server
+	ln     *httpx.SweptListener
+	logger *slog.Logger
+}
+
+// Listen binds addr (":0" picks a free port) and prepares to serve: a GET
+// on one of the routes' paths, without an Origin header (CORS answers are
+// the net/http handler's), by the route; anything else by next.
+func Listen(addr string, next http.Handler, routes []Route, o Options) (*Server, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.MaxBody <= 0 {
+		o.MaxBody = 8 << 20
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	f := &front{routes: routes, next: fasthttpadaptor.NewFastHTTPHandler(next), logger: o.Logger, observe: o.Observe, lim: o.Limits, maxBody: o.MaxBody}
+	lim := o.Limits
+	srv := &fasthttp.Server{
+		Handler:      f.serve,
+		ErrorHandler: f.fail,
+		// The header must arrive within ReadHeader of the request's first
+		// byte; once it has, the body gets the rest of Read.
+		ReadTimeout: lim.ReadHeader,
+		HeaderReceived: func(*fasthttp.RequestHeader) fasthttp.RequestConfig {
+			return fasthttp.RequestConfig{ReadTimeout: lim.Read}
+		},
+		WriteTimeout:                 lim.Write,
+		IdleTimeout:                  lim.Idle,
+		ReadBufferSize:               lim.MaxHeaderBytes,
+		MaxRequestBodySize:           int(min(o.MaxBody, int64(maxInt))),
+		NoDefaultServerHeader:        true,
+		DisablePreParseMultipartForm: true,
+		CloseOnShutdown:              true,
+		Logger:                       slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),
+	}
+	return &Server{srv: srv, ln: httpx.NewSweptListener(ln, lim), logger: o.Logger}, nil
+}
+
+const maxInt = int(^uint(0) >> 1)
+
+// Addr is the bound address.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Serve serves until ctx is done, then stops taking connections and waits
+// up to 15 s for in-flight requests.
+func (s *Server) Serve(ctx context.Context) error {
+	stop := s.ln.Sweep()
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- s.srv.Serve(s.ln) }()
+	select {
+	case err := <-errc:
+		if err != nil {
+			return fmt.Errorf("serve http: %w", err)
+		}
+		return nil
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	err := s.srv.ShutdownWithContext(sctx)
+	// Shutdown closes the listeners Serve registered; one it has not
+	// registered yet (ctx ended at once) is closed here.
+	s.ln.Close()
+	if serr := <-errc; err == nil && serr != nil {
+		err = serr
+	}
+	if err != nil {
+		return fmt.Errorf("shut down http server: %w", err)
+	}
+	return nil
+}
+
+// front is the request handler.
+type front struct {
+	routes  []Route
+	next    fasthttp.RequestHandler
+	logger  *slog.Logger
+	observe Observer
+	lim     httpx.Limits
+	maxBody int64
+}
+
+var (
+	headerRequestID = []byte("X-Request-Id")
+	headerOrigin    = []byte("Origin")
+	contentTypeJSON = []byte("application/json")
+)
+
+func (f *front) serve(c *fasthttp.RequestCtx) {
+	if c.IsGet() && c.Request.Header.PeekBytes(headerOrigin) == nil {
+		// The request target as sent, split at its first '?' as net/http
+		// splits it into the path and RawQuery.
+		path := c.Request.Header.RequestURI()
+		var query []byte
+		if i := bytes.IndexByte(path, '?'); i >= 0 {
+			path, query = path[:i], path[i+1:]
+		}
+		for i := range f.routes {
+			if string(path) == f.routes[i].Path {
+				f.serveRoute(c, &f.routes[i], query)
+				return
+			}
+		}
+	}
+	f.next(c)
+}
+
+// serveRoute answers a hot route as httpx.Middleware and the net/http
+// handler would: request id, panic recovery, metrics, debug log.
+func (f *front) serveRoute(c *fasthttp.RequestCtx, rt *Route, query []byte) {
+	start := time.Now()
+	id := c.Request.Header.PeekBytes(headerRequestID)
+	if !httpx.SaneID(id) {
+		var buf [16]byte
+		id = httpx.AppendNewID(buf[:0])
+	}
+	c.Response.Header.SetCanonical(headerRequestID, id)
+	rp := replies.Get().(*httpx.Reply)
+	defer func() {
+		if p := recover(); p != nil {
+			f.logger.Error("panic serving request", "method", "GET", "path", rt.Path, "request_id", string(id), "panic", fmt.Sprint(p))
+			rp.SetError(httpx.Errorf(http.StatusInternalServerError, "internal", "internal error (request id %s)", id))
+		}
+		c.SetStatusCode(rp.Status)
+		c.Response.Header.SetContentTypeBytes(contentTypeJSON)
+		c.Response.SetBody(rp.Body)
+		d := time.Since(start)
+		if f.observe != nil {
+			f.observe(rt.Pattern, rp.Model, rp.Version, rp.Status, rp.Rows, d)
+		}
+		if f.logger.Enabled(context.Background(), slog.LevelDebug) {
+			f.logger.Debug("request", "method", "GET", "route", rt.Pattern, "status", rp.Status,
+				"duration_ms", float64(d.Microseconds())/1000, "request_id", string(id))
+		}
+		if cap(rp.Body) <= 1<<20 {
+			replies.Put(rp)
+		}
+	}()
+	rt.Serve(unsafe.String(unsafe.SliceData(query), len(query)), rp)
+}
+
+// fail answers a request fasthttp could not read, in the JSON error
+// envelope: 431 for a header over the limit, 413 for a body over it, 408
+// for a request that did not arrive in time, 400 for anything else.
+func (f *front) fail(c *fasthttp.RequestCtx, err error) {
+	var small *fasthttp.ErrSmallBuffer
+	var ne net.Error
+	var e *httpx.Error
+	switch {
+	case errors.As(err, &small):
+		e = httpx.Errorf(http.StatusRequestHeaderFieldsTooLarge, "header_too_large", "request header is over the limit of %d bytes", f.lim.MaxHeaderBytes)
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		e = httpx.Errorf(http.StatusRequestEntityTooLarge, "payload_too_large", "request body is over the limit of %d bytes; split it into smaller requests", f.maxBody)
+	case errors.As(err, &ne) && ne.Timeout():
+		e = httpx.Errorf(http.StatusRequestTimeout, "timeout", "the request did not arrive in time")
+	default:
+		e = httpx.Errorf(http.StatusBadRequest, "bad_request", "malformed HTTP request")
+	}
+	var rp httpx.Reply
+	rp.SetError(e)
+	c.SetStatusCode(rp.Status)
+	c.Response.Header.SetContentTypeBytes(contentTypeJSON)
+	c.Response.SetBody(rp.Body)
+}
+
+var replies = sync.Pool{New: func() any { return new(httpx.Reply) }}
