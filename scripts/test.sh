@@ -98,3 +98,19 @@ go vet "${pkgs[@]}"
 echo "== go test"
 # shellcheck disable=SC2086
 go test -count=1 -timeout 20m ${GOTESTFLAGS:-} "${pkgs[@]}"
+
+# The api suites' servers run on the fast front (what `mlserve api` runs)
+# above; once more on net/http (what `mlserve up` runs), for the packages
+# asked for.
+engine_pkgs=()
+for p in "${pkgs[@]}"; do
+	case $p in
+	./... | ./internal/... | ./internal/api | ./internal/api/... | ./internal/oip | ./internal/oip/... | ./internal/openapi | ./internal/openapi/...)
+		engine_pkgs+=("$p") ;;
+	esac
+done
+if [ ${#engine_pkgs[@]} -gt 0 ]; then
+	echo "== go test, api suites on net/http (MLSERVE_TEST_HTTP_ENGINE=net/http)"
+	# shellcheck disable=SC2086
+	MLSERVE_TEST_HTTP_ENGINE=net/http go test -count=1 -timeout 20m ${GOTESTFLAGS:-} ./internal/api ./internal/oip ./internal/openapi
+fi

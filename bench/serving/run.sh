@@ -9,15 +9,19 @@
 #   1. builds mlserve and the hello peer (from the bench peers folder);
 #   2. trains the titanic model: mlserve init --example titanic,
 #      ingest-file titanic seed_titanic.csv, train titanic --wait;
-#   3. starts `mlserve api` and hello, both pinned to SERVER_CPU (taskset);
+#   3. starts `mlserve api` and the peers, all pinned to SERVER_CPU (taskset);
 #      wrk runs pinned to WRK_CPU, so the server has one core to itself;
 #   4. warms each up, then REPS rounds, alternating, of DURATION s each:
 #        hello          GET /
+#        fasthello      GET / on hello's twin on fasthttp (fasthello/), the
+#                       ceiling of the stack mlserve's api runs on
 #        gomodel        GET /?class=… on the plain Go peer doing the
 #                       prototype's work (parse, validate, logistic,
 #                       encoding/json; gomodel.go, when its weights file
 #                       is there): what a framework-free Go server gets
 #        mlserve        GET /?class=1&sex=male&age=22&embarked=S
+#        mlserve-net    the same on an api with MLSERVE_HTTP_ENGINE=net/http
+#                       (what `mlserve up` serves with)
 #        gunicorn       the same route on the Flask peer (only when its
 #                       Python packages are installed; see below)
 #        mlserve batch  POST /v1/models/titanic/predict, BATCH instances
@@ -109,6 +113,7 @@ echo "== build (in $TMP)"
 go build -C "$ROOT" -o "$TMP/mlserve" ./cmd/mlserve
 cp "$PEERS/hello.go" "$TMP/hello.go"
 (cd "$TMP" && GO111MODULE=off go build -o hello hello.go)
+go build -C "$ROOT" -o "$TMP/fasthello" ./bench/serving/fasthello
 GOMODEL=""
 if [[ -r $PEERS/gomodel.go && -r $WEIGHTS ]]; then
 	cp "$PEERS/gomodel.go" "$TMP/gomodel.go"
@@ -147,6 +152,14 @@ PIDS+=("$MPID")
 "${PIN_SERVER[@]}" "$TMP/hello" -addr "127.0.0.1:$HPORT" >"$TMP/hello.log" 2>&1 &
 HPID=$!
 PIDS+=("$HPID")
+FPORT=$(free_port)
+"${PIN_SERVER[@]}" "$TMP/fasthello" -addr "127.0.0.1:$FPORT" >"$TMP/fasthello.log" 2>&1 &
+FPID=$!
+PIDS+=("$FPID")
+MNPORT=$(free_port)
+(cd "$TMP/work" && MLSERVE_HTTP_ENGINE=net/http exec "${PIN_SERVER[@]}" ../mlserve --data-dir data --log-level warn api --addr "127.0.0.1:$MNPORT") >"$TMP/mlserve-net.log" 2>&1 &
+MNPID=$!
+PIDS+=("$MNPID")
 GMPID=""
 if [[ -n $GOMODEL ]]; then
 	GMPORT=$(free_port)
@@ -162,6 +175,8 @@ PIDS+=("$M2PID")
 wait_200 "http://127.0.0.1:$MPORT$QUERY" mlserve "$MPID"
 wait_200 "http://127.0.0.1:$M2PORT$QUERY" mlserve2 "$M2PID"
 wait_200 "http://127.0.0.1:$HPORT/" hello "$HPID"
+wait_200 "http://127.0.0.1:$FPORT/" fasthello "$FPID"
+wait_200 "http://127.0.0.1:$MNPORT$QUERY" mlserve-net "$MNPID"
 [[ -n $GMPID ]] && wait_200 "http://127.0.0.1:$GMPORT$QUERY" gomodel "$GMPID"
 
 # The gunicorn + Flask + scikit-learn peer, when its packages are here.
@@ -209,6 +224,8 @@ echo "hello   GET /      -> $(curl -s "http://127.0.0.1:$HPORT/")"
 url_of() {
 	case $1 in
 	hello) echo "http://127.0.0.1:$HPORT/" ;;
+	fasthello) echo "http://127.0.0.1:$FPORT/" ;;
+	mlserve-net) echo "http://127.0.0.1:$MNPORT$QUERY" ;;
 	gomodel) echo "http://127.0.0.1:$GMPORT$QUERY" ;;
 	mlserve) echo "http://127.0.0.1:$MPORT$QUERY" ;;
 	gunicorn) echo "http://127.0.0.1:$GPORT$QUERY" ;;
@@ -216,7 +233,7 @@ url_of() {
 	batch2) echo "http://127.0.0.1:$M2PORT/v1/models/titanic/predict" ;;
 	esac
 }
-pid_of() { case $1 in hello) echo "$HPID" ;; gomodel) echo "$GMPID" ;; gunicorn) echo "$GPID" ;; batch2) echo "$M2PID" ;; *) echo "$MPID" ;; esac; }
+pid_of() { case $1 in hello) echo "$HPID" ;; fasthello) echo "$FPID" ;; mlserve-net) echo "$MNPID" ;; gomodel) echo "$GMPID" ;; gunicorn) echo "$GPID" ;; batch2) echo "$M2PID" ;; *) echo "$MPID" ;; esac; }
 # CPU ticks of a server and its children (gunicorn's workers)
 ticks() {
 	local t=0 p
@@ -282,9 +299,9 @@ run() {
 		"$name" "$rps" "$p50" "$p99" "${non2xx:-0}" "${sockerr:-0}" "$scores" "$mcores"
 }
 
-SERVERS=(hello)
+SERVERS=(hello fasthello)
 [[ -n $GMPID ]] && SERVERS+=(gomodel)
-SERVERS+=(mlserve)
+SERVERS+=(mlserve mlserve-net)
 [[ -n $GPID ]] && SERVERS+=(gunicorn)
 SERVERS+=(batch batch2)
 echo "== warm-up (${WARMUP} s each)"
@@ -346,8 +363,10 @@ goal() { awk -v x="$1" -v g="$2" -v op="$3" 'BEGIN{ok = (op == ">=") ? (x >= g) 
 	for s in "${SERVERS[@]}"; do
 		case $s in
 		hello) label="Go net/http fixed JSON (hello.go)"; route="GET /" ;;
+		fasthello) label="Go fasthttp fixed JSON (fasthello, hello.go's twin)"; route="GET /" ;;
+		mlserve-net) label="mlserve api on net/http (MLSERVE_HTTP_ENGINE=net/http)"; route="GET $QUERY" ;;
 		gomodel) label="plain Go: parse, validate, logistic, encoding/json (gomodel.go)"; route="GET $QUERY" ;;
-		mlserve) label="mlserve api (titanic, logistic)"; route="GET $QUERY" ;;
+		mlserve) label="mlserve api (titanic, logistic; fasthttp front, the default)"; route="GET $QUERY" ;;
 		gunicorn) label="gunicorn -w 2 + Flask + sklearn"; route="GET $QUERY" ;;
 		batch) label="mlserve api, batch of $BATCH"; route="POST /v1/models/titanic/predict" ;;
 		batch2) label="mlserve api on both cores (not pinned; wrk on CPU $WRK_CPU), batch of $BATCH"; route="POST /v1/models/titanic/predict" ;;
@@ -362,6 +381,10 @@ goal() { awk -v x="$1" -v g="$2" -v op="$3" 'BEGIN{ok = (op == ">=") ? (x >= g) 
 	EFF=$(awk -v m="$(stat mlserve 9)" -v h="$(stat hello 9)" 'BEGIN{printf "%.3f", (h > 0) ? m/h : 0}')
 	echo "| mlserve / hello, median of the per-round ratios | $(paired mlserve hello | awk '{printf "%.3f", $1}') | (steadier view) |"
 	echo "| mlserve / hello, best round of each | $(best_ratio mlserve hello) | (steadier view) |"
+	echo "| mlserve / fasthello (same HTTP stack: what mlserve's work costs), median of the per-round ratios | $(paired mlserve fasthello | awk '{printf "%.3f", $1}') | (reference) |"
+	echo "| fasthello / hello (the stacks' ceilings), median of the per-round ratios | $(paired fasthello hello | awk '{printf "%.3f", $1}') | (reference) |"
+	echo "| mlserve on net/http / hello, median of the per-round ratios | $(paired mlserve-net hello | awk '{printf "%.3f", $1}') | (reference: \`mlserve up\`) |"
+	echo "| mlserve on net/http p99 (median over rounds) | $(stat mlserve-net 4) ms | (reference) |"
 	if [[ -n $GMPID ]]; then
 		GM_RPS=$(stat gomodel 2)
 		echo "| plain Go peer (gomodel) / hello, median of the per-round ratios; best round of each | $(paired gomodel hello | awk '{printf "%.3f", $1}'); $(best_ratio gomodel hello) | (reference) |"

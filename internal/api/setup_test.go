@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -22,8 +21,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/mlserve/mlserve/internal/api"
+	"github.com/mlserve/mlserve/internal/apitest"
 	"github.com/mlserve/mlserve/internal/blob/fs"
 	"github.com/mlserve/mlserve/internal/config"
+	"github.com/mlserve/mlserve/internal/fastfront"
 	"github.com/mlserve/mlserve/internal/httpx"
 	"github.com/mlserve/mlserve/internal/metrics"
 	"github.com/mlserve/mlserve/internal/registry"
@@ -198,11 +199,8 @@ func setupWith(t testing.TB, o setupOpts) (*api.Server, *testBundle) {
 		b.metrics.Request(pattern, model, version, status, rows, d)
 	}
 	b.handler = httpx.Middleware(logger, observe, httpx.FastRoutes(mux))
-	hs := httptest.NewUnstartedServer(b.handler)
-	hs.Config.ConnContext = httpx.ConnContext // as httpx.Server: per-connection request state
-	hs.Start()
-	t.Cleanup(hs.Close)
-	b.url = hs.URL
+	fast := []fastfront.Route{{Pattern: "GET /{$}", Path: "/", Serve: srv.Prototype}}
+	b.url = apitest.Serve(t, b.handler, fast, fastfront.Options{Logger: logger, Observe: b.metrics.Request, MaxBody: o.maxBody})
 	return srv, b
 }
 

@@ -14,7 +14,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -26,6 +25,7 @@ import (
 	"github.com/mlserve/mlserve/internal/api"
 	"github.com/mlserve/mlserve/internal/blob/fs"
 	"github.com/mlserve/mlserve/internal/config"
+	"github.com/mlserve/mlserve/internal/fastfront"
 	"github.com/mlserve/mlserve/internal/httpx"
 	"github.com/mlserve/mlserve/internal/ingest"
 	"github.com/mlserve/mlserve/internal/oip"
@@ -251,6 +251,7 @@ func Start(t testing.TB, o Options) *Env {
 	srv := api.New(api.Config{Pipelines: pipes, Models: models, Registry: reg, Store: db, Logger: logger,
 		Queue: enqueuer{db}, MaxBatch: o.MaxBatch, MaxBody: o.MaxBody})
 	srv.Routes(mux, admin)
+	fast := []fastfront.Route{{Pattern: "GET /{$}", Path: "/", Serve: srv.Prototype}}
 	oip.New(oip.Config{Pipelines: Names, Models: models, Registry: reg, Store: db, Logger: logger,
 		MaxBatch: o.MaxBatch, MaxBody: o.MaxBody}).Routes(mux)
 	ingest.New(ingest.Config{Store: db, Pipelines: schemas, Order: Names, Logger: logger}).Routes(mux, 0, admin)
@@ -262,11 +263,8 @@ func Start(t testing.TB, o Options) *Env {
 	mux.Handle("GET /openapi.json", openapi.Handler(doc))
 	httpx.Fallback(mux)
 	handler := httpx.Middleware(logger, nil, httpx.FastRoutes(mux))
-	hs := httptest.NewUnstartedServer(handler)
-	hs.Config.ConnContext = httpx.ConnContext // as httpx.Server: per-connection request state
-	hs.Start()
-	t.Cleanup(hs.Close)
-	return &Env{URL: hs.URL, Store: db, Registry: reg, Models: models, Bucket: bucket, Data: ds, Handler: handler, OpenAPI: doc}
+	url := Serve(t, handler, fast, fastfront.Options{Logger: logger, MaxBody: o.MaxBody})
+	return &Env{URL: url, Store: db, Registry: reg, Models: models, Bucket: bucket, Data: ds, Handler: handler, OpenAPI: doc}
 }
 
 type enqueuer struct{ db store.Store }

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -11,6 +12,8 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/mlserve/mlserve/internal/api"
+	"github.com/mlserve/mlserve/internal/config"
+	"github.com/mlserve/mlserve/internal/fastfront"
 	"github.com/mlserve/mlserve/internal/httpx"
 	"github.com/mlserve/mlserve/internal/jobs"
 	"github.com/mlserve/mlserve/internal/oip"
@@ -67,6 +70,7 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) error {
 			return err
 		}
 	}
+	var fast []fastfront.Route
 	if o.Roles.API {
 		names := a.File.Names()
 		models := api.NewModels(api.ModelsConfig{
@@ -81,6 +85,7 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) error {
 		srv := api.New(api.Config{Pipelines: pipes, Models: models, Registry: a.Registry, Store: a.Store, Queue: enqueuer{queue}, Logger: a.Logger,
 			MaxBody: env.MaxBody, MaxBatch: env.MaxBatch, CORSOrigins: env.CORSList()})
 		srv.Routes(mux, admin)
+		fast = append(fast, fastfront.Route{Pattern: "GET /{$}", Path: "/", Serve: srv.Prototype})
 		oip.New(oip.Config{Pipelines: names, Models: models, Registry: a.Registry, Store: a.Store, Logger: a.Logger,
 			MaxBody: env.MaxBody, MaxBatch: env.MaxBatch}).Routes(mux)
 		checks["models"] = models.Ready
@@ -96,7 +101,7 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) error {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.prom, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(a.Logger.Handler(), slog.LevelWarn)}))
 	httpx.Fallback(mux)
 
-	srv, err := httpx.Listen(o.Addr, httpx.Middleware(a.Logger, observe, httpx.FastRoutes(mux)), a.Logger)
+	srv, engine, err := a.listen(o, httpx.Middleware(a.Logger, observe, httpx.FastRoutes(mux)), fast)
 	if err != nil {
 		return err
 	}
@@ -117,7 +122,7 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) error {
 	if o.Extra != nil {
 		g.Go(func() error { return o.Extra(gctx) })
 	}
-	a.Logger.Info("mlserve listening", "addr", srv.Addr(), "api", o.Roles.API, "trainer", o.Roles.Trainer, "ingest", o.Roles.Ingest,
+	a.Logger.Info("mlserve listening", "addr", srv.Addr(), "http", engine, "api", o.Roles.API, "trainer", o.Roles.Trainer, "ingest", o.Roles.Ingest,
 		"pipelines", a.File.Names())
 	if o.Ready != nil {
 		o.Ready(srv.Addr())
@@ -127,6 +132,52 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) error {
 		err = nil
 	}
 	return err
+}
+
+// server is an HTTP server of the roles: net/http's (httpx) or the fast
+// front's.
+type server interface {
+	Addr() string
+	Serve(ctx context.Context) error
+}
+
+// listen binds the roles' server on the engine EngineFor picks, with fast
+// as the fast front's hot routes.
+func (a *App) listen(o ServeOptions, h http.Handler, fast []fastfront.Route) (server, string, error) {
+	engine, err := EngineFor(a.Opts.Env.HTTPEngine, o.Roles)
+	if err != nil {
+		return nil, "", err
+	}
+	if engine == config.EngineNetHTTP {
+		srv, err := httpx.Listen(o.Addr, h, a.Logger)
+		return srv, engine, err
+	}
+	srv, err := fastfront.Listen(o.Addr, h, fast, fastfront.Options{Logger: a.Logger, Observe: a.Metrics.Request, Limits: httpx.DefaultLimits, MaxBody: a.Opts.Env.MaxBody})
+	return srv, engine, err
+}
+
+// EngineFor returns the HTTP server (config.EngineFastHTTP or
+// config.EngineNetHTTP) that a process running roles uses under the
+// MLSERVE_HTTP_ENGINE setting: auto (or empty) picks the fast front for
+// the api role alone and net/http otherwise, since the ingest role's
+// uploads stream and the fast front reads bodies whole.
+func EngineFor(setting string, roles Roles) (string, error) {
+	fastOK := roles.API && !roles.Ingest
+	switch setting {
+	case "", config.EngineAuto:
+		if fastOK {
+			return config.EngineFastHTTP, nil
+		}
+		return config.EngineNetHTTP, nil
+	case config.EngineFastHTTP:
+		if !fastOK {
+			return "", fmt.Errorf("%s=%s: fasthttp serves the api role alone (`mlserve api`), not the ingest role, whose uploads stream; use %s or %s", config.EnvHTTPEngine, setting, config.EngineAuto, config.EngineNetHTTP)
+		}
+		return setting, nil
+	case config.EngineNetHTTP:
+		return setting, nil
+	}
+	return "", fmt.Errorf("%s %q: want %s, %s or %s", config.EnvHTTPEngine, setting, config.EngineAuto, config.EngineFastHTTP, config.EngineNetHTTP)
 }
 
 // mountOpenAPI serves GET /openapi.json: the document of the routes these

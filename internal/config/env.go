@@ -30,6 +30,18 @@ const (
 	EnvCORSOrigins    = "MLSERVE_CORS_ORIGINS"
 	EnvMaxBatch       = "MLSERVE_MAX_BATCH"
 	EnvMaxBody        = "MLSERVE_MAX_BODY"
+	EnvHTTPEngine     = "MLSERVE_HTTP_ENGINE"
+)
+
+// Values of MLSERVE_HTTP_ENGINE: which HTTP server a process runs.
+const (
+	// EngineAuto (the default) runs fasthttp for the api role alone and
+	// net/http for anything else.
+	EngineAuto = "auto"
+	// EngineFastHTTP runs fasthttp (api role alone only).
+	EngineFastHTTP = "fasthttp"
+	// EngineNetHTTP runs net/http for every role.
+	EngineNetHTTP = "net/http"
 )
 
 // Defaults of the api's request limits.
@@ -79,6 +91,9 @@ type Env struct {
 	// request bodies in bytes. Zero means the default.
 	MaxBatch int
 	MaxBody  int64
+	// HTTPEngine picks the HTTP server: EngineAuto (empty means it),
+	// EngineFastHTTP or EngineNetHTTP.
+	HTTPEngine string
 
 	bad string // what FromEnv could not read; Resolve reports it
 }
@@ -96,6 +111,7 @@ func FromEnv(getenv func(string) string) Env {
 		Addr:               get(EnvAddr),
 		JobRescueAfter:     get(EnvJobRescueAfter),
 		CORSOrigins:        get(EnvCORSOrigins),
+		HTTPEngine:         get(EnvHTTPEngine),
 	}
 	positive := func(name string, max int64) int64 {
 		v := get(name)
@@ -151,6 +167,11 @@ func (e Env) Resolve(dataDir string) (Env, error) {
 		if o != "*" && !originRE.MatchString(o) {
 			return e, fmt.Errorf("%s: %q is not an origin; write scheme://host[:port] (e.g. https://app.example.com) or *", EnvCORSOrigins, o)
 		}
+	}
+	switch e.HTTPEngine {
+	case "", EngineAuto, EngineFastHTTP, EngineNetHTTP:
+	default:
+		return e, fmt.Errorf("%s %q: want %s, %s or %s", EnvHTTPEngine, e.HTTPEngine, EngineAuto, EngineFastHTTP, EngineNetHTTP)
 	}
 	dir, err := filepath.Abs(cmp.Or(dataDir, DefaultDataDir))
 	if err != nil {

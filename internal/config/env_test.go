@@ -187,6 +187,11 @@ func TestEnvServingLimits(t *testing.T) {
 	if e, err := read(map[string]string{"MLSERVE_CORS_ORIGINS": "*"}); err != nil || len(e.CORSList()) != 1 {
 		t.Errorf("wildcard: got %v %v", e.CORSList(), err)
 	}
+	for _, v := range []string{"auto", "fasthttp", "net/http"} {
+		if e, err := read(map[string]string{"MLSERVE_HTTP_ENGINE": v}); err != nil || e.HTTPEngine != v {
+			t.Errorf("MLSERVE_HTTP_ENGINE=%s: got %q, %v", v, e.HTTPEngine, err)
+		}
+	}
 	if e, err := read(nil); err != nil || e.MaxBatch != 0 || e.MaxBody != 0 || e.CORSList() != nil {
 		t.Errorf("unset: got %d %d %v %v, want zero values (defaults)", e.MaxBatch, e.MaxBody, e.CORSList(), err)
 	}
@@ -197,6 +202,7 @@ func TestEnvServingLimits(t *testing.T) {
 		{"MLSERVE_MAX_BODY", "8MiB", "MLSERVE_MAX_BODY \"8MiB\""},
 		{"MLSERVE_CORS_ORIGINS", "app.example.com", "MLSERVE_CORS_ORIGINS: \"app.example.com\" is not an origin"},
 		{"MLSERVE_CORS_ORIGINS", "https://a.com/path", "is not an origin"},
+		{"MLSERVE_HTTP_ENGINE", "nginx", "MLSERVE_HTTP_ENGINE \"nginx\": want auto, fasthttp or net/http"},
 	} {
 		_, err := read(map[string]string{tc.name: tc.value})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -1,0 +1,65 @@
+package apitest
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"testing"
+
+	"github.com/mlserve/mlserve/internal/config"
+	"github.com/mlserve/mlserve/internal/fastfront"
+	"github.com/mlserve/mlserve/internal/httpx"
+)
+
+// EngineEnv picks the HTTP server of the test servers: "fasthttp" (the
+// default: what `mlserve api` runs) or "net/http" (what `mlserve up` and
+// MLSERVE_HTTP_ENGINE=net/http run). scripts/test.sh runs the api suites
+// under both.
+const EngineEnv = "MLSERVE_TEST_HTTP_ENGINE"
+
+// Engine returns the engine EngineEnv picks.
+func Engine(t testing.TB) string {
+	switch e := os.Getenv(EngineEnv); e {
+	case "", config.EngineFastHTTP:
+		return config.EngineFastHTTP
+	case config.EngineNetHTTP:
+		return e
+	default:
+		t.Fatalf("%s=%q: want %s or %s", EngineEnv, e, config.EngineFastHTTP, config.EngineNetHTTP)
+		return ""
+	}
+}
+
+// Serve serves handler on a loopback port until the test ends and returns
+// its base URL: on the fast front with the hot routes fast, as `mlserve
+// api` does, or on net/http with the per-connection request state of
+// httpx's servers, as Engine picks. o's Limits default to
+// httpx.DefaultLimits.
+func Serve(t testing.TB, handler http.Handler, fast []fastfront.Route, o fastfront.Options) string {
+	t.Helper()
+	if Engine(t) == config.EngineNetHTTP {
+		hs := httptest.NewUnstartedServer(handler)
+		hs.Config.ConnContext = httpx.ConnContext // as httpx.Server: per-connection request state
+		hs.Start()
+		t.Cleanup(hs.Close)
+		return hs.URL
+	}
+	if o.Limits == (httpx.Limits{}) {
+		o.Limits = httpx.DefaultLimits
+	}
+	srv, err := fastfront.Listen("127.0.0.1:0", handler, fast, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("fast front: %v", err)
+		}
+	})
+	return "http://" + srv.Addr()
+}
