@@ -3,10 +3,14 @@ package api_test
 import (
 	"bytes"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/valyala/fasthttp"
+
+	"github.com/mlserve/mlserve/internal/fastfront"
 	"github.com/mlserve/mlserve/internal/httpx"
 )
 
@@ -145,4 +149,46 @@ func BenchmarkServe(b *testing.B) {
 	b.Run("predict_post_1000", func(b *testing.B) {
 		benchServe(b, http.MethodPost, "/v1/models/titanic/predict", benchInstances(1000))
 	})
+	// The same requests through the fast front's handler, as `mlserve api`
+	// serves them: the prototype route answered without net/http, the
+	// others by the same handler through fasthttp's adaptor.
+	b.Run("fastfront/prototype", func(b *testing.B) { benchFront(b, http.MethodGet, "/?"+query, "") })
+	b.Run("fastfront/predict_get", func(b *testing.B) { benchFront(b, http.MethodGet, "/v1/models/titanic/predict?"+query, "") })
+	b.Run("fastfront/predict_post_1", func(b *testing.B) {
+		benchFront(b, http.MethodPost, "/v1/models/titanic/predict", `{"class": 1, "sex": "male", "age": 22, "embarked": "S"}`)
+	})
+}
+
+func benchFront(b *testing.B, method, target, body string) {
+	srv, tb := setup(b)
+	front, err := fastfront.Listen("127.0.0.1:0", tb.handler, []fastfront.Route{{Pattern: "GET /{$}", Path: "/", Serve: srv.Prototype}},
+		fastfront.Options{Observe: tb.metrics.Request, Limits: httpx.DefaultLimits})
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := front.Handler()
+	var req fasthttp.Request
+	req.Header.SetMethod(method)
+	req.SetRequestURI(target)
+	req.Header.SetHost("127.0.0.1")
+	if body != "" {
+		req.Header.SetContentType("application/json")
+		req.SetBodyString(body)
+	}
+	var c fasthttp.RequestCtx
+	c.Init(&req, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}, nil)
+	h(&c)
+	if c.Response.StatusCode() != http.StatusOK {
+		b.Fatalf("%s %s: status %d: %s", method, target, c.Response.StatusCode(), c.Response.Body())
+	}
+	b.SetBytes(int64(len(c.Response.Body())))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		c.Response.Reset()
+		h(&c)
+	}
+	if c.Response.StatusCode() != http.StatusOK {
+		b.Fatalf("status %d", c.Response.StatusCode())
+	}
 }

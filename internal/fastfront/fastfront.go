@@ -105,6 +105,10 @@ func Listen(addr string, next http.Handler, routes []Route, o Options) (*Server,
 
 const maxInt = int(^uint(0) >> 1)
 
+// Handler is the server's request handler, for benchmarks that drive it
+// without a connection.
+func (s *Server) Handler() fasthttp.RequestHandler { return s.srv.Handler }
+
 // Addr is the bound address.
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
