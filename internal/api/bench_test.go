@@ -150,18 +150,20 @@ func BenchmarkServe(b *testing.B) {
 		benchServe(b, http.MethodPost, "/v1/models/titanic/predict", benchInstances(1000))
 	})
 	// The same requests through the fast front's handler, as `mlserve api`
-	// serves them: the prototype route answered without net/http, the
-	// others by the same handler through fasthttp's adaptor.
+	// serves them, without net/http.
 	b.Run("fastfront/prototype", func(b *testing.B) { benchFront(b, http.MethodGet, "/?"+query, "") })
 	b.Run("fastfront/predict_get", func(b *testing.B) { benchFront(b, http.MethodGet, "/v1/models/titanic/predict?"+query, "") })
 	b.Run("fastfront/predict_post_1", func(b *testing.B) {
 		benchFront(b, http.MethodPost, "/v1/models/titanic/predict", `{"class": 1, "sex": "male", "age": 22, "embarked": "S"}`)
 	})
+	b.Run("fastfront/predict_post_1000", func(b *testing.B) {
+		benchFront(b, http.MethodPost, "/v1/models/titanic/predict", benchInstances(1000))
+	})
 }
 
 func benchFront(b *testing.B, method, target, body string) {
 	srv, tb := setup(b)
-	front, err := fastfront.Listen("127.0.0.1:0", tb.handler, []fastfront.Route{{Pattern: "GET /{$}", Path: "/", Serve: srv.Prototype}},
+	front, err := fastfront.Listen("127.0.0.1:0", tb.handler, srv.FastRoutes(),
 		fastfront.Options{Observe: tb.metrics.Request, Limits: httpx.DefaultLimits})
 	if err != nil {
 		b.Fatal(err)

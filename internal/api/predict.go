@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/mlserve/mlserve/internal/artifact"
+	"github.com/mlserve/mlserve/internal/fastfront"
 	"github.com/mlserve/mlserve/internal/httpx"
 	"github.com/mlserve/mlserve/internal/jsonw"
 	"github.com/mlserve/mlserve/internal/schema"
@@ -86,15 +88,7 @@ func writeRaw(w http.ResponseWriter, status int, body []byte) {
 	w.Write(body)
 }
 
-// writeUnencodable answers as httpx.WriteJSON does for a value JSON cannot
-// carry (a NaN from a broken model).
-func writeUnencodable(w http.ResponseWriter) {
-	writeRaw(w, http.StatusInternalServerError, []byte(unencodable))
-}
-
-const unencodable = `{"error":{"code":"internal","message":"could not encode the answer"}}` + "\n"
-
-func badFields(fe schema.FieldErrors) error {
+func badFields(fe schema.FieldErrors) *httpx.Error {
 	return &httpx.Error{Status: http.StatusBadRequest, Code: "invalid_input", Message: "invalid input: " + fe.Error(), Fields: fe}
 }
 
@@ -186,7 +180,7 @@ func appendPrototype(rp *httpx.Reply, sc *scratch, status int, msg []byte, resul
 	b := append(rp.Body, `{"data":{"result":`...)
 	b, ok := jsonw.Float(b, result)
 	if !ok {
-		rp.Status, rp.Body = http.StatusInternalServerError, append(rp.Body[:0], unencodable...)
+		rp.SetUnencodable()
 		return
 	}
 	b = append(b, `},"message":{"args":{`...)
@@ -223,101 +217,165 @@ func appendPredictHead(b []byte, sv *Served) []byte {
 const predictTail = "]}\n"
 
 func (s *Server) handlePredictGet(w http.ResponseWriter, r *http.Request) {
-	sv, err := s.served(r, r.PathValue("name"))
-	if err != nil {
-		s.writeErr(w, r, err)
-		return
-	}
-	m := sv.Model
-	sc := getScratch(m)
-	defer putScratch(sc)
-	sc.params = parseParams(sc.params, r.URL.RawQuery)
-	fieldsFromParams(sc.fields, sc.params)
-	if fe := m.CoerceFields(sc.fields, sc.row); fe != nil {
-		s.writeErr(w, r, badFields(fe))
-		return
-	}
-	m.PredictRowTo(sc.row, sc.x, sc.out)
-	b := appendPredictHead(sc.buf, sv)
-	b, ok := m.AppendPrediction(b, sc.out)
-	if !ok {
-		writeUnencodable(w)
-		return
-	}
-	b = append(b, predictTail...)
-	sc.buf = b
-	httpx.NotePredictions(r, 1)
-	writeRaw(w, http.StatusOK, b)
+	rp := replies.Get().(*httpx.Reply)
+	s.PredictGet(r.PathValue("name"), r.URL.RawQuery, rp)
+	writeReply(w, r, rp)
 }
 
 func (s *Server) handlePredictPost(w http.ResponseWriter, r *http.Request) {
-	sv, err := s.served(r, r.PathValue("name"))
-	if err != nil {
+	name := r.PathValue("name")
+	// An unknown model or one not served yet is answered before the body
+	// is read.
+	if _, err := s.served(r, name); err != nil {
 		s.writeErr(w, r, err)
+		return
+	}
+	body := bodies.Get().(*bytes.Buffer)
+	defer func() {
+		if body.Cap() <= maxKeep {
+			body.Reset()
+			bodies.Put(body)
+		}
+	}()
+	httpx.LimitBody(w, r, s.maxBody)
+	if r.ContentLength > 0 && r.ContentLength <= s.maxBody {
+		body.Grow(int(r.ContentLength) + 1)
+	}
+	if _, err := body.ReadFrom(r.Body); err != nil {
+		s.writeErr(w, r, err)
+		return
+	}
+	rp := replies.Get().(*httpx.Reply)
+	s.PredictPost(name, body.Bytes(), rp)
+	writeReply(w, r, rp)
+}
+
+var bodies = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// writeReply writes rp, notes what it noted on r and gives rp back to the
+// pool.
+func writeReply(w http.ResponseWriter, r *http.Request, rp *httpx.Reply) {
+	if rp.Model != "" {
+		httpx.NoteModel(r, rp.Model, rp.Version)
+	}
+	httpx.NotePredictions(r, rp.Rows)
+	if rp.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(rp.RetryAfter))
+	}
+	writeRaw(w, rp.Status, rp.Body)
+	if cap(rp.Body) <= maxKeep {
+		replies.Put(rp)
+	}
+}
+
+// lookupReply is lookup for a Reply: it notes the model on rp, or makes rp
+// the error.
+func (s *Server) lookupReply(name string, rp *httpx.Reply) *Served {
+	*rp = httpx.Reply{Body: rp.Body[:0]}
+	p, sv, err := s.lookup(name)
+	if p != nil {
+		rp.Model = p.Name
+	}
+	if sv != nil {
+		rp.Version = sv.Version.Version
+	}
+	if err != nil {
+		var he *httpx.Error
+		errors.As(err, &he) // lookup's errors are all *httpx.Error
+		rp.SetError(he)
+		return nil
+	}
+	return sv
+}
+
+// PredictGet answers GET /v1/models/{name}/predict for the raw query string
+// into rp, which it resets first: the server's handler and the fast front
+// (internal/fastfront) both serve the route with it.
+func (s *Server) PredictGet(name, rawQuery string, rp *httpx.Reply) {
+	sv := s.lookupReply(name, rp)
+	if sv == nil {
 		return
 	}
 	m := sv.Model
 	sc := getScratch(m)
 	defer putScratch(sc)
-	httpx.LimitBody(w, r, s.maxBody)
-	if r.ContentLength > 0 && r.ContentLength <= s.maxBody {
-		sc.body.Grow(int(r.ContentLength) + 1)
-	}
-	if _, err := sc.body.ReadFrom(r.Body); err != nil {
-		s.writeErr(w, r, err)
+	sc.params = parseParams(sc.params, rawQuery)
+	fieldsFromParams(sc.fields, sc.params)
+	if fe := m.CoerceFields(sc.fields, sc.row); fe != nil {
+		rp.SetError(badFields(fe))
 		return
 	}
+	m.PredictRowTo(sc.row, sc.x, sc.out)
+	b := appendPredictHead(rp.Body, sv)
+	b, ok := m.AppendPrediction(b, sc.out)
+	if !ok {
+		rp.SetUnencodable()
+		return
+	}
+	rp.Status, rp.Body, rp.Rows = http.StatusOK, append(b, predictTail...), 1
+}
+
+// PredictPost answers POST /v1/models/{name}/predict for a body read whole
+// into rp, which it resets first; the caller keeps the body within the body
+// limit. The server's handler and the fast front both serve the route with
+// it.
+func (s *Server) PredictPost(name string, body []byte, rp *httpx.Reply) {
+	sv := s.lookupReply(name, rp)
+	if sv == nil {
+		return
+	}
+	m := sv.Model
+	sc := getScratch(m)
+	defer putScratch(sc)
 	in := &sc.batch.in
 	// One copy of the body as a string: every value read from it is a
 	// substring, with no allocation of its own.
-	if err := in.decode(m.Schema(), string(sc.body.Bytes())); err != nil {
-		s.writeErr(w, r, err)
+	if err := in.decode(m.Schema(), string(body)); err != nil {
+		var he *httpx.Error
+		if !errors.As(err, &he) {
+			he = httpx.Errorf(http.StatusBadRequest, "bad_request", "%v", err)
+		}
+		rp.SetError(he)
 		return
 	}
 	n := in.len()
 	if n > s.maxBatch {
-		s.writeErr(w, r, httpx.Errorf(http.StatusRequestEntityTooLarge, "batch_too_large",
+		rp.SetError(httpx.Errorf(http.StatusRequestEntityTooLarge, "batch_too_large",
 			"%d instances is over the limit of %d per request (MLSERVE_MAX_BATCH); split the batch", n, s.maxBatch))
 		return
 	}
 	if n == 1 {
 		if fe := m.CoerceFields(in.fields(0), sc.row); fe != nil {
-			s.writeErr(w, r, badFields(fe))
+			rp.SetError(badFields(fe))
 			return
 		}
 		m.PredictRowTo(sc.row, sc.x, sc.out)
-		b := appendPredictHead(sc.buf, sv)
+		b := appendPredictHead(rp.Body, sv)
 		b, ok := m.AppendPrediction(b, sc.out)
 		if !ok {
-			writeUnencodable(w)
+			rp.SetUnencodable()
 			return
 		}
-		b = append(b, predictTail...)
-		sc.buf = b
-		httpx.NotePredictions(r, 1)
-		writeRaw(w, http.StatusOK, b)
+		rp.Status, rp.Body, rp.Rows = http.StatusOK, append(b, predictTail...), 1
 		return
 	}
 	sc.batch.predict(m, n)
 	if fe := sc.batch.errors(); fe != nil {
-		s.writeErr(w, r, badFields(fe))
+		rp.SetError(badFields(fe))
 		return
 	}
 	if sc.batch.unencodable {
-		writeUnencodable(w)
+		rp.SetUnencodable()
 		return
 	}
-	b := appendPredictHead(sc.buf, sv)
+	b := appendPredictHead(rp.Body, sv)
 	for i := range sc.batch.chunks {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		b = append(b, sc.batch.chunks[i].json...)
 	}
-	b = append(b, predictTail...)
-	sc.buf = b
-	httpx.NotePredictions(r, n)
-	writeRaw(w, http.StatusOK, b)
+	rp.Status, rp.Body, rp.Rows = http.StatusOK, append(b, predictTail...), n
 }
 
 // batchMinChunk is the fewest instances per goroutine of a batch.
@@ -424,4 +482,21 @@ func (b *batchScratch) size() int {
 		n += cap(ch.json)
 	}
 	return n
+}
+
+// FastRoutes are the prediction routes the fast front (internal/fastfront)
+// answers without net/http, as the server's handlers answer them: the
+// prototype's GET / and GET and POST /v1/models/{name}/predict.
+func (s *Server) FastRoutes() []fastfront.Route {
+	return []fastfront.Route{
+		{Method: http.MethodGet, Pattern: "GET /{$}", Path: "/", Serve: func(r *fastfront.Request, rp *httpx.Reply) {
+			s.Prototype(r.RawQuery, rp)
+		}},
+		{Method: http.MethodGet, Pattern: "GET /v1/models/{name}/predict", Path: "/v1/models/{}/predict", Serve: func(r *fastfront.Request, rp *httpx.Reply) {
+			s.PredictGet(r.Segment, r.RawQuery, rp)
+		}},
+		{Method: http.MethodPost, Pattern: "POST /v1/models/{name}/predict", Path: "/v1/models/{}/predict", Serve: func(r *fastfront.Request, rp *httpx.Reply) {
+			s.PredictPost(r.Segment, r.Body, rp)
+		}},
+	}
 }

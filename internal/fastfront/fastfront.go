@@ -1,5 +1,6 @@
 // Package fastfront serves the api role over HTTP/1.1 with fasthttp: its hot
-// routes (the prototype's GET /) by handlers that never touch net/http, and
+// routes (the prototype's GET / and the predict routes) by handlers that
+// never touch net/http, and
 // every other request by the role's net/http handler through fasthttp's
 // adaptor, so the routes, middleware, errors and metrics stay the ones the
 // net/http server has.
@@ -22,6 +23,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unsafe"
@@ -32,16 +36,47 @@ import (
 	"github.com/mlserve/mlserve/internal/httpx"
 )
 
-// Route is a hot route: a GET on an exact path answered without net/http.
+// Route is a hot route: requests with one method on one path, answered
+// without net/http.
 type Route struct {
+	// Method is GET or POST.
+	Method string
 	// Pattern names the route in metrics and logs, as the net/http mux
-	// pattern it stands for ("GET /{$}").
+	// pattern it stands for ("GET /v1/models/{name}/predict").
 	Pattern string
-	// Path is the exact request path ("/").
+	// Path is the exact request path ("/"), or one with a single "{}"
+	// standing for one path segment ("/v1/models/{}/predict"). A segment
+	// that is empty or holds '%' (an escape net/http would decode) is left
+	// to the net/http handler.
 	Path string
-	// Serve answers the raw query string into rp. The string is only
-	// valid until Serve returns.
-	Serve func(rawQuery string, rp *httpx.Reply)
+	// Serve answers r into rp.
+	Serve func(r *Request, rp *httpx.Reply)
+
+	prefix, suffix string // Path around its "{}"
+	segment        bool
+}
+
+// Request is what a hot route sees of a request. Its strings and body are
+// only valid until Serve returns.
+type Request struct {
+	Segment  string // the path segment in the place of "{}"
+	RawQuery string // the query string as sent, without '?'
+	Body     []byte // the whole body (within Options.MaxBody)
+}
+
+// match reports whether path is rt's, and the segment in it.
+func (rt *Route) match(path []byte) (segment []byte, ok bool) {
+	if !rt.segment {
+		return nil, string(path) == rt.Path
+	}
+	if len(path) <= len(rt.prefix)+len(rt.suffix) || string(path[:len(rt.prefix)]) != rt.prefix || string(path[len(path)-len(rt.suffix):]) != rt.suffix {
+		return nil, false
+	}
+	seg := path[len(rt.prefix) : len(path)-len(rt.suffix)]
+	if bytes.IndexByte(seg, '/') >= 0 || bytes.IndexByte(seg, '%') >= 0 {
+		return nil, false
+	}
+	return seg, true
 }
 
 // Observer receives every request a hot route finished: the route's
@@ -66,15 +101,29 @@ type Server struct {
 	logger *slog.Logger
 }
 
-// Listen binds addr (":0" picks a free port) and prepares to serve: a GET
-// on one of the routes' paths, without an Origin header (CORS answers are
-// the net/http handler's), by the route; anything else by next.
+// Listen binds addr (":0" picks a free port) and prepares to serve: a
+// request that matches a route's method and path, without an Origin header
+// (CORS answers are the net/http handler's), by the route; anything else by
+// next.
 func Listen(addr string, next http.Handler, routes []Route, o Options) (*Server, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.MaxBody <= 0 {
 		o.MaxBody = 8 << 20
+	}
+	routes = slices.Clone(routes)
+	for i := range routes {
+		rt := &routes[i]
+		if rt.Method != fasthttp.MethodGet && rt.Method != fasthttp.MethodPost {
+			return nil, fmt.Errorf("fast route %s: method %q: want GET or POST", rt.Pattern, rt.Method)
+		}
+		if pre, suf, ok := strings.Cut(rt.Path, "{}"); ok {
+			if strings.Contains(suf, "{}") {
+				return nil, fmt.Errorf("fast route %s: path %q has more than one {}", rt.Pattern, rt.Path)
+			}
+			rt.prefix, rt.suffix, rt.segment = pre, suf, true
+		}
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -153,23 +202,29 @@ type front struct {
 }
 
 var (
-	headerRequestID = []byte("X-Request-Id")
-	headerOrigin    = []byte("Origin")
-	contentTypeJSON = []byte("application/json")
+	headerRequestID  = []byte("X-Request-Id")
+	headerOrigin     = []byte("Origin")
+	headerRetryAfter = []byte("Retry-After")
+	contentTypeJSON  = []byte("application/json")
 )
 
 func (f *front) serve(c *fasthttp.RequestCtx) {
-	if c.IsGet() && c.Request.Header.PeekBytes(headerOrigin) == nil {
+	h := &c.Request.Header
+	if method := h.Method(); (string(method) == fasthttp.MethodGet || string(method) == fasthttp.MethodPost) && h.PeekBytes(headerOrigin) == nil {
 		// The request target as sent, split at its first '?' as net/http
 		// splits it into the path and RawQuery.
-		path := c.Request.Header.RequestURI()
+		path := h.RequestURI()
 		var query []byte
 		if i := bytes.IndexByte(path, '?'); i >= 0 {
 			path, query = path[:i], path[i+1:]
 		}
 		for i := range f.routes {
-			if string(path) == f.routes[i].Path {
-				f.serveRoute(c, &f.routes[i], query)
+			rt := &f.routes[i]
+			if rt.Method != string(method) {
+				continue
+			}
+			if seg, ok := rt.match(path); ok {
+				f.serveRoute(c, rt, seg, query)
 				return
 			}
 		}
@@ -178,8 +233,9 @@ func (f *front) serve(c *fasthttp.RequestCtx) {
 }
 
 // serveRoute answers a hot route as httpx.Middleware and the net/http
-// handler would: request id, panic recovery, metrics, debug log.
-func (f *front) serveRoute(c *fasthttp.RequestCtx, rt *Route, query []byte) {
+// handler would: request id, panic recovery, Retry-After, metrics, debug
+// log.
+func (f *front) serveRoute(c *fasthttp.RequestCtx, rt *Route, segment, query []byte) {
 	start := time.Now()
 	id := c.Request.Header.PeekBytes(headerRequestID)
 	if !httpx.SaneID(id) {
@@ -187,29 +243,50 @@ func (f *front) serveRoute(c *fasthttp.RequestCtx, rt *Route, query []byte) {
 		id = httpx.AppendNewID(buf[:0])
 	}
 	c.Response.Header.SetCanonical(headerRequestID, id)
-	rp := replies.Get().(*httpx.Reply)
+	x := exchanges.Get().(*exchange)
+	rp := &x.rp
 	defer func() {
 		if p := recover(); p != nil {
-			f.logger.Error("panic serving request", "method", "GET", "path", rt.Path, "request_id", string(id), "panic", fmt.Sprint(p))
+			f.logger.Error("panic serving request", "method", rt.Method, "route", rt.Pattern, "request_id", string(id), "panic", fmt.Sprint(p))
 			rp.SetError(httpx.Errorf(http.StatusInternalServerError, "internal", "internal error (request id %s)", id))
 		}
 		c.SetStatusCode(rp.Status)
 		c.Response.Header.SetContentTypeBytes(contentTypeJSON)
+		if rp.RetryAfter > 0 {
+			c.Response.Header.SetCanonical(headerRetryAfter, strconv.AppendInt(nil, int64(rp.RetryAfter), 10))
+		}
 		c.Response.SetBody(rp.Body)
 		d := time.Since(start)
 		if f.observe != nil {
 			f.observe(rt.Pattern, rp.Model, rp.Version, rp.Status, rp.Rows, d)
 		}
 		if f.logger.Enabled(context.Background(), slog.LevelDebug) {
-			f.logger.Debug("request", "method", "GET", "route", rt.Pattern, "status", rp.Status,
+			f.logger.Debug("request", "method", rt.Method, "route", rt.Pattern, "status", rp.Status,
 				"duration_ms", float64(d.Microseconds())/1000, "request_id", string(id))
 		}
+		x.r = Request{}
 		if cap(rp.Body) <= 1<<20 {
-			replies.Put(rp)
+			exchanges.Put(x)
 		}
 	}()
-	rt.Serve(unsafe.String(unsafe.SliceData(query), len(query)), rp)
+	x.r = Request{Segment: unsafeString(segment), RawQuery: unsafeString(query)}
+	if rt.Method == fasthttp.MethodPost {
+		x.r.Body = c.PostBody()
+	}
+	rt.Serve(&x.r, rp)
 }
+
+// exchange is a hot route's request and reply, pooled.
+type exchange struct {
+	r  Request
+	rp httpx.Reply
+}
+
+var exchanges = sync.Pool{New: func() any { return new(exchange) }}
+
+// unsafeString is b as a string without a copy: b must not change while
+// the string is in use.
+func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // fail answers a request fasthttp could not read, in the JSON error
 // envelope: 431 for a header over the limit, 413 for a body over it, 408
@@ -234,5 +311,3 @@ func (f *front) fail(c *fasthttp.RequestCtx, err error) {
 	c.Response.Header.SetContentTypeBytes(contentTypeJSON)
 	c.Response.SetBody(rp.Body)
 }
-
-var replies = sync.Pool{New: func() any { return new(httpx.Reply) }}

@@ -63,20 +63,29 @@ func start(t *testing.T, lim httpx.Limits, maxBody int64, block <-chan struct{})
 		}
 		httpx.WriteJSON(w, http.StatusOK, map[string]string{"via": "net/http", "path": r.URL.Path, "body": string(body), "id": httpx.RequestID(r)})
 	})
-	route := fastfront.Route{Pattern: "GET /{$}", Path: "/", Serve: func(q string, rp *httpx.Reply) {
-		if q == "panic" {
+	echo := func(r *fastfront.Request, rp *httpx.Reply) {
+		switch r.RawQuery {
+		case "panic":
 			panic("boom")
+		case "retry":
+			rp.SetError(&httpx.Error{Status: http.StatusServiceUnavailable, Code: "no_model", Message: "later", RetryAfter: 5})
+			return
 		}
 		rp.Status, rp.Model, rp.Version, rp.Rows = http.StatusOK, "titanic", 3, 1
-		b, _ := json.Marshal(map[string]string{"via": "fast", "query": q})
+		b, _ := json.Marshal(map[string]string{"via": "fast", "segment": r.Segment, "query": r.RawQuery, "body": string(r.Body)})
 		rp.Body = append(append(rp.Body[:0], b...), '\n')
-	}}
+	}
+	routes := []fastfront.Route{
+		{Method: "GET", Pattern: "GET /{$}", Path: "/", Serve: echo},
+		{Method: "GET", Pattern: "GET /items/{name}/echo", Path: "/items/{}/echo", Serve: echo},
+		{Method: "POST", Pattern: "POST /items/{name}/echo", Path: "/items/{}/echo", Serve: echo},
+	}
 	o := fastfront.Options{Limits: lim, MaxBody: maxBody, Observe: func(route, model string, version, status, rows int, d time.Duration) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		f.seen = append(f.seen, observed{route, model, version, rows, status, d})
 	}}
-	srv, err := fastfront.Listen("127.0.0.1:0", httpx.Middleware(slog.New(slog.DiscardHandler), nil, mux), []fastfront.Route{route}, o)
+	srv, err := fastfront.Listen("127.0.0.1:0", httpx.Middleware(slog.New(slog.DiscardHandler), nil, mux), routes, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,10 +178,30 @@ func TestRoutes(t *testing.T) {
 		t.Errorf("65-byte client id: X-Request-Id %q, want a new one", id)
 	}
 
+	// Routes with a segment: GET with its query, POST with its body.
+	a = do(t, request(t, "GET", base+"/items/abc/echo?q=2", nil))
+	if a.status != 200 || a.body["via"] != "fast" || a.body["segment"] != "abc" || a.body["query"] != "q=2" {
+		t.Errorf("GET /items/abc/echo?q=2: %d %v", a.status, a.body)
+	}
+	a = do(t, request(t, "POST", base+"/items/xyz/echo", strings.NewReader(`{"instances": []}`)))
+	if a.status != 200 || a.body["via"] != "fast" || a.body["segment"] != "xyz" || a.body["body"] != `{"instances": []}` {
+		t.Errorf("POST /items/xyz/echo: %d %v", a.status, a.body)
+	}
+	// An error with Retry-After keeps its header.
+	a = do(t, request(t, "GET", base+"/?retry", nil))
+	if e, _ := a.body["error"].(map[string]any); a.status != 503 || a.header.Get("Retry-After") != "5" || e["code"] != "no_model" {
+		t.Errorf("GET /?retry: %d %v Retry-After %q, want 503 no_model with Retry-After 5", a.status, a.body, a.header.Get("Retry-After"))
+	}
+	nFast := len(f.observations())
+
 	for _, c := range []struct {
 		method, path, want string
 		header             []string
 	}{
+		{"GET", "/items/a%62c/echo", "GET /items/abc/echo", nil}, // an escape: net/http decodes it
+		{"GET", "/items/a/b/echo", "GET /items/a/b/echo", nil},
+		{"PUT", "/items/abc/echo", "PUT /items/abc/echo", nil},
+		{"GET", "/items/abc/echo/", "GET /items/abc/echo/", nil},
 		{"GET", "/other?x=1", "GET /other", nil},
 		{"POST", "/?x=1", "POST /", nil},
 		{"HEAD", "/?x=1", "HEAD /", nil},
@@ -192,8 +221,8 @@ func TestRoutes(t *testing.T) {
 			t.Errorf("%s %s: X-Request-Id %q, want the middleware's", c.method, c.path, id)
 		}
 	}
-	if n := len(f.observations()); n != 3 {
-		t.Errorf("the hot route observed %d requests, want 3 (the others are the middleware's)", n)
+	if n := len(f.observations()); n != nFast {
+		t.Errorf("the hot routes observed %d requests, want %d (the others are the middleware's)", n, nFast)
 	}
 
 	// Another spelling of the path is not the route's: net/http decides
@@ -439,4 +468,24 @@ func TestDrain(t *testing.T) {
 	if err := <-stopped; err != nil {
 		t.Errorf("Serve: %v", err)
 	}
+}
+
+// TestBadRoutes checks that Listen refuses routes it could not match.
+func TestBadRoutes(t *testing.T) {
+	serve := func(*fastfront.Request, *httpx.Reply) {}
+	for _, rt := range []fastfront.Route{
+		{Method: "PUT", Pattern: "PUT /x", Path: "/x", Serve: serve},
+		{Method: "GET", Pattern: "GET /{a}/{b}", Path: "/{}/{}", Serve: serve},
+	} {
+		if srv, err := fastfront.Listen("127.0.0.1:0", http.NotFoundHandler(), []fastfront.Route{rt}, fastfront.Options{}); err == nil {
+			srv.Serve(canceled())
+			t.Errorf("Listen took route %+v", rt)
+		}
+	}
+}
+
+func canceled() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
 }

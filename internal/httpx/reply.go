@@ -7,23 +7,34 @@ import (
 
 // Reply is the answer of a handler written without net/http, so that the
 // net/http server and the fast front (internal/fastfront) can both serve
-// it: a status, a JSON body and what the handler noted for the request
-// metrics (see NoteModel and NotePredictions).
+// it: a status, a JSON body, a Retry-After for some errors, and what the
+// handler noted for the request metrics (see NoteModel and
+// NotePredictions).
 type Reply struct {
-	Status  int
-	Body    []byte
-	Model   string
-	Version int
-	Rows    int
+	Status int
+	Body   []byte
+	// RetryAfter, when set, becomes a Retry-After header (seconds).
+	RetryAfter int
+	Model      string
+	Version    int
+	Rows       int
 }
 
-// SetError makes rp the error envelope of e, as WriteError writes it
-// (without a Retry-After header).
+// unencodable is the answer to a value JSON cannot carry.
+const unencodable = `{"error":{"code":"internal","message":"could not encode the answer"}}` + "\n"
+
+// SetError makes rp the error envelope of e, as WriteError writes it.
 func (rp *Reply) SetError(e *Error) {
 	data, err := json.Marshal(map[string]any{"error": e})
 	if err != nil {
-		rp.Status, rp.Body = http.StatusInternalServerError, append(rp.Body[:0], `{"error":{"code":"internal","message":"could not encode the answer"}}`+"\n"...)
+		rp.SetUnencodable()
 		return
 	}
-	rp.Status, rp.Body = e.Status, append(append(rp.Body[:0], data...), '\n')
+	rp.Status, rp.RetryAfter, rp.Body = e.Status, e.RetryAfter, append(append(rp.Body[:0], data...), '\n')
+}
+
+// SetUnencodable makes rp the 500 of an answer that JSON cannot carry (a
+// NaN from a broken model).
+func (rp *Reply) SetUnencodable() {
+	rp.Status, rp.RetryAfter, rp.Body = http.StatusInternalServerError, 0, append(rp.Body[:0], unencodable...)
 }
