@@ -164,31 +164,7 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 // Serve serves until ctx is done, then stops taking connections and waits
 // up to 15 s for in-flight requests.
 func (s *Server) Serve(ctx context.Context) error {
-	stop := s.ln.Sweep()
-	defer stop()
-	errc := make(chan error, 1)
-	go func() { errc <- s.srv.Serve(s.ln) }()
-	select {
-	case err := <-errc:
-		if err != nil {
-			return fmt.Errorf("serve http: %w", err)
-		}
-		return nil
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	err := s.srv.ShutdownWithContext(sctx)
-	// Shutdown closes the listeners Serve registered; one it has not
-	// registered yet (ctx ended at once) is closed here.
-	s.ln.Close()
-	if serr := <-errc; err == nil && serr != nil {
-		err = serr
-	}
-	if err != nil {
-		return fmt.Errorf("shut down http server: %w", err)
-	}
-	return nil
+	return httpx.ServeUntil(ctx, s.ln, s.srv.Serve, s.srv.ShutdownWithContext)
 }
 
 // front is the request handler.

@@ -133,13 +133,21 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 // Serve serves until ctx is done, then stops taking connections and waits
 // up to 15 s for in-flight requests.
 func (s *Server) Serve(ctx context.Context) error {
-	stop := s.ln.Sweep()
+	return ServeUntil(ctx, s.ln, s.srv.Serve, s.srv.Shutdown)
+}
+
+// ServeUntil runs serve on ln, with ln's sweeper, until serve fails or ctx
+// is done; then it calls shutdown with 15 s to stop taking connections and
+// finish in-flight requests, closes ln (in case serve had not taken it
+// yet) and waits for serve to return. http.ErrServerClosed is no error.
+func ServeUntil(ctx context.Context, ln *SweptListener, serve func(net.Listener) error, shutdown func(context.Context) error) error {
+	stop := ln.Sweep()
 	defer stop()
 	errc := make(chan error, 1)
-	go func() { errc <- s.srv.Serve(s.ln) }()
+	go func() { errc <- serve(ln) }()
 	select {
 	case err := <-errc:
-		if errors.Is(err, http.ErrServerClosed) {
+		if err == nil || errors.Is(err, http.ErrServerClosed) {
 			return nil
 		}
 		return fmt.Errorf("serve http: %w", err)
@@ -147,7 +155,12 @@ func (s *Server) Serve(ctx context.Context) error {
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	if err := s.srv.Shutdown(sctx); err != nil {
+	err := shutdown(sctx)
+	ln.Close()
+	if serr := <-errc; err == nil && serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		err = serr
+	}
+	if err != nil {
 		return fmt.Errorf("shut down http server: %w", err)
 	}
 	return nil
