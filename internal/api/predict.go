@@ -484,10 +484,10 @@ func (b *batchScratch) size() int {
 	return n
 }
 
-// FastRoutes are the prediction routes the fast front (internal/fastfront)
+// HotRoutes are the prediction routes the fast front (internal/fastfront)
 // answers without net/http, as the server's handlers answer them: the
 // prototype's GET / and GET and POST /v1/models/{name}/predict.
-func (s *Server) FastRoutes() []fastfront.Route {
+func (s *Server) HotRoutes() []fastfront.Route {
 	return []fastfront.Route{
 		{Method: http.MethodGet, Pattern: "GET /{$}", Path: "/", Serve: func(r *fastfront.Request, rp *httpx.Reply) {
 			s.Prototype(r.RawQuery, rp)

@@ -199,7 +199,7 @@ func setupWith(t testing.TB, o setupOpts) (*api.Server, *testBundle) {
 		b.metrics.Request(pattern, model, version, status, rows, d)
 	}
 	b.handler = httpx.Middleware(logger, observe, httpx.FastRoutes(mux))
-	fast := srv.FastRoutes()
+	fast := srv.HotRoutes()
 	b.url = apitest.Serve(t, b.handler, fast, fastfront.Options{Logger: logger, Observe: b.metrics.Request, MaxBody: o.maxBody})
 	return srv, b
 }

@@ -251,7 +251,7 @@ func Start(t testing.TB, o Options) *Env {
 	srv := api.New(api.Config{Pipelines: pipes, Models: models, Registry: reg, Store: db, Logger: logger,
 		Queue: enqueuer{db}, MaxBatch: o.MaxBatch, MaxBody: o.MaxBody})
 	srv.Routes(mux, admin)
-	fast := srv.FastRoutes()
+	fast := srv.HotRoutes()
 	oip.New(oip.Config{Pipelines: Names, Models: models, Registry: reg, Store: db, Logger: logger,
 		MaxBatch: o.MaxBatch, MaxBody: o.MaxBody}).Routes(mux)
 	ingest.New(ingest.Config{Store: db, Pipelines: schemas, Order: Names, Logger: logger}).Routes(mux, 0, admin)

@@ -85,7 +85,7 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) error {
 		srv := api.New(api.Config{Pipelines: pipes, Models: models, Registry: a.Registry, Store: a.Store, Queue: enqueuer{queue}, Logger: a.Logger,
 			MaxBody: env.MaxBody, MaxBatch: env.MaxBatch, CORSOrigins: env.CORSList()})
 		srv.Routes(mux, admin)
-		fast = append(fast, srv.FastRoutes()...)
+		fast = append(fast, srv.HotRoutes()...)
 		oip.New(oip.Config{Pipelines: names, Models: models, Registry: a.Registry, Store: a.Store, Logger: a.Logger,
 			MaxBody: env.MaxBody, MaxBatch: env.MaxBatch}).Routes(mux)
 		checks["models"] = models.Ready
