@@ -96,9 +96,8 @@ type Options struct {
 
 // Server is the api role's fasthttp server.
 type Server struct {
-	srv    *fasthttp.Server
-	ln     *httpx.SweptListener
-	logger *slog.Logger
+	srv *fasthttp.Server
+	ln  *httpx.SweptListener
 }
 
 // Listen binds addr (":0" picks a free port) and prepares to serve: a
@@ -135,7 +134,9 @@ func Listen(addr string, next http.Handler, routes []Route, o Options) (*Server,
 		Handler:      f.serve,
 		ErrorHandler: f.fail,
 		// The header must arrive within ReadHeader of the request's first
-		// byte; once it has, the body gets the rest of Read.
+		// byte; once it has, the body has Read from then on (net/http
+		// counts Read from the first byte: this allows up to ReadHeader
+		// more).
 		ReadTimeout: lim.ReadHeader,
 		HeaderReceived: func(*fasthttp.RequestHeader) fasthttp.RequestConfig {
 			return fasthttp.RequestConfig{ReadTimeout: lim.Read}
@@ -149,7 +150,7 @@ func Listen(addr string, next http.Handler, routes []Route, o Options) (*Server,
 		CloseOnShutdown:              true,
 		Logger:                       slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),
 	}
-	return &Server{srv: srv, ln: httpx.NewSweptListener(ln, lim), logger: o.Logger}, nil
+	return &Server{srv: srv, ln: httpx.NewSweptListener(ln, lim)}, nil
 }
 
 const maxInt = int(^uint(0) >> 1)
