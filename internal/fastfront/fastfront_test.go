@@ -178,6 +178,23 @@ func TestRoutes(t *testing.T) {
 		t.Errorf("65-byte client id: X-Request-Id %q, want a new one", id)
 	}
 
+	// An id with non-ASCII bytes is not echoed (sent raw: Go's client
+	// would refuse other bytes; fasthttp itself refuses control characters).
+	if c, err := net.Dial("tcp", f.addr); err == nil {
+		fmt.Fprintf(c, "GET /?x=1 HTTP/1.1\r\nHost: x\r\nX-Request-Id: caf\xc3\xa9\r\nConnection: close\r\n\r\n")
+		res, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		c.Close()
+		if id := res.Header.Get("X-Request-Id"); res.StatusCode != 200 || !hexID.MatchString(id) {
+			t.Errorf("non-ASCII id: answered %d with X-Request-Id %q, want 200 with a fresh one", res.StatusCode, id)
+		}
+	} else {
+		t.Fatal(err)
+	}
+
 	// Routes with a segment: GET with its query, POST with its body.
 	a = do(t, request(t, "GET", base+"/items/abc/echo?q=2", nil))
 	if a.status != 200 || a.body["via"] != "fast" || a.body["segment"] != "abc" || a.body["query"] != "q=2" {

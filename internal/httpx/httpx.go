@@ -197,15 +197,14 @@ func AppendNewID(dst []byte) []byte {
 	return hex.AppendEncode(dst, b[:])
 }
 
-// SaneID reports whether a client's X-Request-Id can be kept: not empty, at
-// most 64 bytes, no spaces, quotes or line breaks.
+// SaneID reports whether a client's X-Request-Id can be kept (and echoed):
+// 1 to 64 visible ASCII characters, no double quote.
 func SaneID[T string | []byte](id T) bool {
 	if len(id) == 0 || len(id) > 64 {
 		return false
 	}
 	for i := range len(id) {
-		switch id[i] {
-		case ' ', '\t', '\r', '\n', '"':
+		if c := id[i]; c <= ' ' || c >= 0x7f || c == '"' {
 			return false
 		}
 	}

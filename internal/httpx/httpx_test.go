@@ -200,6 +200,9 @@ func TestMiddleware(t *testing.T) {
 			{"space", "a b", false},
 			{"tab", "a\tb", false},
 			{"quote", `a"b`, false},
+			{"control", "a\x01b", false},
+			{"delete", "a\x7fb", false},
+			{"non_ascii", "caf\u00e9", false},
 		}
 		for _, tc := range cases {
 			req := httptest.NewRequest("GET", "/id", nil)
