@@ -38,8 +38,6 @@ type scratch struct {
 	fields *artifact.Fields
 	row    schema.Row
 	x, out []float64
-	body   bytes.Buffer
-	buf    []byte
 	batch  batchScratch
 }
 
@@ -50,8 +48,7 @@ const maxKeep = 1 << 20
 
 func getScratch(m *artifact.Model) *scratch {
 	s := scratches.Get().(*scratch)
-	s.params, s.args, s.buf = s.params[:0], s.args[:0], s.buf[:0]
-	s.body.Reset()
+	s.params, s.args = s.params[:0], s.args[:0]
 	if m != nil {
 		if s.fields == nil || s.fields.Schema() != m.Schema() {
 			s.fields = artifact.NewFields(m.Schema())
@@ -65,7 +62,7 @@ func getScratch(m *artifact.Model) *scratch {
 }
 
 func putScratch(s *scratch) {
-	if cap(s.buf) > maxKeep || s.body.Cap() > maxKeep || s.batch.size() > 8*maxKeep {
+	if s.batch.size() > 8*maxKeep {
 		return
 	}
 	scratches.Put(s)
@@ -98,12 +95,7 @@ func badFields(fe schema.FieldErrors) *httpx.Error {
 func (s *Server) handlePrototype(w http.ResponseWriter, r *http.Request) {
 	rp := replies.Get().(*httpx.Reply)
 	s.Prototype(r.URL.RawQuery, rp)
-	httpx.NoteModel(r, rp.Model, rp.Version)
-	httpx.NotePredictions(r, rp.Rows)
-	writeRaw(w, rp.Status, rp.Body)
-	if cap(rp.Body) <= maxKeep {
-		replies.Put(rp)
-	}
+	writeReply(w, r, rp)
 }
 
 var replies = sync.Pool{New: func() any { return new(httpx.Reply) }}
@@ -112,7 +104,7 @@ var replies = sync.Pool{New: func() any { return new(httpx.Reply) }}
 // which it resets first: the server's handler and the fast front
 // (internal/fastfront) both serve GET / with it.
 func (s *Server) Prototype(rawQuery string, rp *httpx.Reply) {
-	*rp = httpx.Reply{Body: rp.Body[:0]}
+	rp.Reset()
 	if len(s.pipelines) == 0 {
 		rp.SetError(httpx.Errorf(http.StatusNotFound, "not_found", "no pipeline is configured"))
 		return
@@ -271,7 +263,7 @@ func writeReply(w http.ResponseWriter, r *http.Request, rp *httpx.Reply) {
 // lookupReply is lookup for a Reply: it notes the model on rp, or makes rp
 // the error.
 func (s *Server) lookupReply(name string, rp *httpx.Reply) *Served {
-	*rp = httpx.Reply{Body: rp.Body[:0]}
+	rp.Reset()
 	p, sv, err := s.lookup(name)
 	if p != nil {
 		rp.Model = p.Name
@@ -489,13 +481,13 @@ func (b *batchScratch) size() int {
 // prototype's GET / and GET and POST /v1/models/{name}/predict.
 func (s *Server) HotRoutes() []fastfront.Route {
 	return []fastfront.Route{
-		{Method: http.MethodGet, Pattern: "GET /{$}", Path: "/", Serve: func(r *fastfront.Request, rp *httpx.Reply) {
+		{Method: http.MethodGet, Pattern: routePrototype, Path: "/", Serve: func(r *fastfront.Request, rp *httpx.Reply) {
 			s.Prototype(r.RawQuery, rp)
 		}},
-		{Method: http.MethodGet, Pattern: "GET /v1/models/{name}/predict", Path: "/v1/models/{}/predict", Serve: func(r *fastfront.Request, rp *httpx.Reply) {
+		{Method: http.MethodGet, Pattern: routePredictGet, Path: "/v1/models/{}/predict", Serve: func(r *fastfront.Request, rp *httpx.Reply) {
 			s.PredictGet(r.Segment, r.RawQuery, rp)
 		}},
-		{Method: http.MethodPost, Pattern: "POST /v1/models/{name}/predict", Path: "/v1/models/{}/predict", Serve: func(r *fastfront.Request, rp *httpx.Reply) {
+		{Method: http.MethodPost, Pattern: routePredictPost, Path: "/v1/models/{}/predict", Serve: func(r *fastfront.Request, rp *httpx.Reply) {
 			s.PredictPost(r.Segment, r.Body, rp)
 		}},
 	}

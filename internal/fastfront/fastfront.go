@@ -276,7 +276,7 @@ func (f *front) fail(c *fasthttp.RequestCtx, err error) {
 	case errors.As(err, &small):
 		e = httpx.Errorf(http.StatusRequestHeaderFieldsTooLarge, "header_too_large", "request header is over the limit of %d bytes", f.lim.MaxHeaderBytes)
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
-		e = httpx.Errorf(http.StatusRequestEntityTooLarge, "payload_too_large", "request body is over the limit of %d bytes; split it into smaller requests", f.maxBody)
+		e = httpx.BodyTooLarge(f.maxBody)
 	case errors.As(err, &ne) && ne.Timeout():
 		e = httpx.Errorf(http.StatusRequestTimeout, "timeout", "the request did not arrive in time")
 	default:

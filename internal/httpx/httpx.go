@@ -58,7 +58,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 	switch {
 	case errors.As(err, &e):
 	case errors.As(err, &mbe):
-		e = Errorf(http.StatusRequestEntityTooLarge, "payload_too_large", "request body is over the limit of %d bytes; split it into smaller requests", mbe.Limit)
+		e = BodyTooLarge(mbe.Limit)
 	default:
 		logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "request_id", RequestID(r), "err", err)
 		e = Errorf(http.StatusInternalServerError, "internal", "internal error (request id %s); the server log has the details", RequestID(r))
@@ -67,6 +67,11 @@ func WriteError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 		w.Header().Set("Retry-After", fmt.Sprint(e.RetryAfter))
 	}
 	WriteJSON(w, e.Status, map[string]any{"error": e})
+}
+
+// BodyTooLarge is the 413 of a request body over limit bytes.
+func BodyTooLarge(limit int64) *Error {
+	return Errorf(http.StatusRequestEntityTooLarge, "payload_too_large", "request body is over the limit of %d bytes; split it into smaller requests", limit)
 }
 
 // LimitBody caps r's body at n bytes; reading past it fails with

@@ -20,6 +20,9 @@ type Reply struct {
 	Rows       int
 }
 
+// Reset empties rp, keeping its body's memory.
+func (rp *Reply) Reset() { *rp = Reply{Body: rp.Body[:0]} }
+
 // unencodable is the answer to a value JSON cannot carry.
 const unencodable = `{"error":{"code":"internal","message":"could not encode the answer"}}` + "\n"
 

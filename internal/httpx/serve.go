@@ -94,9 +94,8 @@ var DefaultLimits = Limits{
 // Server is an HTTP server with mlserve's timeouts and limits and a graceful
 // shutdown.
 type Server struct {
-	srv    *http.Server
-	ln     *SweptListener
-	logger *slog.Logger
+	srv *http.Server
+	ln  *SweptListener
 }
 
 // Listen binds addr (":0" picks a free port) and prepares to serve h with
@@ -112,8 +111,7 @@ func ListenLimits(addr string, h http.Handler, logger *slog.Logger, lim Limits) 
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	return &Server{
-		ln:     newSweptListener(ln, sweepTick(lim)),
-		logger: logger,
+		ln: NewSweptListener(ln, lim),
 		srv: &http.Server{
 			Handler:           h,
 			ReadHeaderTimeout: lim.ReadHeader,
