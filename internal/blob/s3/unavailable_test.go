@@ -91,6 +91,62 @@ func startVersitygw(t *testing.T, accessKey, secretKey string) *versitygw {
 	}
 }
 
+// stopProcess sends SIGSTOP to p and waits until every one of its threads
+// is stopped: kill(2) returns before a thread running on another core has
+// stopped, and a request sent in that window would still be answered. The
+// wait reads /proc (Linux); elsewhere it trusts the signal.
+func stopProcess(t *testing.T, p *os.Process) {
+	t.Helper()
+	if err := p.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatalf("stop versitygw: %v", err)
+	}
+	tasks := fmt.Sprintf("/proc/%d/task", p.Pid)
+	if _, err := os.Stat(tasks); err != nil {
+		return
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		running, err := runningThreads(tasks)
+		if err != nil {
+			t.Fatalf("stop versitygw: %v", err)
+		}
+		if running == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("stop versitygw: %d threads still running 5s after SIGSTOP", running)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// runningThreads counts the threads under a /proc/PID/task folder whose
+// state is not stopped ("T") or traced ("t").
+func runningThreads(tasks string) (int, error) {
+	ids, err := os.ReadDir(tasks)
+	if err != nil {
+		return 0, err
+	}
+	running := 0
+	for _, id := range ids {
+		stat, err := os.ReadFile(filepath.Join(tasks, id.Name(), "stat"))
+		if errors.Is(err, os.ErrNotExist) {
+			continue // the thread exited
+		}
+		if err != nil {
+			return 0, err
+		}
+		// "pid (comm) state ...": comm may hold spaces and parentheses.
+		i := bytes.LastIndexByte(stat, ')')
+		if i < 0 || i+2 >= len(stat) {
+			return 0, fmt.Errorf("read %s: no state in %q", id.Name(), stat)
+		}
+		if s := stat[i+2]; s != 'T' && s != 't' {
+			running++
+		}
+	}
+	return running, nil
+}
+
 func fileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
@@ -160,9 +216,7 @@ func TestServerStopped(t *testing.T) {
 	t.Run("NotAnswering", func(t *testing.T) {
 		// A stopped process still has its socket: connections are accepted
 		// by the kernel and then nothing comes back.
-		if err := g.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
-			t.Fatal(err)
-		}
+		stopProcess(t, g.cmd.Process)
 		// 2 tries of at most 1s each, plus backoff.
 		checkAll(t, 6*time.Second)
 
