@@ -3,13 +3,11 @@ package api_test
 import (
 	"bytes"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
 
-	"github.com/valyala/fasthttp"
-
+	"github.com/mlserve/mlserve/internal/apitest"
 	"github.com/mlserve/mlserve/internal/fastfront"
 	"github.com/mlserve/mlserve/internal/httpx"
 )
@@ -168,29 +166,5 @@ func benchFront(b *testing.B, method, target, body string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h := front.Handler()
-	var req fasthttp.Request
-	req.Header.SetMethod(method)
-	req.SetRequestURI(target)
-	req.Header.SetHost("127.0.0.1")
-	if body != "" {
-		req.Header.SetContentType("application/json")
-		req.SetBodyString(body)
-	}
-	var c fasthttp.RequestCtx
-	c.Init(&req, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}, nil)
-	h(&c)
-	if c.Response.StatusCode() != http.StatusOK {
-		b.Fatalf("%s %s: status %d: %s", method, target, c.Response.StatusCode(), c.Response.Body())
-	}
-	b.SetBytes(int64(len(c.Response.Body())))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		c.Response.Reset()
-		h(&c)
-	}
-	if c.Response.StatusCode() != http.StatusOK {
-		b.Fatalf("status %d", c.Response.StatusCode())
-	}
+	apitest.BenchFront(b, front.Handler(), method, target, body)
 }

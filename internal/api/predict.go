@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -76,14 +75,6 @@ func grow[T any](s []T, n int) []T {
 	return s[:n]
 }
 
-var contentTypeJSON = []string{"application/json"}
-
-// writeRaw writes an answer already encoded as JSON.
-func writeRaw(w http.ResponseWriter, status int, body []byte) {
-	w.Header()["Content-Type"] = contentTypeJSON
-	w.WriteHeader(status)
-	w.Write(body)
-}
 
 func badFields(fe schema.FieldErrors) *httpx.Error {
 	return &httpx.Error{Status: http.StatusBadRequest, Code: "invalid_input", Message: "invalid input: " + fe.Error(), Fields: fe}
@@ -247,14 +238,7 @@ var bodies = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // writeReply writes rp, notes what it noted on r and gives rp back to the
 // pool.
 func writeReply(w http.ResponseWriter, r *http.Request, rp *httpx.Reply) {
-	if rp.Model != "" {
-		httpx.NoteModel(r, rp.Model, rp.Version)
-	}
-	httpx.NotePredictions(r, rp.Rows)
-	if rp.RetryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(rp.RetryAfter))
-	}
-	writeRaw(w, rp.Status, rp.Body)
+	httpx.WriteReply(w, r, rp)
 	if cap(rp.Body) <= maxKeep {
 		replies.Put(rp)
 	}

@@ -163,6 +163,8 @@ type Env struct {
 	// Handler is the server's handler (middleware and every route), for
 	// benchmarks without the network.
 	Handler http.Handler
+	// Hot are the routes the fast front answers without Handler.
+	Hot []fastfront.Route
 	// OpenAPI is the served document.
 	OpenAPI []byte
 }
@@ -252,8 +254,10 @@ func Start(t testing.TB, o Options) *Env {
 		Queue: enqueuer{db}, MaxBatch: o.MaxBatch, MaxBody: o.MaxBody})
 	srv.Routes(mux, admin)
 	fast := srv.HotRoutes()
-	oip.New(oip.Config{Pipelines: Names, Models: models, Registry: reg, Store: db, Logger: logger,
-		MaxBatch: o.MaxBatch, MaxBody: o.MaxBody}).Routes(mux)
+	inference := oip.New(oip.Config{Pipelines: Names, Models: models, Registry: reg, Store: db, Logger: logger,
+		MaxBatch: o.MaxBatch, MaxBody: o.MaxBody})
+	inference.Routes(mux)
+	fast = append(fast, inference.HotRoutes()...)
 	ingest.New(ingest.Config{Store: db, Pipelines: schemas, Order: Names, Logger: logger}).Routes(mux, 0, admin)
 	httpx.Health(mux, map[string]httpx.Check{"models": models.Ready})
 	doc, err := openapi.Generate(&openapi.Options{Pipelines: docPipes, API: true, Ingest: true})
@@ -264,7 +268,7 @@ func Start(t testing.TB, o Options) *Env {
 	httpx.Fallback(mux)
 	handler := httpx.Middleware(logger, nil, httpx.FastRoutes(mux))
 	url := Serve(t, handler, fast, fastfront.Options{Logger: logger, MaxBody: o.MaxBody})
-	return &Env{URL: url, Store: db, Registry: reg, Models: models, Bucket: bucket, Data: ds, Handler: handler, OpenAPI: doc}
+	return &Env{URL: url, Store: db, Registry: reg, Models: models, Bucket: bucket, Data: ds, Handler: handler, Hot: fast, OpenAPI: doc}
 }
 
 type enqueuer struct{ db store.Store }

@@ -86,8 +86,10 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) error {
 			MaxBody: env.MaxBody, MaxBatch: env.MaxBatch, CORSOrigins: env.CORSList()})
 		srv.Routes(mux, admin)
 		fast = append(fast, srv.HotRoutes()...)
-		oip.New(oip.Config{Pipelines: names, Models: models, Registry: a.Registry, Store: a.Store, Logger: a.Logger,
-			MaxBody: env.MaxBody, MaxBatch: env.MaxBatch}).Routes(mux)
+		inference := oip.New(oip.Config{Pipelines: names, Models: models, Registry: a.Registry, Store: a.Store, Logger: a.Logger,
+			MaxBody: env.MaxBody, MaxBatch: env.MaxBatch})
+		inference.Routes(mux)
+		fast = append(fast, inference.HotRoutes()...)
 		checks["models"] = models.Ready
 		g.Go(func() error { models.Run(gctx); return nil })
 	}

@@ -59,9 +59,24 @@ type Route struct {
 // Request is what a hot route sees of a request. Its strings and body are
 // only valid until Serve returns.
 type Request struct {
+	// Context is the request's context: done when the server shuts down.
+	Context  context.Context
 	Segment  string // the path segment in the place of "{}"
 	RawQuery string // the query string as sent, without '?'
 	Body     []byte // the whole body (within Options.MaxBody)
+	// ID is the request's id, as the answer's X-Request-Id header says it.
+	ID string
+
+	header *fasthttp.RequestHeader
+}
+
+// Header returns the value of the request's header name, or "" when it has
+// none.
+func (r *Request) Header(name string) string {
+	if r.header == nil {
+		return ""
+	}
+	return unsafeString(r.header.Peek(name))
 }
 
 // match reports whether path is rt's, and the segment in it.
@@ -246,7 +261,8 @@ func (f *front) serveRoute(c *fasthttp.RequestCtx, rt *Route, segment, query []b
 			exchanges.Put(x)
 		}
 	}()
-	x.r = Request{Segment: unsafeString(segment), RawQuery: unsafeString(query)}
+	x.r = Request{Context: c, Segment: unsafeString(segment), RawQuery: unsafeString(query),
+		ID: unsafeString(c.Response.Header.PeekBytes(headerRequestID)), header: &c.Request.Header}
 	if rt.Method == fasthttp.MethodPost {
 		x.r.Body = c.PostBody()
 	}

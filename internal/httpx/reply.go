@@ -3,6 +3,7 @@ package httpx
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 )
 
 // Reply is the answer of a handler written without net/http, so that the
@@ -40,4 +41,23 @@ func (rp *Reply) SetError(e *Error) {
 // NaN from a broken model).
 func (rp *Reply) SetUnencodable() {
 	rp.Status, rp.RetryAfter, rp.Body = http.StatusInternalServerError, 0, append(rp.Body[:0], unencodable...)
+}
+
+var contentTypeJSON = []string{"application/json"}
+
+// WriteReply writes rp as the answer to r on the net/http server: it notes
+// rp's model, version and rows for the request metrics, sets Retry-After
+// when rp has one, and writes the status and JSON body.
+func WriteReply(w http.ResponseWriter, r *http.Request, rp *Reply) {
+	if rp.Model != "" {
+		NoteModel(r, rp.Model, rp.Version)
+	}
+	NotePredictions(r, rp.Rows)
+	h := w.Header()
+	if rp.RetryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(rp.RetryAfter))
+	}
+	h["Content-Type"] = contentTypeJSON
+	w.WriteHeader(rp.Status)
+	w.Write(rp.Body)
 }

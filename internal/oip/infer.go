@@ -2,6 +2,7 @@ package oip
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -125,41 +126,77 @@ type ResponseOutput struct {
 func bad(format string, args ...any) *Error { return errorf(http.StatusBadRequest, format, args...) }
 
 func (s *Server) handleInfer(w http.ResponseWriter, r *http.Request) {
-	md, err := s.resolve(r.Context(), r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if r.Header.Get("Inference-Header-Content-Length") != "" {
-		s.fail(w, r, bad("the binary tensor data extension is not supported: send the whole request as JSON (no Inference-Header-Content-Length)"))
-		return
-	}
+	call := InferCall{Name: r.PathValue("name"), Version: r.PathValue("version"), RequestID: httpx.RequestID(r),
+		BinaryExtension: r.Header.Get(headerBinary) != ""}
 	httpx.LimitBody(w, r, s.cfg.MaxBody)
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	req, err := decodeRequest(body)
+	call.Body = body
+	var rp httpx.Reply
+	s.Infer(r.Context(), &call, &rp)
+	httpx.WriteReply(w, r, &rp)
+}
+
+// headerBinary marks a request in the binary tensor data extension.
+const headerBinary = "Inference-Header-Content-Length"
+
+// InferCall is one inference request: what the route's path, headers and
+// body say.
+type InferCall struct {
+	// Name is the model; Version is a version's number as the path gives
+	// it, or "" for the production version.
+	Name, Version string
+	Body          []byte
+	// RequestID is the request's id: the response's "id" when the request
+	// has none.
+	RequestID string
+	// BinaryExtension is set when the request has an
+	// Inference-Header-Content-Length header (refused: not supported).
+	BinaryExtension bool
+}
+
+// Infer answers an inference request into rp, which it resets first: the
+// net/http handler and the api's fast front (internal/fastfront) both
+// serve POST …/infer with it.
+func (s *Server) Infer(ctx context.Context, call *InferCall, rp *httpx.Reply) {
+	rp.Reset()
+	if err := s.infer(ctx, call, rp); err != nil {
+		path := "/v2/models/" + call.Name + "/infer"
+		if call.Version != "" {
+			path = "/v2/models/" + call.Name + "/versions/" + call.Version + "/infer"
+		}
+		s.setError(rp, err, call.RequestID, path)
+	}
+}
+
+func (s *Server) infer(ctx context.Context, call *InferCall, rp *httpx.Reply) error {
+	md, err := s.resolve(ctx, call.Name, call.Version, rp)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
+	}
+	if call.BinaryExtension {
+		return bad("the binary tensor data extension is not supported: send the whole request as JSON (no %s)", headerBinary)
+	}
+	req, err := decodeRequest(call.Body)
+	if err != nil {
+		return err
 	}
 	rows, err := s.rows(md, req)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	outputs, err := wantedOutputs(md, req.Outputs)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	res := &InferResponse{ModelName: md.name, ModelVersion: strconv.Itoa(md.version), Outputs: make([]ResponseOutput, 0, len(outputs))}
 	if len(req.ID) > 0 {
 		json.Unmarshal(req.ID, &res.ID) // checked by decodeRequest
 	} else {
-		res.ID = httpx.RequestID(r)
+		res.ID = call.RequestID
 	}
 	m := md.m
 	n, k := len(rows), m.Outputs()
@@ -188,15 +225,16 @@ func (s *Server) handleInfer(w http.ResponseWriter, r *http.Request) {
 			res.Outputs = append(res.Outputs, ResponseOutput{Name: name, Datatype: BYTES, Shape: []int{n}, Data: labels})
 		}
 	}
-	httpx.NotePredictions(r, n)
-	body, ok := appendResponse(make([]byte, 0, 256+24*len(outs)), res)
+	body, ok := appendResponse(rp.Body[:0], res)
 	if !ok {
-		httpx.WriteJSON(w, http.StatusOK, res) // says why it cannot be encoded
-		return
+		data, err := json.Marshal(res)
+		if err != nil { // a NaN or an infinity from a broken model
+			return fmt.Errorf("encode the answer of %s version %d: %w", md.name, md.version, err)
+		}
+		body = data
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusOK)
-	w.Write(append(body, '\n'))
+	rp.Status, rp.Body, rp.Rows = http.StatusOK, append(body, '\n'), n
+	return nil
 }
 
 // decodeRequest parses and checks the request's envelope (not its data).

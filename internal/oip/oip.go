@@ -12,6 +12,7 @@ package oip
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -24,6 +25,7 @@ import (
 	"github.com/mlserve/mlserve/internal/api"
 	"github.com/mlserve/mlserve/internal/artifact"
 	"github.com/mlserve/mlserve/internal/blob"
+	"github.com/mlserve/mlserve/internal/fastfront"
 	"github.com/mlserve/mlserve/internal/httpx"
 	"github.com/mlserve/mlserve/internal/registry"
 	"github.com/mlserve/mlserve/internal/schema"
@@ -87,7 +89,7 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v2/models/{name}/versions/{version}", s.handleModelMetadata)
 	mux.HandleFunc("GET /v2/models/{name}/ready", s.handleModelReady)
 	mux.HandleFunc("GET /v2/models/{name}/versions/{version}/ready", s.handleModelReady)
-	mux.HandleFunc("POST /v2/models/{name}/infer", s.handleInfer)
+	mux.HandleFunc(routeInfer, s.handleInfer)
 	mux.HandleFunc("POST /v2/models/{name}/versions/{version}/infer", s.handleInfer)
 	fallback := func(w http.ResponseWriter, r *http.Request) {
 		if allow := httpx.Allowed(mux, r); len(allow) > 0 {
@@ -100,6 +102,23 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	}
 	mux.HandleFunc("/v2", fallback)
 	mux.HandleFunc("/v2/", fallback)
+}
+
+// routeInfer is the production inference route's pattern: mounted on the
+// mux and, as a hot route, on the fast front (its metric label is the same
+// on both).
+const routeInfer = "POST /v2/models/{name}/infer"
+
+// HotRoutes are the routes the api's fast front (internal/fastfront)
+// answers without net/http: inference on the production version. The
+// versioned route, which may load a version from the registry, stays on the
+// net/http handler.
+func (s *Server) HotRoutes() []fastfront.Route {
+	return []fastfront.Route{{Method: http.MethodPost, Pattern: routeInfer, Path: "/v2/models/{}/infer",
+		Serve: func(r *fastfront.Request, rp *httpx.Reply) {
+			call := InferCall{Name: r.Segment, Body: r.Body, RequestID: r.ID, BinaryExtension: r.Header(headerBinary) != ""}
+			s.Infer(r.Context, &call, rp)
+		}}}
 }
 
 // Error is a protocol error: a status and the message of {"error": "…"}.
@@ -118,9 +137,18 @@ func writeError(w http.ResponseWriter, e *Error) {
 	httpx.WriteJSON(w, e.Status, map[string]string{"error": e.Message})
 }
 
-// fail writes err in the protocol's error form; errors that are not *Error
-// are ours: logged, and answered 500 without their text.
+// fail writes err in the protocol's error form (see setError).
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var rp httpx.Reply
+	s.setError(&rp, err, httpx.RequestID(r), r.URL.Path)
+	httpx.WriteReply(w, r, &rp)
+}
+
+// setError makes rp the protocol's error form of err, keeping the model
+// rp noted. Errors that are not *Error are ours: logged with the request's
+// id and where they happened, and answered 500 (503 with Retry-After when
+// the store or the object store is down) without their text.
+func (s *Server) setError(rp *httpx.Reply, err error, requestID, where string) {
 	var e *Error
 	var mbe *http.MaxBytesError
 	switch {
@@ -128,17 +156,18 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &mbe):
 		e = errorf(http.StatusRequestEntityTooLarge, "request body is over the limit of %d bytes; split the batch", mbe.Limit)
 	case errors.Is(err, store.ErrUnavailable), errors.Is(err, blob.ErrUnavailable):
-		s.logger.Warn("inference protocol request failed", "path", r.URL.Path, "request_id", httpx.RequestID(r), "err", err)
-		w.Header().Set("Retry-After", "5")
+		s.logger.Warn("inference protocol request failed", "path", where, "request_id", requestID, "err", err)
+		rp.RetryAfter = 5
 		e = errorf(http.StatusServiceUnavailable, "the registry cannot be reached right now; try again shortly")
 	case errors.Is(err, registry.ErrArtifactUnusable):
-		s.logger.Error("inference protocol request failed", "path", r.URL.Path, "request_id", httpx.RequestID(r), "err", err)
-		e = errorf(http.StatusInternalServerError, "this version cannot be served: its artifact is missing or corrupt in the object store (request id %s; the server log has the details)", httpx.RequestID(r))
+		s.logger.Error("inference protocol request failed", "path", where, "request_id", requestID, "err", err)
+		e = errorf(http.StatusInternalServerError, "this version cannot be served: its artifact is missing or corrupt in the object store (request id %s; the server log has the details)", requestID)
 	default:
-		s.logger.Error("inference protocol request failed", "path", r.URL.Path, "request_id", httpx.RequestID(r), "err", err)
-		e = errorf(http.StatusInternalServerError, "internal error (request id %s); the server log has the details", httpx.RequestID(r))
+		s.logger.Error("inference protocol request failed", "path", where, "request_id", requestID, "err", err)
+		e = errorf(http.StatusInternalServerError, "internal error (request id %s); the server log has the details", requestID)
 	}
-	writeError(w, e)
+	data, _ := json.Marshal(map[string]string{"error": e.Message}) // a map of strings always encodes
+	rp.Status, rp.Body, rp.Rows = e.Status, append(append(rp.Body[:0], data...), '\n'), 0
 }
 
 // ServerMetadata is the answer of GET /v2.
@@ -174,29 +203,28 @@ type model struct {
 }
 
 // resolve finds the model a route names: the served production model when
-// the route has no version, else that version from the registry.
-func (s *Server) resolve(ctx context.Context, r *http.Request) (*model, error) {
-	name := r.PathValue("name")
+// version is "", else that version from the registry. It notes the model
+// and, once known, the version on rp for the request metrics.
+func (s *Server) resolve(ctx context.Context, name, version string, rp *httpx.Reply) (*model, error) {
 	if !s.known[name] {
 		return nil, errorf(http.StatusNotFound, "model %q is not served here; models: %s", name, strings.Join(s.cfg.Pipelines, ", "))
 	}
-	httpx.NoteModel(r, name, 0) // the version once it is known
+	rp.Model, rp.Version = name, 0
 	sv := s.cfg.Models.Get(name)
-	vtext := r.PathValue("version")
-	if vtext == "" {
+	if version == "" {
 		if sv == nil {
 			return nil, errorf(http.StatusServiceUnavailable,
 				"model %s has no production version yet: ingest rows and train (`mlserve train %s --wait`); the first version is promoted automatically", name, name)
 		}
-		httpx.NoteModel(r, name, sv.Version.Version)
+		rp.Version = sv.Version.Version
 		return &model{name: name, version: sv.Version.Version, m: sv.Model}, nil
 	}
-	v, err := strconv.Atoi(vtext)
+	v, err := strconv.Atoi(version)
 	if err != nil || v < 1 {
-		return nil, errorf(http.StatusNotFound, "model %s has no version %q (versions are whole numbers from 1)", name, vtext)
+		return nil, errorf(http.StatusNotFound, "model %s has no version %q (versions are whole numbers from 1)", name, version)
 	}
 	if sv != nil && sv.Version.Version == v {
-		httpx.NoteModel(r, name, v)
+		rp.Version = v
 		return &model{name: name, version: v, m: sv.Model}, nil
 	}
 	sv2, err := s.cfg.Store.VersionGet(ctx, name, v)
@@ -210,8 +238,19 @@ func (s *Server) resolve(ctx context.Context, r *http.Request) (*model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load version %d of %s: %w", v, name, err)
 	}
-	httpx.NoteModel(r, name, v)
+	rp.Version = v
 	return &model{name: name, version: v, m: m}, nil
+}
+
+// resolveRequest is resolve for a net/http request's path, noting the
+// model on r.
+func (s *Server) resolveRequest(r *http.Request) (*model, error) {
+	var rp httpx.Reply
+	md, err := s.resolve(r.Context(), r.PathValue("name"), r.PathValue("version"), &rp)
+	if rp.Model != "" {
+		httpx.NoteModel(r, rp.Model, rp.Version)
+	}
+	return md, err
 }
 
 // TensorMetadata describes an input or output tensor.
@@ -231,7 +270,7 @@ type ModelMetadata struct {
 }
 
 func (s *Server) handleModelMetadata(w http.ResponseWriter, r *http.Request) {
-	md, err := s.resolve(r.Context(), r)
+	md, err := s.resolveRequest(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -280,7 +319,7 @@ func Outputs(sc schema.Schema, classes int) []TensorMetadata {
 }
 
 func (s *Server) handleModelReady(w http.ResponseWriter, r *http.Request) {
-	md, err := s.resolve(r.Context(), r)
+	md, err := s.resolveRequest(r)
 	if err != nil {
 		var e *Error
 		if errors.As(err, &e) && e.Status == http.StatusServiceUnavailable {
