@@ -75,7 +75,6 @@ func grow[T any](s []T, n int) []T {
 	return s[:n]
 }
 
-
 func badFields(fe schema.FieldErrors) *httpx.Error {
 	return &httpx.Error{Status: http.StatusBadRequest, Code: "invalid_input", Message: "invalid input: " + fe.Error(), Fields: fe}
 }
