@@ -155,13 +155,18 @@ const parallelRows = 256
 // Large batches are split into one chunk per core; each row's answer is the
 // same as when predicted alone.
 func (m *Model) PredictRows(rows []schema.Row) []float64 {
+	out := make([]float64, len(rows)*m.outputs)
+	m.PredictRowsInto(rows, make([]float64, len(rows)*m.Width()), out)
+	return out
+}
+
+// PredictRowsInto is PredictRows into out (len(rows)*Outputs() values),
+// using x (len(rows)*Width()) for the encoded features.
+func (m *Model) PredictRowsInto(rows []schema.Row, x, out []float64) {
 	k, w := m.outputs, m.Width()
-	out := make([]float64, len(rows)*k)
-	x := make([]float64, len(rows)*w)
 	Chunks(len(rows), parallelRows, func(lo, hi int) {
 		m.PredictRowsTo(rows[lo:hi], x[lo*w:hi*w], out[lo*k:hi*k])
 	})
-	return out
 }
 
 // batches counts the batch predictions running in this process (see

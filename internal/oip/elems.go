@@ -25,7 +25,13 @@ const (
 // element. ok is false when data is not a flat array (not an array, or one
 // holding arrays or objects): the caller decodes it in general then.
 func scanFlat(data []byte, out []elem) (_ []elem, ok bool) {
-	d := walker{s: string(data)} // one copy: every element's text is a substring of it
+	return scanFlatText(string(data), out) // one copy: every element's text is a substring of it
+}
+
+// scanFlatText is scanFlat on data as text, which the elements' texts
+// share.
+func scanFlatText(data string, out []elem) (_ []elem, ok bool) {
+	d := walker{s: data}
 	ok = d.array(func() bool {
 		e, ok := d.scalar()
 		out = append(out, e)

@@ -1,111 +1,102 @@
 package oip
 
 import (
-	"slices"
+	"strconv"
+	"unsafe"
 
 	"github.com/mlserve/mlserve/internal/jsonw"
 )
 
-// appendResponse appends res as JSON, the bytes encoding/json writes for
-// it, without reflection. ok is false when res holds something it does not
-// encode (data other than []float64 or []string, a parameter that is not a
-// string, a NaN): the caller encodes it with encoding/json then.
-func appendResponse(b []byte, res *InferResponse) (_ []byte, ok bool) {
-	b = append(b, `{"model_name":`...)
-	b = jsonw.String(b, res.ModelName)
-	b = append(b, `,"model_version":`...)
-	b = jsonw.String(b, res.ModelVersion)
-	if res.ID != "" {
-		b = append(b, `,"id":`...)
-		b = jsonw.String(b, res.ID)
-	}
-	b = append(b, `,"outputs":`...)
-	if res.Outputs == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i := range res.Outputs {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			if b, ok = appendOutput(b, &res.Outputs[i]); !ok {
-				return b, false
-			}
-		}
-		b = append(b, ']')
-	}
-	return append(b, '}'), true
+// answer is what an inference answer says: the model, the response's id,
+// the outputs wanted (names out of OutputLabel, OutputProbabilities,
+// OutputValue) and the predictions, k values per row.
+type answer struct {
+	model   string
+	version int
+	id      string
+	outputs []string
+	classes []string // a classifier's, in the order of each row's k probabilities
+	preds   []float64
+	k       int
 }
 
-func appendOutput(b []byte, o *ResponseOutput) (_ []byte, ok bool) {
-	b = append(b, `{"name":`...)
-	b = jsonw.String(b, o.Name)
-	b = append(b, `,"datatype":`...)
-	b = jsonw.String(b, o.Datatype)
-	b = append(b, `,"shape":`...)
-	if o.Shape == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, d := range o.Shape {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = jsonw.Int(b, int64(d))
-		}
-		b = append(b, ']')
+// appendAnswer appends a's InferResponse as JSON, the bytes encoding/json
+// writes for it, without building the response or reflection. tmp is
+// scratch memory for the classes parameter, returned for reuse. ok is false
+// when a prediction is NaN or infinite (JSON has no such numbers).
+func appendAnswer(b []byte, a *answer, tmp []byte) (_, _ []byte, ok bool) {
+	n := len(a.preds) / max(a.k, 1)
+	b = append(b, `{"model_name":`...)
+	b = jsonw.String(b, a.model)
+	b = append(b, `,"model_version":"`...)
+	b = strconv.AppendInt(b, int64(a.version), 10)
+	b = append(b, '"')
+	if a.id != "" {
+		b = append(b, `,"id":`...)
+		b = jsonw.String(b, a.id)
 	}
-	if len(o.Parameters) > 0 {
-		b = append(b, `,"parameters":{`...)
-		keys := make([]string, 0, len(o.Parameters))
-		for k := range o.Parameters {
-			keys = append(keys, k)
+	b = append(b, `,"outputs":[`...)
+	for i, name := range a.outputs {
+		if i > 0 {
+			b = append(b, ',')
 		}
-		slices.Sort(keys)
-		for i, k := range keys {
-			v, isString := o.Parameters[k].(string)
-			if !isString {
-				return b, false
-			}
-			if i > 0 {
+		b = append(b, `{"name":`...)
+		b = jsonw.String(b, name)
+		switch name {
+		case OutputValue, OutputProbabilities:
+			b = append(b, `,"datatype":"FP64","shape":[`...)
+			b = strconv.AppendInt(b, int64(n), 10)
+			if name == OutputProbabilities {
 				b = append(b, ',')
+				b = strconv.AppendInt(b, int64(a.k), 10)
+				// The classes as a JSON array, itself quoted as a string.
+				tmp = append(tmp[:0], '[')
+				for j, c := range a.classes {
+					if j > 0 {
+						tmp = append(tmp, ',')
+					}
+					tmp = jsonw.String(tmp, c)
+				}
+				tmp = append(tmp, ']')
+				b = append(b, `],"parameters":{"classes":`...)
+				b = jsonw.String(b, unsafe.String(unsafe.SliceData(tmp), len(tmp)))
+				b = append(b, '}')
+			} else {
+				b = append(b, ']')
 			}
-			b = jsonw.String(b, k)
-			b = append(b, ':')
-			b = jsonw.String(b, v)
+			b = append(b, `,"data":[`...)
+			for j, f := range a.preds {
+				if j > 0 {
+					b = append(b, ',')
+				}
+				if b, ok = jsonw.Float(b, f); !ok {
+					return b, tmp, false
+				}
+			}
+			b = append(b, "]}"...)
+		case OutputLabel:
+			b = append(b, `,"datatype":"BYTES","shape":[`...)
+			b = strconv.AppendInt(b, int64(n), 10)
+			b = append(b, `],"data":[`...)
+			for r := range n {
+				if r > 0 {
+					b = append(b, ',')
+				}
+				b = jsonw.String(b, a.classes[argmax(a.preds[r*a.k:(r+1)*a.k])])
+			}
+			b = append(b, "]}"...)
 		}
-		b = append(b, '}')
 	}
-	b = append(b, `,"data":`...)
-	switch data := o.Data.(type) {
-	case []float64:
-		if data == nil {
-			return append(b, "null}"...), true
+	return append(b, "]}"...), tmp, true
+}
+
+// argmax is the index of the largest of p, the first of equals.
+func argmax(p []float64) int {
+	best := 0
+	for j := range p {
+		if p[j] > p[best] {
+			best = j
 		}
-		b = append(b, '[')
-		for i, f := range data {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			if b, ok = jsonw.Float(b, f); !ok {
-				return b, false
-			}
-		}
-		b = append(b, ']')
-	case []string:
-		if data == nil {
-			return append(b, "null}"...), true
-		}
-		b = append(b, '[')
-		for i, s := range data {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = jsonw.String(b, s)
-		}
-		b = append(b, ']')
-	default:
-		return b, false
 	}
-	return append(b, '}'), true
+	return best
 }

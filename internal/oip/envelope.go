@@ -15,6 +15,7 @@ func decodeEnvelope(body []byte) (req *InferRequest, ok bool) {
 	}
 	d := walker{s: string(body)}
 	req = &InferRequest{}
+	var shapes []int64 // every input's shape, in one array
 	if !d.object(func(key string) bool {
 		switch key {
 		case "id":
@@ -28,8 +29,11 @@ func decodeEnvelope(body []byte) (req *InferRequest, ok bool) {
 		case "inputs":
 			return d.array(func() bool {
 				var in RequestInput
-				if !d.object(func(key string) bool { return d.input(key, &in, body) }) {
+				if !d.object(func(key string) bool { return d.input(key, &in, body, &shapes) }) {
 					return false
+				}
+				if req.Inputs == nil {
+					req.Inputs = make([]RequestInput, 0, 8)
 				}
 				req.Inputs = append(req.Inputs, in)
 				return true
@@ -58,8 +62,9 @@ func decodeEnvelope(body []byte) (req *InferRequest, ok bool) {
 	return req, d.skipSpace() == len(d.s)
 }
 
-// input decodes one key of an input tensor.
-func (d *walker) input(key string, in *RequestInput, body []byte) bool {
+// input decodes one key of an input tensor. A shape's numbers are appended
+// to shapes, which in.Shape then slices.
+func (d *walker) input(key string, in *RequestInput, body []byte, shapes *[]int64) bool {
 	var ok bool
 	switch key {
 	case "name":
@@ -67,18 +72,25 @@ func (d *walker) input(key string, in *RequestInput, body []byte) bool {
 	case "datatype":
 		in.Datatype, ok = d.str()
 	case "shape":
-		return d.array(func() bool {
+		if *shapes == nil {
+			*shapes = make([]int64, 0, 16)
+		}
+		start := len(*shapes)
+		ok := d.array(func() bool {
 			n, ok := d.int64()
-			in.Shape = append(in.Shape, n)
+			*shapes = append(*shapes, n)
 			return ok
-		}, func() { in.Shape = []int64{} })
+		}, func() {})
+		end := len(*shapes)
+		in.Shape = (*shapes)[start:end:end]
+		return ok
 	case "data":
 		if d.peek() == 'n' { // null
 			return false
 		}
 		start := d.i
 		d.skipValue()
-		in.Data = json.RawMessage(body[start:d.i])
+		in.Data, in.dataText = json.RawMessage(body[start:d.i]), d.s[start:d.i]
 		return true
 	}
 	return ok

@@ -35,6 +35,13 @@ func checkEnvelope(t *testing.T, body []byte) {
 	if err := dec.Decode(&want); err != nil || dec.More() {
 		t.Fatalf("%q: decodeEnvelope took it, encoding/json says %v (more: %v)", body, err, dec.More())
 	}
+	for i := range got.Inputs {
+		in := &got.Inputs[i]
+		if in.dataText != string(in.Data) {
+			t.Fatalf("%q: input %d: data text %q, data %q", body, i, in.dataText, in.Data)
+		}
+		in.dataText = "" // encoding/json does not set it
+	}
 	if !reflect.DeepEqual(got, &want) {
 		t.Fatalf("%q:\n got %#v\nwant %#v", body, got, &want)
 	}

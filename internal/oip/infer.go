@@ -98,6 +98,10 @@ type RequestInput struct {
 	Datatype   string                     `json:"datatype"`
 	Parameters map[string]json.RawMessage `json:"parameters,omitempty"`
 	Data       json.RawMessage            `json:"data"`
+
+	// dataText is Data as text, when decodeEnvelope has it: a substring
+	// of its copy of the body, which element texts can share.
+	dataText string
 }
 
 // RequestOutput names an output the caller wants.
@@ -184,7 +188,9 @@ func (s *Server) infer(ctx context.Context, call *InferCall, rp *httpx.Reply) er
 	if err != nil {
 		return err
 	}
-	rows, err := s.rows(md, req)
+	scr := getScratch()
+	defer putScratch(scr)
+	rows, err := s.rows(md, req, scr)
 	if err != nil {
 		return err
 	}
@@ -192,46 +198,19 @@ func (s *Server) infer(ctx context.Context, call *InferCall, rp *httpx.Reply) er
 	if err != nil {
 		return err
 	}
-	res := &InferResponse{ModelName: md.name, ModelVersion: strconv.Itoa(md.version), Outputs: make([]ResponseOutput, 0, len(outputs))}
+	id := call.RequestID
 	if len(req.ID) > 0 {
-		json.Unmarshal(req.ID, &res.ID) // checked by decodeRequest
-	} else {
-		res.ID = call.RequestID
+		json.Unmarshal(req.ID, &id) // checked by decodeRequest
 	}
 	m := md.m
-	n, k := len(rows), m.Outputs()
-	outs := m.PredictRows(rows)
-	for _, name := range outputs {
-		switch name {
-		case OutputValue:
-			res.Outputs = append(res.Outputs, ResponseOutput{Name: name, Datatype: FP64, Shape: []int{n}, Data: outs})
-		case OutputProbabilities:
-			classes, _ := json.Marshal(m.Classes())
-			res.Outputs = append(res.Outputs, ResponseOutput{Name: name, Datatype: FP64, Shape: []int{n, k}, Data: outs,
-				Parameters: map[string]any{"classes": string(classes)}})
-		case OutputLabel:
-			labels := make([]string, n)
-			classes := m.Classes()
-			for i := range n {
-				row := outs[i*k : (i+1)*k]
-				best := 0
-				for j := range row {
-					if row[j] > row[best] {
-						best = j
-					}
-				}
-				labels[i] = classes[best]
-			}
-			res.Outputs = append(res.Outputs, ResponseOutput{Name: name, Datatype: BYTES, Shape: []int{n}, Data: labels})
-		}
-	}
-	body, ok := appendResponse(rp.Body[:0], res)
-	if !ok {
-		data, err := json.Marshal(res)
-		if err != nil { // a NaN or an infinity from a broken model
-			return fmt.Errorf("encode the answer of %s version %d: %w", md.name, md.version, err)
-		}
-		body = data
+	n := len(rows)
+	scr.x, scr.out = grow(scr.x, n*m.Width()), grow(scr.out, n*m.Outputs())
+	m.PredictRowsInto(rows, scr.x, scr.out)
+	a := answer{model: md.name, version: md.version, id: id, outputs: outputs, classes: m.Classes(), preds: scr.out, k: m.Outputs()}
+	body, text, ok := appendAnswer(rp.Body[:0], &a, scr.text)
+	scr.text = text
+	if !ok { // a NaN or an infinity from a broken model
+		return fmt.Errorf("encode the answer of %s version %d: a prediction is not a finite number", md.name, md.version)
 	}
 	rp.Status, rp.Body, rp.Rows = http.StatusOK, append(body, '\n'), n
 	return nil
@@ -283,16 +262,13 @@ func checkRequest(req *InferRequest) (*InferRequest, error) {
 
 // rows checks the input tensors against the model's schema and coerces
 // them into typed rows. Every problem names its input.
-func (s *Server) rows(md *model, req *InferRequest) ([]schema.Row, error) {
+func (s *Server) rows(md *model, req *InferRequest, scr *scratch) ([]schema.Row, error) {
 	c := md.m.Schema()
 	sc := c.Schema()
 	target := sc.TargetIndex()
-	feats := sc.Features()
-	names := make([]string, len(feats))
-	for j, i := range feats {
-		names[j] = sc.Columns[i].Name
-	}
-	byCol := make([]*RequestInput, c.Len())
+	byCol := grow(scr.byCol, c.Len())
+	clear(byCol)
+	scr.byCol = byCol
 	n := -1
 	var nFrom string
 	for idx := range req.Inputs {
@@ -303,7 +279,7 @@ func (s *Server) rows(md *model, req *InferRequest) ([]schema.Row, error) {
 		i := c.Index(in.Name)
 		switch {
 		case i < 0:
-			return nil, bad("input %q is not an input of model %s; inputs: %s", in.Name, md.name, strings.Join(names, ", "))
+			return nil, bad("input %q is not an input of model %s; inputs: %s", in.Name, md.name, strings.Join(featureNames(sc), ", "))
 		case i == target:
 			return nil, bad("input %q is the target of model %s; leave it out of an inference request", in.Name, md.name)
 		case byCol[i] != nil:
@@ -326,8 +302,10 @@ func (s *Server) rows(md *model, req *InferRequest) ([]schema.Row, error) {
 		return nil, errorf(http.StatusRequestEntityTooLarge, "%d rows is over the limit of %d per request; split the batch", n, s.cfg.MaxBatch)
 	}
 	width := c.Len()
-	slab := make([]schema.Value, n*width)
-	rows := make([]schema.Row, n)
+	slab := grow(scr.slab, n*width)
+	clear(slab)
+	rows := grow(scr.rows, n)
+	scr.slab, scr.rows = slab, rows
 	for r := range rows {
 		rows[r] = slab[r*width : (r+1)*width]
 		if target >= 0 {
@@ -359,10 +337,11 @@ func (s *Server) rows(md *model, req *InferRequest) ([]schema.Row, error) {
 		if !slices.Contains(Accepts(col.Type), in.Datatype) {
 			return nil, bad("input %q: datatype %s does not fit its %s column; send %s", in.Name, in.Datatype, col.Type, strings.Join(Accepts(col.Type), " or "))
 		}
-		elems, err := flatten(in)
+		elems, err := flatten(in, scr.elems[:0])
 		if err != nil {
 			return nil, err
 		}
+		scr.elems = elems
 		for r, e := range elems {
 			text, missing, msg := elemText(e, in.Datatype)
 			if msg == "" {
@@ -387,6 +366,15 @@ func (s *Server) rows(md *model, req *InferRequest) ([]schema.Row, error) {
 	return rows, nil
 }
 
+// featureNames lists a schema's feature columns, for error messages.
+func featureNames(sc schema.Schema) []string {
+	var names []string
+	for _, i := range sc.Features() {
+		names = append(names, sc.Columns[i].Name)
+	}
+	return names
+}
+
 // batchSize checks an input's shape, which must be [n] or [n, 1], and
 // returns n.
 func batchSize(in *RequestInput) (int, error) {
@@ -407,9 +395,10 @@ func batchSize(in *RequestInput) (int, error) {
 	return 0, bad("input %q: shape %v is not [n] (one element per row)", in.Name, in.Shape)
 }
 
-// flatten decodes an input's data and returns its elements in row order.
+// flatten decodes an input's data and returns its elements in row order,
+// in buf's memory when it is large enough.
 // Data may be flat or nested as the shape says ([[x], [y]] for [2, 1]).
-func flatten(in *RequestInput) ([]elem, error) {
+func flatten(in *RequestInput, buf []elem) ([]elem, error) {
 	if len(in.Data) == 0 {
 		return nil, bad("input %q has no data", in.Name)
 	}
@@ -417,7 +406,14 @@ func flatten(in *RequestInput) ([]elem, error) {
 	for _, d := range in.Shape {
 		want *= int(d)
 	}
-	if elems, ok := scanFlat(in.Data, make([]elem, 0, min(want, 1<<16))); ok {
+	if cap(buf) < want {
+		buf = make([]elem, 0, min(want, 1<<16))
+	}
+	text := in.dataText
+	if text == "" {
+		text = string(in.Data) // one copy: every element's text is a substring of it
+	}
+	if elems, ok := scanFlatText(text, buf[:0]); ok {
 		if len(elems) != want {
 			return nil, bad("input %q: data has %d elements, shape %v needs %d", in.Name, len(elems), in.Shape, want)
 		}
@@ -509,14 +505,19 @@ func elemText(e elem, dt string) (text string, missing bool, msg string) {
 	return e.text, false, ""
 }
 
+// The outputs of each kind of model, in the order an answer lists them
+// when the request names none. Shared: callers must not change them.
+var (
+	classifierOutputs = []string{OutputLabel, OutputProbabilities}
+	regressorOutputs  = []string{OutputValue}
+)
+
 // wantedOutputs returns the names of the outputs to send: those requested,
-// in their order, or all of the model's.
+// in their order, or all of the model's (a shared slice).
 func wantedOutputs(md *model, req []RequestOutput) ([]string, error) {
-	var all []string
+	all := classifierOutputs
 	if md.m.Task() == ml.Regression {
-		all = []string{OutputValue}
-	} else {
-		all = []string{OutputLabel, OutputProbabilities}
+		all = regressorOutputs
 	}
 	if len(req) == 0 {
 		return all, nil
