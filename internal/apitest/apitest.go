@@ -267,7 +267,7 @@ func Start(t testing.TB, o Options) *Env {
 	mux.Handle("GET /openapi.json", openapi.Handler(doc))
 	httpx.Fallback(mux)
 	handler := httpx.Middleware(logger, nil, httpx.FastRoutes(mux))
-	url := Serve(t, handler, fast, fastfront.Options{Logger: logger, MaxBody: o.MaxBody})
+	url := Serve(t, handler, fast, fastfront.Options{Logger: logger, MaxBody: o.MaxBody, ErrorBody: oip.ErrorBody})
 	return &Env{URL: url, Store: db, Registry: reg, Models: models, Bucket: bucket, Data: ds, Handler: handler, Hot: fast, OpenAPI: doc}
 }
 

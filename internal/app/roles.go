@@ -154,7 +154,8 @@ func (a *App) listen(o ServeOptions, h http.Handler, fast []fastfront.Route) (se
 		srv, err := httpx.Listen(o.Addr, h, a.Logger)
 		return srv, engine, err
 	}
-	srv, err := fastfront.Listen(o.Addr, h, fast, fastfront.Options{Logger: a.Logger, Observe: a.Metrics.Request, Limits: httpx.DefaultLimits, MaxBody: a.Opts.Env.MaxBody})
+	srv, err := fastfront.Listen(o.Addr, h, fast, fastfront.Options{Logger: a.Logger, Observe: a.Metrics.Request, Limits: httpx.DefaultLimits, MaxBody: a.Opts.Env.MaxBody,
+		ErrorBody: oip.ErrorBody})
 	return srv, engine, err
 }
 

@@ -107,6 +107,12 @@ type Options struct {
 	// MaxBody caps request bodies: a longer one is answered 413 before any
 	// handler runs. 0 means 8 MiB.
 	MaxBody int64
+	// ErrorBody, when set, may write the answer to a request the server
+	// could not read (too large, malformed, late) in the error form of
+	// the protocol its path belongs to: it returns the body for e, or nil
+	// to leave the path to the JSON error envelope. path is empty when the
+	// request line could not be read.
+	ErrorBody func(path []byte, e *httpx.Error) []byte
 }
 
 // Server is the api role's fasthttp server.
@@ -143,7 +149,8 @@ func Listen(addr string, next http.Handler, routes []Route, o Options) (*Server,
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
-	f := &front{routes: routes, next: fasthttpadaptor.NewFastHTTPHandler(next), logger: o.Logger, observe: o.Observe, lim: o.Limits, maxBody: o.MaxBody}
+	f := &front{routes: routes, next: fasthttpadaptor.NewFastHTTPHandler(next), logger: o.Logger, observe: o.Observe, lim: o.Limits, maxBody: o.MaxBody,
+		errorBody: o.ErrorBody}
 	lim := o.Limits
 	srv := &fasthttp.Server{
 		Handler:      f.serve,
@@ -185,12 +192,13 @@ func (s *Server) Serve(ctx context.Context) error {
 
 // front is the request handler.
 type front struct {
-	routes  []Route
-	next    fasthttp.RequestHandler
-	logger  *slog.Logger
-	observe Observer
-	lim     httpx.Limits
-	maxBody int64
+	routes    []Route
+	next      fasthttp.RequestHandler
+	logger    *slog.Logger
+	observe   Observer
+	lim       httpx.Limits
+	maxBody   int64
+	errorBody func(path []byte, e *httpx.Error) []byte
 }
 
 var (
@@ -300,6 +308,15 @@ func (f *front) fail(c *fasthttp.RequestCtx, err error) {
 	}
 	var rp httpx.Reply
 	rp.SetError(e)
+	if f.errorBody != nil {
+		path := c.Request.Header.RequestURI()
+		if i := bytes.IndexByte(path, '?'); i >= 0 {
+			path = path[:i]
+		}
+		if body := f.errorBody(path, e); body != nil {
+			rp.Body = body
+		}
+	}
 	c.SetStatusCode(rp.Status)
 	c.Response.Header.SetContentTypeBytes(contentTypeJSON)
 	c.Response.SetBody(rp.Body)

@@ -2,6 +2,7 @@ package fastfront_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -84,6 +85,12 @@ func start(t *testing.T, lim httpx.Limits, maxBody int64, block <-chan struct{})
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		f.seen = append(f.seen, observed{route, model, version, rows, status, d})
+	}, ErrorBody: func(path []byte, e *httpx.Error) []byte {
+		if !bytes.HasPrefix(path, []byte("/proto/")) {
+			return nil
+		}
+		b, _ := json.Marshal(map[string]string{"proto_error": e.Message})
+		return b
 	}}
 	srv, err := fastfront.Listen("127.0.0.1:0", httpx.Middleware(slog.New(slog.DiscardHandler), nil, mux), routes, o)
 	if err != nil {
@@ -429,6 +436,24 @@ func TestLimits(t *testing.T) {
 		c := dial(t)
 		fmt.Fprintf(c, "POST /echo HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n\r\n", f.addr, 64<<10+1)
 		jsonError(t, c, http.StatusRequestEntityTooLarge, "payload_too_large")
+	})
+	t.Run("BodyTooLargeInAProtocolsForm", func(t *testing.T) {
+		t.Parallel()
+		c := dial(t)
+		fmt.Fprintf(c, "POST /proto/x?y=1 HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n\r\n", f.addr, 64<<10+1)
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		res, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var body map[string]string
+		if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
+			t.Fatalf("status %d: decode: %v", res.StatusCode, err)
+		}
+		if res.StatusCode != http.StatusRequestEntityTooLarge || len(body) != 1 || !strings.Contains(body["proto_error"], "limit") {
+			t.Errorf("status %d %v, want 413 in the path's own error form", res.StatusCode, body)
+		}
 	})
 	t.Run("Malformed", func(t *testing.T) {
 		t.Parallel()

@@ -11,6 +11,7 @@
 package oip
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -154,7 +155,7 @@ func (s *Server) setError(rp *httpx.Reply, err error, requestID, where string) {
 	switch {
 	case errors.As(err, &e):
 	case errors.As(err, &mbe):
-		e = errorf(http.StatusRequestEntityTooLarge, "request body is over the limit of %d bytes; split the batch", mbe.Limit)
+		e = errorf(http.StatusRequestEntityTooLarge, "%s", httpx.BodyTooLarge(mbe.Limit).Message)
 	case errors.Is(err, store.ErrUnavailable), errors.Is(err, blob.ErrUnavailable):
 		s.logger.Warn("inference protocol request failed", "path", where, "request_id", requestID, "err", err)
 		rp.RetryAfter = 5
@@ -166,8 +167,23 @@ func (s *Server) setError(rp *httpx.Reply, err error, requestID, where string) {
 		s.logger.Error("inference protocol request failed", "path", where, "request_id", requestID, "err", err)
 		e = errorf(http.StatusInternalServerError, "internal error (request id %s); the server log has the details", requestID)
 	}
-	data, _ := json.Marshal(map[string]string{"error": e.Message}) // a map of strings always encodes
-	rp.Status, rp.Body, rp.Rows = e.Status, append(append(rp.Body[:0], data...), '\n'), 0
+	rp.Status, rp.Body, rp.Rows = e.Status, appendError(rp.Body[:0], e.Message), 0
+}
+
+// appendError appends the protocol's error form: {"error": message}.
+func appendError(b []byte, message string) []byte {
+	data, _ := json.Marshal(map[string]string{"error": message}) // a map of strings always encodes
+	return append(append(b, data...), '\n')
+}
+
+// ErrorBody is the answer in the protocol's error form to a request under
+// /v2 that the api's fast front could not read (its body over the limit,
+// say), or nil for other paths (see fastfront.Options.ErrorBody).
+func ErrorBody(path []byte, e *httpx.Error) []byte {
+	if string(path) != "/v2" && !bytes.HasPrefix(path, []byte("/v2/")) {
+		return nil
+	}
+	return appendError(nil, e.Message)
 }
 
 // ServerMetadata is the answer of GET /v2.

@@ -549,9 +549,10 @@ func sameInProcess(t *testing.T, env *apitest.Env, path, body, header string) *a
 // the net/http handler does, for answers and for every kind of error.
 func TestInferPathsAgree(t *testing.T) {
 	t.Parallel()
-	env := apitest.Start(t, apitest.Options{MaxBatch: 2})
+	env := apitest.Start(t, apitest.Options{MaxBatch: 2, MaxBody: 2048})
 	d := env.Data["titanic"]
 	one := body(t, map[string]any{"inputs": tensors(t, d, []int{0})})
+	long := one[:len(one)-1] + strings.Repeat(" ", 2048) + "}" // over MaxBody
 	cases := []struct{ path, body, header string }{
 		{"/v2/models/titanic/infer", one, ""},
 		{"/v2/models/titanic/infer", body(t, map[string]any{"id": "mine", "inputs": tensors(t, d, []int{1, 2}), "outputs": []any{map[string]any{"name": "label"}}}), ""},
@@ -563,6 +564,7 @@ func TestInferPathsAgree(t *testing.T) {
 		{"/v2/models/titanic/infer", `{"inputs": [{"name": "sex", "shape": [1], "datatype": "BYTES", "data": ["alien"]}]}`, ""},
 		{"/v2/models/titanic/infer", "", ""},
 		{"/v2/models/titanic/infer", `{"inputs": [`, ""},
+		{"/v2/models/titanic/infer", long, ""},
 	}
 	for _, c := range cases {
 		sameInProcess(t, env, c.path, c.body, c.header)
