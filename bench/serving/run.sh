@@ -24,6 +24,8 @@
 #                       (what `mlserve up` serves with)
 #        gunicorn       the same route on the Flask peer (only when its
 #                       Python packages are installed; see below)
+#        infer          POST /v2/models/titanic/infer (Open Inference
+#                       Protocol), one row, on the same api
 #        mlserve batch  POST /v1/models/titanic/predict, BATCH instances
 #        batch2         the same against a second api that is not pinned
 #                       (both cores: batches are split across them)
@@ -212,6 +214,19 @@ wrk.body = f:read("*a")
 f:close()
 wrk.headers["Content-Type"] = "application/json"
 EOF
+# one row for the inference protocol's infer
+printf '%s' '{"inputs": [{"name": "class", "datatype": "BYTES", "shape": [1], "data": ["1"]}, {"name": "sex", "datatype": "BYTES", "shape": [1], "data": ["female"]}, {"name": "age", "datatype": "FP64", "shape": [1], "data": [30]}, {"name": "embarked", "datatype": "BYTES", "shape": [1], "data": ["S"]}]}' >"$TMP/infer.json"
+cat >"$TMP/infer.lua" <<EOF
+local f = assert(io.open("$TMP/infer.json", "rb"))
+wrk.method = "POST"
+wrk.body = f:read("*a")
+f:close()
+wrk.headers["Content-Type"] = "application/json"
+EOF
+if ! curl -s -H 'Content-Type: application/json' --data-binary @"$TMP/infer.json" "http://127.0.0.1:$MPORT/v2/models/titanic/infer" | grep -q '"probabilities"'; then
+	echo "infer check: mlserve did not answer the inference protocol's infer" >&2
+	exit 1
+fi
 got=$(curl -s -H 'Content-Type: application/json' --data-binary @"$TMP/batch.json" "http://127.0.0.1:$MPORT/v1/models/titanic/predict" | grep -o '"label"' | wc -l)
 if [[ $got != "$BATCH" ]]; then
 	echo "batch check: mlserve answered $got predictions for $BATCH instances" >&2
@@ -229,6 +244,7 @@ url_of() {
 	gomodel) echo "http://127.0.0.1:$GMPORT$QUERY" ;;
 	mlserve) echo "http://127.0.0.1:$MPORT$QUERY" ;;
 	gunicorn) echo "http://127.0.0.1:$GPORT$QUERY" ;;
+	infer) echo "http://127.0.0.1:$MPORT/v2/models/titanic/infer" ;;
 	batch) echo "http://127.0.0.1:$MPORT/v1/models/titanic/predict" ;;
 	batch2) echo "http://127.0.0.1:$M2PORT/v1/models/titanic/predict" ;;
 	esac
@@ -272,6 +288,7 @@ CLK=$(getconf CLK_TCK)
 run() {
 	local name=$1 secs=$2 script=()
 	[[ $name == batch* ]] && script=(-s "$TMP/post.lua")
+	[[ $name == infer ]] && script=(-s "$TMP/infer.lua")
 	[[ -n ${3:-} ]] && wait_quiet
 	local t0 b0 w0 out
 	t0=$(ticks "$(pid_of "$name")")
@@ -303,7 +320,7 @@ SERVERS=(hello fasthello)
 [[ -n $GMPID ]] && SERVERS+=(gomodel)
 SERVERS+=(mlserve mlserve-net)
 [[ -n $GPID ]] && SERVERS+=(gunicorn)
-SERVERS+=(batch batch2)
+SERVERS+=(infer batch batch2)
 echo "== warm-up (${WARMUP} s each)"
 for s in "${SERVERS[@]}"; do run "$s" "$WARMUP"; done
 for rep in $(seq 1 "$REPS"); do
@@ -368,6 +385,7 @@ goal() { awk -v x="$1" -v g="$2" -v op="$3" 'BEGIN{ok = (op == ">=") ? (x >= g) 
 		gomodel) label="plain Go: parse, validate, logistic, encoding/json (gomodel.go)"; route="GET $QUERY" ;;
 		mlserve) label="mlserve api (titanic, logistic; fasthttp front, the default)"; route="GET $QUERY" ;;
 		gunicorn) label="gunicorn -w 2 + Flask + sklearn"; route="GET $QUERY" ;;
+		infer) label="mlserve api, Open Inference Protocol, 1 row"; route="POST /v2/models/titanic/infer" ;;
 		batch) label="mlserve api, batch of $BATCH"; route="POST /v1/models/titanic/predict" ;;
 		batch2) label="mlserve api on both cores (not pinned; wrk on CPU $WRK_CPU), batch of $BATCH"; route="POST /v1/models/titanic/predict" ;;
 		esac
@@ -400,6 +418,7 @@ goal() { awk -v x="$1" -v g="$2" -v op="$3" 'BEGIN{ok = (op == ">=") ? (x >= g) 
 	if [[ -n $G_SHARED ]]; then
 		echo "| mlserve (one core) / the peer's recorded best, $G_SHARED req/s on both cores (shared mode, the issue's 790) | $(vs "$G_SHARED")x | (reference) |"
 	fi
+	echo "| Open Inference Protocol infer, 1 row: req/s; p99 (medians over rounds) | $(stat infer 2 | awk '{printf "%.0f", $1}'); $(stat infer 4) ms | (reported) |"
 	echo "| batch predictions (POST, $BATCH rows per request), server on one core | $ROWS rows/s | (reported) |"
 	echo "| batch predictions, server on both cores (batches split across cores; wrk shares one) | $(awk -v r="$(stat batch2 2)" -v n="$BATCH" 'BEGIN{printf "%.0f", r*n}') rows/s | (reported) |"
 	echo
