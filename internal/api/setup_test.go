@@ -27,6 +27,7 @@ import (
 	"github.com/mlserve/mlserve/internal/fastfront"
 	"github.com/mlserve/mlserve/internal/httpx"
 	"github.com/mlserve/mlserve/internal/metrics"
+	"github.com/mlserve/mlserve/internal/oip"
 	"github.com/mlserve/mlserve/internal/registry"
 	"github.com/mlserve/mlserve/internal/schema"
 	"github.com/mlserve/mlserve/internal/store"
@@ -198,8 +199,13 @@ func setupWith(t testing.TB, o setupOpts) (*api.Server, *testBundle) {
 		model, version, rows := httpx.Noted(r)
 		b.metrics.Request(pattern, model, version, status, rows, d)
 	}
+	// The inference protocol's routes too, as the api role mounts them (the
+	// swap test sends its infer requests).
+	inference := oip.New(oip.Config{Pipelines: []string{"titanic", "sensors"}, Models: b.models, Registry: reg, Store: db, Logger: logger,
+		MaxBody: o.maxBody, MaxBatch: o.maxBatch})
+	inference.Routes(mux)
 	b.handler = httpx.Middleware(logger, observe, httpx.FastRoutes(mux))
-	fast := srv.HotRoutes()
+	fast := append(srv.HotRoutes(), inference.HotRoutes()...)
 	b.url = apitest.Serve(t, b.handler, fast, fastfront.Options{Logger: logger, Observe: b.metrics.Request, MaxBody: o.maxBody})
 	return srv, b
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -39,7 +40,9 @@ var swapFits = sync.OnceValues(func() ([]*train.FitResult, error) {
 })
 
 // TestSwapUnderLoad promotes a new version every second for 30 s while
-// several clients send predictions over loopback HTTP without pause: no
+// several clients send predictions (the prototype route, both predict
+// routes and the inference protocol's infer) over loopback HTTP without
+// pause: no
 // answer may fail, and every answer must come from a version that was
 // production during the test, with that version's own predictions.
 func TestSwapUnderLoad(t *testing.T) {
@@ -76,6 +79,10 @@ func TestSwapUnderLoad(t *testing.T) {
 
 	// the instances the clients send, and each version's answer to them
 	rows := [][]any{{1, true, 22.0, "S"}, {3, false, 40.0, "Q"}, {2, true, -1.0, ""}, {1, false, 0.5, "C"}}
+	infer := `{"inputs": [{"name": "class", "datatype": "INT64", "shape": [2], "data": [1, 3]},
+		{"name": "sex", "datatype": "BYTES", "shape": [2], "data": ["F", "M"]},
+		{"name": "age", "datatype": "FP64", "shape": [2], "data": [22, 40]},
+		{"name": "embarked", "datatype": "BYTES", "shape": [2], "data": ["S", "Q"]}]}`
 	bodies := []string{
 		`{"class": 1, "sex": "female", "age": 22, "embarked": "S"}`,
 		`{"instances": [{"class": 1, "sex": "F", "age": 22, "embarked": "S"}, {"class": 3, "sex": "M", "age": 40, "embarked": "Q"},
@@ -103,6 +110,43 @@ func TestSwapUnderLoad(t *testing.T) {
 			mu.Unlock()
 		}
 	}
+	// checkInfer checks an infer answer: a version that was production, and
+	// its probabilities for sent.
+	checkInfer := func(body []byte, sent [][]any) {
+		type tensor struct {
+			Name string          `json:"name"`
+			Data json.RawMessage `json:"data"` // strings for the label
+		}
+		var a struct {
+			Version string   `json:"model_version"`
+			Outputs []tensor `json:"outputs"`
+		}
+		if err := json.Unmarshal(body, &a); err != nil {
+			fail("infer: %s: %v", body, err)
+			return
+		}
+		v, err := strconv.Atoi(a.Version)
+		if err != nil || v != 1 && !slices.Contains(promoted, v) {
+			fail("infer answer names version %q, which was never production: %s", a.Version, body)
+			return
+		}
+		mu.Lock()
+		seen[v]++
+		mu.Unlock()
+		var probs []float64
+		if i := slices.IndexFunc(a.Outputs, func(o tensor) bool { return o.Name == "probabilities" }); i >= 0 {
+			json.Unmarshal(a.Outputs[i].Data, &probs)
+		}
+		if len(probs) != 2*len(sent) {
+			fail("infer: no probabilities for %d rows: %s", len(sent), body)
+			return
+		}
+		for j, row := range sent {
+			if w, got := want(v, row), probs[2*j:2*j+2]; got[0] != w[0] || got[1] != w[1] {
+				fail("infer: version %d answered %v for %v, its model says %v: the answer mixes versions", v, got, row, w)
+			}
+		}
+	}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for c := range clients {
@@ -114,8 +158,11 @@ func TestSwapUnderLoad(t *testing.T) {
 				default:
 				}
 				var req *http.Request
-				kind := (c + i) % 4
+				kind := (c + i) % 5
 				switch kind {
+				case 4:
+					req, _ = http.NewRequest(http.MethodPost, b.url+"/v2/models/titanic/infer", bytes.NewBufferString(infer))
+					req.Header.Set("Content-Type", "application/json")
 				case 0:
 					req, _ = http.NewRequest(http.MethodGet, b.url+"/?class=1&sex=F&age=22&embarked=S", nil)
 				case 1:
@@ -146,6 +193,10 @@ func TestSwapUnderLoad(t *testing.T) {
 					if !ok {
 						fail("GET /: result %v is no production version's answer", p.Data.Result)
 					}
+					continue
+				}
+				if kind == 4 {
+					checkInfer(body, rows[:2])
 					continue
 				}
 				var p predictResponse
