@@ -6,15 +6,19 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"net/http"
 	"net/http/httptest"
 	"reflect"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/mlserve/mlserve/internal/apitest"
 	"github.com/mlserve/mlserve/internal/artifact"
+	"github.com/mlserve/mlserve/internal/oip"
 	"github.com/mlserve/mlserve/internal/schema"
+	"github.com/mlserve/mlserve/internal/store"
 	"github.com/mlserve/mlserve/internal/version"
 )
 
@@ -211,6 +215,56 @@ func TestUnusableVersion(t *testing.T) {
 	// Production (version 1) still answers.
 	a := decode[inferAnswer](t, env.Do(t, "POST", "/v2/models/titanic/infer", "application/json", req), 200)
 	checkOutputs(t, a, d, want(t, d, 0, []int{0}))
+}
+
+// countingStore is the test server's real store, counting the version
+// records read from it.
+type countingStore struct {
+	store.Store
+	gets atomic.Int64
+}
+
+func (c *countingStore) VersionGet(ctx context.Context, pipeline string, version int) (*store.Version, error) {
+	c.gets.Add(1)
+	return c.Store.VersionGet(ctx, pipeline, version)
+}
+
+// TestVersionRecordsRemembered checks that a version route reads a
+// version's record from the store once, not per request, and still reads
+// it for a version the store did not have.
+func TestVersionRecordsRemembered(t *testing.T) {
+	t.Parallel()
+	env := apitest.Start(t, apitest.Options{})
+	db := &countingStore{Store: env.Store}
+	srv := oip.New(oip.Config{Pipelines: apitest.Names, Models: env.Models, Registry: env.Registry, Store: db})
+	mux := http.NewServeMux()
+	srv.Routes(mux)
+	d := env.Data["titanic"]
+	req := body(t, map[string]any{"inputs": tensors(t, d, []int{0, 1})})
+	send := func(path string) *httptest.ResponseRecorder {
+		w := httptest.NewRecorder()
+		mux.ServeHTTP(w, httptest.NewRequest("POST", path, strings.NewReader(req)))
+		return w
+	}
+	for range 20 {
+		w := send("/v2/models/titanic/versions/2/infer")
+		var a inferAnswer
+		if err := json.Unmarshal(w.Body.Bytes(), &a); err != nil || w.Code != 200 || a.ModelVersion != "2" {
+			t.Fatalf("status %d: %s", w.Code, w.Body)
+		}
+		checkOutputs(t, a, d, want(t, d, 1, []int{0, 1}))
+	}
+	if n := db.gets.Load(); n != 1 {
+		t.Errorf("20 requests to version 2 read its record %d times, want once", n)
+	}
+	for range 2 {
+		if w := send("/v2/models/titanic/versions/7/infer"); w.Code != 404 {
+			t.Fatalf("version 7: status %d: %s", w.Code, w.Body)
+		}
+	}
+	if n := db.gets.Load(); n != 3 {
+		t.Errorf("after 2 requests to a version the store lacks: %d reads, want 3 (a miss is not remembered)", n)
+	}
 }
 
 // input is a request input tensor.
