@@ -468,10 +468,10 @@ func (s *Server) HotRoutes() []fastfront.Route {
 			s.Prototype(r.RawQuery, rp)
 		}},
 		{Method: http.MethodGet, Pattern: routePredictGet, Path: "/v1/models/{}/predict", Serve: func(r *fastfront.Request, rp *httpx.Reply) {
-			s.PredictGet(r.Segment, r.RawQuery, rp)
+			s.PredictGet(r.Segments[0], r.RawQuery, rp)
 		}},
 		{Method: http.MethodPost, Pattern: routePredictPost, Path: "/v1/models/{}/predict", Serve: func(r *fastfront.Request, rp *httpx.Reply) {
-			s.PredictPost(r.Segment, r.Body, rp)
+			s.PredictPost(r.Segments[0], r.Body, rp)
 		}},
 	}
 }

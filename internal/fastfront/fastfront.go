@@ -44,24 +44,29 @@ type Route struct {
 	// Pattern names the route in metrics and logs, as the net/http mux
 	// pattern it stands for ("GET /v1/models/{name}/predict").
 	Pattern string
-	// Path is the exact request path ("/"), or one with a single "{}"
-	// standing for one path segment ("/v1/models/{}/predict"). A segment
-	// that is empty or holds '%' (an escape net/http would decode) is left
-	// to the net/http handler.
+	// Path is the exact request path ("/"), or one with up to MaxSegments
+	// "{}", each standing for a whole path segment
+	// ("/v2/models/{}/versions/{}/infer"). A request whose segment is
+	// empty or holds '%' (an escape net/http would decode) is left to the
+	// net/http handler.
 	Path string
 	// Serve answers r into rp.
 	Serve func(r *Request, rp *httpx.Reply)
 
-	prefix, suffix string // Path around its "{}"
-	segment        bool
+	lits []string // Path split at its "{}"s
 }
+
+// MaxSegments is the most "{}" a route's path may hold.
+const MaxSegments = 2
 
 // Request is what a hot route sees of a request. Its strings and body are
 // only valid until Serve returns.
 type Request struct {
 	// Context is the request's context: done when the server shuts down.
-	Context  context.Context
-	Segment  string // the path segment in the place of "{}"
+	Context context.Context
+	// Segments are the path segments in the places of the route's "{}",
+	// in order.
+	Segments [MaxSegments]string
 	RawQuery string // the query string as sent, without '?'
 	Body     []byte // the whole body (within Options.MaxBody)
 	// ID is the request's id, as the answer's X-Request-Id header says it.
@@ -79,19 +84,46 @@ func (r *Request) Header(name string) string {
 	return unsafeString(r.header.Peek(name))
 }
 
-// match reports whether path is rt's, and the segment in it.
-func (rt *Route) match(path []byte) (segment []byte, ok bool) {
-	if !rt.segment {
-		return nil, string(path) == rt.Path
+// match reports whether path is rt's, and the segments in it.
+func (rt *Route) match(path []byte, segs *[MaxSegments][]byte) bool {
+	rest := path
+	for i, lit := range rt.lits {
+		if len(rest) < len(lit) || string(rest[:len(lit)]) != lit {
+			return false
+		}
+		rest = rest[len(lit):]
+		if i == len(rt.lits)-1 {
+			return len(rest) == 0
+		}
+		end := bytes.IndexByte(rest, '/')
+		if end < 0 {
+			end = len(rest)
+		}
+		seg := rest[:end]
+		if len(seg) == 0 || bytes.IndexByte(seg, '%') >= 0 {
+			return false
+		}
+		segs[i], rest = seg, rest[end:]
 	}
-	if len(path) <= len(rt.prefix)+len(rt.suffix) || string(path[:len(rt.prefix)]) != rt.prefix || string(path[len(path)-len(rt.suffix):]) != rt.suffix {
-		return nil, false
+	return false // not reached: lits has at least one element
+}
+
+// split checks rt's path and splits it at its "{}"s.
+func (rt *Route) split() error {
+	lits := strings.Split(rt.Path, "{}")
+	if len(lits)-1 > MaxSegments {
+		return fmt.Errorf("fast route %s: path %q has more than %d {}", rt.Pattern, rt.Path, MaxSegments)
 	}
-	seg := path[len(rt.prefix) : len(path)-len(rt.suffix)]
-	if bytes.IndexByte(seg, '/') >= 0 || bytes.IndexByte(seg, '%') >= 0 {
-		return nil, false
+	if !strings.HasPrefix(rt.Path, "/") {
+		return fmt.Errorf("fast route %s: path %q does not start with /", rt.Pattern, rt.Path)
 	}
-	return seg, true
+	for i := 1; i < len(lits); i++ {
+		if !strings.HasSuffix(lits[i-1], "/") || lits[i] != "" && lits[i][0] != '/' {
+			return fmt.Errorf("fast route %s: path %q: each {} must be a whole segment", rt.Pattern, rt.Path)
+		}
+	}
+	rt.lits = lits
+	return nil
 }
 
 // Observer receives every request a hot route finished: the route's
@@ -138,11 +170,8 @@ func Listen(addr string, next http.Handler, routes []Route, o Options) (*Server,
 		if rt.Method != fasthttp.MethodGet && rt.Method != fasthttp.MethodPost {
 			return nil, fmt.Errorf("fast route %s: method %q: want GET or POST", rt.Pattern, rt.Method)
 		}
-		if pre, suf, ok := strings.Cut(rt.Path, "{}"); ok {
-			if strings.Contains(suf, "{}") {
-				return nil, fmt.Errorf("fast route %s: path %q has more than one {}", rt.Pattern, rt.Path)
-			}
-			rt.prefix, rt.suffix, rt.segment = pre, suf, true
+		if err := rt.split(); err != nil {
+			return nil, err
 		}
 	}
 	ln, err := net.Listen("tcp", addr)
@@ -218,13 +247,14 @@ func (f *front) serve(c *fasthttp.RequestCtx) {
 		if i := bytes.IndexByte(path, '?'); i >= 0 {
 			path, query = path[:i], path[i+1:]
 		}
+		var segs [MaxSegments][]byte
 		for i := range f.routes {
 			rt := &f.routes[i]
 			if rt.Method != string(method) {
 				continue
 			}
-			if seg, ok := rt.match(path); ok {
-				f.serveRoute(c, rt, seg, query)
+			if rt.match(path, &segs) {
+				f.serveRoute(c, rt, &segs, query)
 				return
 			}
 		}
@@ -235,7 +265,7 @@ func (f *front) serve(c *fasthttp.RequestCtx) {
 // serveRoute answers a hot route as httpx.Middleware and the net/http
 // handler would: request id, panic recovery, Retry-After, metrics, debug
 // log.
-func (f *front) serveRoute(c *fasthttp.RequestCtx, rt *Route, segment, query []byte) {
+func (f *front) serveRoute(c *fasthttp.RequestCtx, rt *Route, segs *[MaxSegments][]byte, query []byte) {
 	start := time.Now()
 	id := c.Request.Header.PeekBytes(headerRequestID)
 	if !httpx.SaneID(id) {
@@ -269,8 +299,11 @@ func (f *front) serveRoute(c *fasthttp.RequestCtx, rt *Route, segment, query []b
 			exchanges.Put(x)
 		}
 	}()
-	x.r = Request{Context: c, Segment: unsafeString(segment), RawQuery: unsafeString(query),
+	x.r = Request{Context: c, RawQuery: unsafeString(query),
 		ID: unsafeString(c.Response.Header.PeekBytes(headerRequestID)), header: &c.Request.Header}
+	for i, s := range segs {
+		x.r.Segments[i] = unsafeString(s)
+	}
 	if rt.Method == fasthttp.MethodPost {
 		x.r.Body = c.PostBody()
 	}

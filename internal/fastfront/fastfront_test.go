@@ -73,13 +73,14 @@ func start(t *testing.T, lim httpx.Limits, maxBody int64, block <-chan struct{})
 			return
 		}
 		rp.Status, rp.Model, rp.Version, rp.Rows = http.StatusOK, "titanic", 3, 1
-		b, _ := json.Marshal(map[string]string{"via": "fast", "segment": r.Segment, "query": r.RawQuery, "body": string(r.Body)})
+		b, _ := json.Marshal(map[string]string{"via": "fast", "segment": r.Segments[0], "segment2": r.Segments[1], "query": r.RawQuery, "body": string(r.Body)})
 		rp.Body = append(append(rp.Body[:0], b...), '\n')
 	}
 	routes := []fastfront.Route{
 		{Method: "GET", Pattern: "GET /{$}", Path: "/", Serve: echo},
 		{Method: "GET", Pattern: "GET /items/{name}/echo", Path: "/items/{}/echo", Serve: echo},
 		{Method: "POST", Pattern: "POST /items/{name}/echo", Path: "/items/{}/echo", Serve: echo},
+		{Method: "GET", Pattern: "GET /items/{name}/parts/{part}", Path: "/items/{}/parts/{}", Serve: echo},
 	}
 	o := fastfront.Options{Limits: lim, MaxBody: maxBody, Observe: func(route, model string, version, status, rows int, d time.Duration) {
 		f.mu.Lock()
@@ -211,6 +212,11 @@ func TestRoutes(t *testing.T) {
 	if a.status != 200 || a.body["via"] != "fast" || a.body["segment"] != "xyz" || a.body["body"] != `{"instances": []}` {
 		t.Errorf("POST /items/xyz/echo: %d %v", a.status, a.body)
 	}
+	// Two segments, the second at the path's end.
+	a = do(t, request(t, "GET", base+"/items/abc/parts/7?q=3", nil))
+	if a.status != 200 || a.body["via"] != "fast" || a.body["segment"] != "abc" || a.body["segment2"] != "7" || a.body["query"] != "q=3" {
+		t.Errorf("GET /items/abc/parts/7?q=3: %d %v", a.status, a.body)
+	}
 	// An error with Retry-After keeps its header.
 	a = do(t, request(t, "GET", base+"/?retry", nil))
 	if e, _ := a.body["error"].(map[string]any); a.status != 503 || a.header.Get("Retry-After") != "5" || e["code"] != "no_model" {
@@ -226,6 +232,11 @@ func TestRoutes(t *testing.T) {
 		{"GET", "/items/a/b/echo", "GET /items/a/b/echo", nil},
 		{"PUT", "/items/abc/echo", "PUT /items/abc/echo", nil},
 		{"GET", "/items/abc/echo/", "GET /items/abc/echo/", nil},
+		{"GET", "/items/abc/parts/", "GET /items/abc/parts/", nil},
+		{"GET", "/items/abc/parts/7/", "GET /items/abc/parts/7/", nil},
+		{"GET", "/items/abc/parts/7/8", "GET /items/abc/parts/7/8", nil},
+		{"GET", "/items//parts/7", "GET /items/parts/7", nil}, // the mux cleans the path (a redirect)
+		{"GET", "/items/abc/parts/%37", "GET /items/abc/parts/7", nil},
 		{"GET", "/other?x=1", "GET /other", nil},
 		{"POST", "/?x=1", "POST /", nil},
 		{"HEAD", "/?x=1", "HEAD /", nil},
@@ -517,7 +528,10 @@ func TestBadRoutes(t *testing.T) {
 	serve := func(*fastfront.Request, *httpx.Reply) {}
 	for _, rt := range []fastfront.Route{
 		{Method: "PUT", Pattern: "PUT /x", Path: "/x", Serve: serve},
-		{Method: "GET", Pattern: "GET /{a}/{b}", Path: "/{}/{}", Serve: serve},
+		{Method: "GET", Pattern: "GET /{a}/{b}/{c}", Path: "/{}/{}/{}", Serve: serve},
+		{Method: "GET", Pattern: "GET /a{b}", Path: "/a{}", Serve: serve},
+		{Method: "GET", Pattern: "GET /{a}b", Path: "/{}b", Serve: serve},
+		{Method: "GET", Pattern: "GET x/{a}", Path: "x/{}", Serve: serve},
 	} {
 		if srv, err := fastfront.Listen("127.0.0.1:0", http.NotFoundHandler(), []fastfront.Route{rt}, fastfront.Options{}); err == nil {
 			srv.Serve(canceled())

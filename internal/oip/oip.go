@@ -107,7 +107,7 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v2/models/{name}/ready", s.handleModelReady)
 	mux.HandleFunc("GET /v2/models/{name}/versions/{version}/ready", s.handleModelReady)
 	mux.HandleFunc(routeInfer, s.handleInfer)
-	mux.HandleFunc("POST /v2/models/{name}/versions/{version}/infer", s.handleInfer)
+	mux.HandleFunc(routeInferVersion, s.handleInfer)
 	fallback := func(w http.ResponseWriter, r *http.Request) {
 		if allow := httpx.Allowed(mux, r); len(allow) > 0 {
 			w.Header().Set("Allow", strings.Join(allow, ", "))
@@ -121,21 +121,29 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("/v2/", fallback)
 }
 
-// routeInfer is the production inference route's pattern: mounted on the
-// mux and, as a hot route, on the fast front (its metric label is the same
-// on both).
-const routeInfer = "POST /v2/models/{name}/infer"
+// The inference routes' patterns: mounted on the mux and, as hot routes,
+// on the fast front (their metric labels are the same on both).
+const (
+	routeInfer        = "POST /v2/models/{name}/infer"
+	routeInferVersion = "POST /v2/models/{name}/versions/{version}/infer"
+)
 
 // HotRoutes are the routes the api's fast front (internal/fastfront)
-// answers without net/http: inference on the production version. The
-// versioned route, which may load a version from the registry, stays on the
-// net/http handler.
+// answers without net/http: inference, on production and on any version.
 func (s *Server) HotRoutes() []fastfront.Route {
-	return []fastfront.Route{{Method: http.MethodPost, Pattern: routeInfer, Path: "/v2/models/{}/infer",
-		Serve: func(r *fastfront.Request, rp *httpx.Reply) {
-			call := InferCall{Name: r.Segment, Body: r.Body, RequestID: r.ID, BinaryExtension: r.Header(headerBinary) != ""}
-			s.Infer(r.Context, &call, rp)
-		}}}
+	return []fastfront.Route{
+		{Method: http.MethodPost, Pattern: routeInfer, Path: "/v2/models/{}/infer",
+			Serve: func(r *fastfront.Request, rp *httpx.Reply) {
+				call := InferCall{Name: r.Segments[0], Body: r.Body, RequestID: r.ID, BinaryExtension: r.Header(headerBinary) != ""}
+				s.Infer(r.Context, &call, rp)
+			}},
+		{Method: http.MethodPost, Pattern: routeInferVersion, Path: "/v2/models/{}/versions/{}/infer",
+			Serve: func(r *fastfront.Request, rp *httpx.Reply) {
+				call := InferCall{Name: r.Segments[0], Version: r.Segments[1], Body: r.Body, RequestID: r.ID,
+					BinaryExtension: r.Header(headerBinary) != ""}
+				s.Infer(r.Context, &call, rp)
+			}},
+	}
 }
 
 // Error is a protocol error: a status and the message of {"error": "…"}.

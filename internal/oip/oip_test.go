@@ -210,7 +210,7 @@ func TestUnusableVersion(t *testing.T) {
 	}
 	d := env.Data["titanic"]
 	req := body(t, map[string]any{"inputs": tensors(t, d, []int{0})})
-	oipError(t, env.Do(t, "POST", "/v2/models/titanic/versions/2/infer", "application/json", req), 500, "missing or corrupt")
+	oipError(t, sameInProcess(t, env, "/v2/models/titanic/versions/2/infer", req, ""), 500, "missing or corrupt")
 	oipError(t, env.Do(t, "GET", "/v2/models/titanic/versions/2/ready", "", ""), 500, "missing or corrupt")
 	// Production (version 1) still answers.
 	a := decode[inferAnswer](t, env.Do(t, "POST", "/v2/models/titanic/infer", "application/json", req), 200)
@@ -619,6 +619,14 @@ func TestInferPathsAgree(t *testing.T) {
 		{"/v2/models/titanic/infer", "", ""},
 		{"/v2/models/titanic/infer", `{"inputs": [`, ""},
 		{"/v2/models/titanic/infer", long, ""},
+		{"/v2/models/titanic/versions/2/infer", one, ""},
+		{"/v2/models/titanic/versions/1/infer", one, ""},
+		{"/v2/models/titanic/versions/7/infer", one, ""},
+		{"/v2/models/titanic/versions/0/infer", one, ""},
+		{"/v2/models/titanic/versions/two/infer", one, ""},
+		{"/v2/models/nope/versions/1/infer", one, ""},
+		{"/v2/models/titanic/versions/2/infer", one, "10"},
+		{"/v2/models/titanic/versions/2/infer", `{"inputs": [`, ""},
 	}
 	for _, c := range cases {
 		sameInProcess(t, env, c.path, c.body, c.header)
