@@ -1,6 +1,6 @@
 // Package fastfront serves the api role over HTTP/1.1 with fasthttp: its hot
 // routes (the prototype's GET /, the predict routes and the inference
-// protocol's infer on production) by handlers that never touch net/http,
+// protocol's infer routes) by handlers that never touch net/http,
 // and every other request by the role's net/http handler through fasthttp's
 // adaptor, so the routes, middleware, errors and metrics stay the ones the
 // net/http server has.
