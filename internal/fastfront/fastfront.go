@@ -84,8 +84,10 @@ func (r *Request) Header(name string) string {
 	return unsafeString(r.header.Peek(name))
 }
 
-// match reports whether path is rt's, and the segments in it.
+// match reports whether path is rt's, and the segments in it (the others
+// empty).
 func (rt *Route) match(path []byte, segs *[MaxSegments][]byte) bool {
+	*segs = [MaxSegments][]byte{}
 	rest := path
 	for i, lit := range rt.lits {
 		if len(rest) < len(lit) || string(rest[:len(lit)]) != lit {
