@@ -272,9 +272,11 @@ func (f *front) serveRoute(c *fasthttp.RequestCtx, rt *Route, segs *[MaxSegments
 	id := c.Request.Header.PeekBytes(headerRequestID)
 	if !httpx.SaneID(id) {
 		var buf [16]byte
-		id = httpx.AppendNewID(buf[:0])
+		c.Response.Header.SetCanonical(headerRequestID, httpx.AppendNewID(buf[:0]))
+	} else {
+		c.Response.Header.SetCanonical(headerRequestID, id)
 	}
-	c.Response.Header.SetCanonical(headerRequestID, id)
+	id = c.Response.Header.PeekBytes(headerRequestID) // the header's copy: buf stays on the stack
 	x := exchanges.Get().(*exchange)
 	rp := &x.rp
 	defer func() {
@@ -302,7 +304,7 @@ func (f *front) serveRoute(c *fasthttp.RequestCtx, rt *Route, segs *[MaxSegments
 		}
 	}()
 	x.r = Request{Context: c, RawQuery: unsafeString(query),
-		ID: unsafeString(c.Response.Header.PeekBytes(headerRequestID)), header: &c.Request.Header}
+		ID: unsafeString(id), header: &c.Request.Header}
 	for i, s := range segs {
 		x.r.Segments[i] = unsafeString(s)
 	}
