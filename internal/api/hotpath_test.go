@@ -152,7 +152,7 @@ func refPrototype(sv *api.Served, features []string, rawQuery string) refAnswer 
 // refPost is the reference POST /v1/models/{name}/predict.
 func refPost(sv *api.Served, body string, maxBatch int) refAnswer {
 	bad := refAnswer{status: 400, code: "bad_request"}
-	b := bytes.TrimSpace([]byte(body))
+	b := bytes.Trim([]byte(body), " \t\r\n") // JSON's whitespace only: "null\f" is not JSON
 	if len(b) == 0 {
 		return bad
 	}
