@@ -22,14 +22,13 @@ type instances struct {
 	// odd holds the instances with unknown names or decoder errors.
 	odd map[int]*artifact.Fields
 
-	cur        *artifact.Fields // the instance being read
-	top        *artifact.Fields // the top-level object, when it is the instance
-	topKeys    []string         // top-level keys other than "instances"
-	inArray    bool             // an "instances" array was read (the last one wins)
-	notArray   bool             // "instances" was not an array
-	notObject  int              // first element of "instances" that is not an object, or -1
-	n          int              // instances read
-	depthLimit int
+	cur       *artifact.Fields // the instance being read
+	top       *artifact.Fields // the top-level object, when it is the instance
+	topKeys   []string         // top-level keys other than "instances"
+	inArray   bool             // an "instances" array was read (the last one wins)
+	notArray  bool             // "instances" was not an array
+	notObject int              // first element of "instances" that is not an object, or -1
+	n         int              // instances read
 }
 
 // len is the number of instances.

@@ -245,9 +245,6 @@ func (a *App) MustPipeline(name string) (*config.Pipeline, error) {
 	return nil, fmt.Errorf("no pipeline named %q in the configuration; pipelines: %s", name, strings.Join(a.File.Names(), ", "))
 }
 
-// Schema returns a pipeline's compiled schema.
-func (a *App) Schema(name string) *schema.Compiled { return a.schemas[name] }
-
 // Runner returns a training runner over this App.
 func (a *App) Runner() *train.Runner {
 	return train.NewRunner(train.RunnerConfig{Store: a.Store, Registry: a.Registry, Pipeline: a.Pipeline, Logger: a.Logger, Metrics: a.Metrics})

@@ -62,17 +62,15 @@ func csvSource(path string) ([]string, rowSource, func() error, error) {
 	}
 	header := append([]string(nil), hdr.Fields...)
 	return header, func() ([]string, error) {
-		for {
-			rec, err := rd.Read()
-			if err != nil {
-				return nil, err
-			}
-			if rec.Err != nil {
-				// Send the raw line: the server quarantines it with its reason.
-				return []string{rec.Raw}, nil
-			}
-			return append([]string(nil), rec.Fields...), nil
+		rec, err := rd.Read()
+		if err != nil {
+			return nil, err
 		}
+		if rec.Err != nil {
+			// Send the raw line: the server quarantines it with its reason.
+			return []string{rec.Raw}, nil
+		}
+		return append([]string(nil), rec.Fields...), nil
 	}, f.Close, nil
 }
 

@@ -182,7 +182,7 @@ func TestCLIErrors(t *testing.T) {
 					Fields map[string]string `json:"fields"`
 				} `json:"errors"`
 			}
-			r = mustJSON(t, &rep, dir, append([]string{"schema", "check", "titanic", "check.csv", "--json"}, flags...)...)
+			mustJSON(t, &rep, dir, append([]string{"schema", "check", "titanic", "check.csv", "--json"}, flags...)...)
 			got, _ := json.Marshal(rep)
 			want := `{"accepted":2,"rejected":2,"errors":[{"row":1,"fields":{"class":"must be one of 1, 2, 3"}},` +
 				`{"row":2,"fields":{"age":"must be a number between 0 and 120","embarked":"must be one of C, S, Q"}}]}`

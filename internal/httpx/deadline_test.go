@@ -41,11 +41,11 @@ func sweptPair(t *testing.T, tick time.Duration) (*sweptConn, net.Conn) {
 	return sc, client
 }
 
-// readErr reads one byte from c and reports the error and how long it took.
-func readErr(c net.Conn) (error, time.Duration) {
+// readErr reads one byte from c and reports how long it took and the error.
+func readErr(c net.Conn) (time.Duration, error) {
 	start := time.Now()
 	_, err := c.Read(make([]byte, 1))
-	return err, time.Since(start)
+	return time.Since(start), err
 }
 
 func TestSweptDeadlines(t *testing.T) {
@@ -62,7 +62,7 @@ func TestSweptDeadlines(t *testing.T) {
 		if !kept || real {
 			t.Fatalf("a deadline 10 ticks away: kept by the sweeper %v, on the socket %v; want the sweeper's", kept, real)
 		}
-		err, took := readErr(c)
+		took, err := readErr(c)
 		if !errors.Is(err, os.ErrDeadlineExceeded) {
 			t.Fatalf("read: %v, want a deadline error", err)
 		}
@@ -93,7 +93,7 @@ func TestSweptDeadlines(t *testing.T) {
 		t.Parallel()
 		c, client := sweptPair(t, tick)
 		c.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
-		if err, _ := readErr(c); !errors.Is(err, os.ErrDeadlineExceeded) {
+		if _, err := readErr(c); !errors.Is(err, os.ErrDeadlineExceeded) {
 			t.Fatalf("read: %v, want a deadline error", err)
 		}
 		// net/http moves the deadline on after a timeout; the connection
@@ -102,14 +102,14 @@ func TestSweptDeadlines(t *testing.T) {
 		if _, err := client.Write([]byte("x")); err != nil {
 			t.Fatal(err)
 		}
-		if err, _ := readErr(c); err != nil {
+		if _, err := readErr(c); err != nil {
 			t.Fatalf("read after a new deadline: %v", err)
 		}
 		c.SetReadDeadline(time.Time{})
 		if _, err := client.Write([]byte("y")); err != nil {
 			t.Fatal(err)
 		}
-		if err, _ := readErr(c); err != nil {
+		if _, err := readErr(c); err != nil {
 			t.Fatalf("read with no deadline: %v", err)
 		}
 	})
@@ -123,7 +123,7 @@ func TestSweptDeadlines(t *testing.T) {
 			time.Sleep(300 * time.Millisecond)
 			client.Write([]byte("x"))
 		}()
-		if err, took := readErr(c); err != nil {
+		if took, err := readErr(c); err != nil {
 			t.Fatalf("read: %v after %v, want the byte sent after 300 ms", err, took)
 		}
 	})
@@ -133,11 +133,11 @@ func TestSweptDeadlines(t *testing.T) {
 		c, _ := sweptPair(t, tick)
 		// net/http aborts its background read with a deadline long ago.
 		c.SetReadDeadline(time.Unix(1, 0))
-		if err, took := readErr(c); !errors.Is(err, os.ErrDeadlineExceeded) || took > 50*time.Millisecond {
+		if took, err := readErr(c); !errors.Is(err, os.ErrDeadlineExceeded) || took > 50*time.Millisecond {
 			t.Fatalf("read: %v after %v, want a deadline error at once", err, took)
 		}
 		c.SetReadDeadline(time.Now().Add(tick / 2))
-		if err, took := readErr(c); !errors.Is(err, os.ErrDeadlineExceeded) || took > tick/2+50*time.Millisecond {
+		if took, err := readErr(c); !errors.Is(err, os.ErrDeadlineExceeded) || took > tick/2+50*time.Millisecond {
 			t.Fatalf("read: %v after %v, want a deadline error after %v", err, took, tick/2)
 		}
 	})
@@ -191,7 +191,7 @@ func TestSweptDeadlinesRace(t *testing.T) {
 	if _, err := client.Write([]byte("x")); err != nil {
 		t.Fatal(err)
 	}
-	if err, _ := readErr(c); err != nil {
+	if _, err := readErr(c); err != nil {
 		t.Fatalf("read after the last deadline (an hour away): %v", err)
 	}
 	if _, err := c.Write([]byte("y")); err != nil {

@@ -238,6 +238,7 @@ func TestMiddleware(t *testing.T) {
 		mux, h, b := setup(t)
 		mux.HandleFunc("GET /panic", func(w http.ResponseWriter, r *http.Request) {
 			var m map[string]int
+			//lint:ignore SA5000 the handler panics on purpose
 			m["x"] = 1 // assignment to nil map
 		})
 		req := httptest.NewRequest("GET", "/panic", nil)

@@ -47,7 +47,7 @@ func TestAppendAnswer(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	texts := []string{"", "a", "survived", "<b>&amp;</b>", "é\u2028x", "quote\"back\\slash", "ctl\x01\x1f", "\xff", "日本"}
 	text := func() string { return texts[rng.IntN(len(texts))] }
-	floats := []float64{0, 1, -1, 0.5, 1e-7, 1e21, 123456789.125, math.SmallestNonzeroFloat64, math.MaxFloat64, -0.0}
+	floats := []float64{0, 1, -1, 0.5, 1e-7, 1e21, 123456789.125, math.SmallestNonzeroFloat64, math.MaxFloat64, math.Copysign(0, -1)}
 	var tmp []byte
 	for i := range 3000 {
 		a := &answer{model: text(), version: rng.IntN(2_000_000), id: text()}

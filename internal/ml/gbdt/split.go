@@ -30,9 +30,8 @@ func (s sums) minus(o sums) sums { return sums{s.g - o.g, s.h - o.h, s.n - o.n} 
 // catSet is a set of category codes (< 256).
 type catSet [4]uint64
 
-func (c *catSet) add(b uint8)       { c[b>>6] |= 1 << (b & 63) }
-func (c *catSet) has(b uint8) bool  { return c[b>>6]>>(b&63)&1 != 0 }
-func (c *catSet) hasInt(b int) bool { return b >= 0 && b < 256 && c.has(uint8(b)) }
+func (c *catSet) add(b uint8)      { c[b>>6] |= 1 << (b & 63) }
+func (c *catSet) has(b uint8) bool { return c[b>>6]>>(b&63)&1 != 0 }
 
 // split is a node's best split.
 type split struct {

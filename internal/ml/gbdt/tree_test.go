@@ -14,6 +14,7 @@ func TestTreeLeaf(t *testing.T) {
 	// x0 <= 2.5 (NaN right) ? leaf 0 : (x1 in {1, 3} (missing left) ? leaf 1 : leaf 2)
 	tr := tree{
 		nodes: []node{
+			//lint:ignore SA4016 leaf 0, spelled as the other leaves are
 			{thr: 2.5, feature: 0, left: leafBit | 0, right: 1},
 			{thr: 0, feature: 1, left: leafBit | 1, right: leafBit | 2, flags: flagCategorical | flagDefaultLeft},
 		},
