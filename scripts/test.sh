@@ -2,7 +2,7 @@
 # Runs every test of mlserve (`make test`, CI). It starts the services the
 # tests need on free loopback ports — a throwaway PostgreSQL cluster and a
 # versitygw S3 server, each over a temp folder — exports their URLs, runs
-# go vet and go test, and tears the services down even on failure.
+# go vet, staticcheck and go test, and tears the services down even on failure.
 #
 #   MLSERVE_TEST_DATABASE_URL  postgres://… of the throwaway cluster
 #   MLSERVE_TEST_S3_URL        s3://bucket?endpoint=127.0.0.1:PORT&secure=false&region=us-east-1
@@ -95,6 +95,9 @@ echo "== go vet"
 pkgs=("$@")
 [ ${#pkgs[@]} -gt 0 ] || pkgs=(./...)
 go vet "${pkgs[@]}"
+# staticcheck, pinned (fetched through the Go module proxy the first time).
+echo "== staticcheck"
+go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 "${pkgs[@]}"
 echo "== go test"
 # shellcheck disable=SC2086
 go test -count=1 -timeout 20m ${GOTESTFLAGS:-} "${pkgs[@]}"
