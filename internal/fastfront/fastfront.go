@@ -62,7 +62,9 @@ const MaxSegments = 2
 // Request is what a hot route sees of a request. Its strings and body are
 // only valid until Serve returns.
 type Request struct {
-	// Context is the request's context: done when the server shuts down.
+	// Context is the request's context. As on net/http, a stopping server
+	// does not cancel it (requests in flight finish during the drain);
+	// unlike net/http, neither does a client that hangs up.
 	Context context.Context
 	// Segments are the path segments in the places of the route's "{}",
 	// in order.
@@ -180,8 +182,8 @@ func Listen(addr string, next http.Handler, routes []Route, o Options) (*Server,
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
-	f := &front{routes: routes, next: fasthttpadaptor.NewFastHTTPHandler(next), logger: o.Logger, observe: o.Observe, lim: o.Limits, maxBody: o.MaxBody,
-		errorBody: o.ErrorBody}
+	f := &front{routes: routes, next: fasthttpadaptor.NewFastHTTPHandler(liveContext(next)), logger: o.Logger, observe: o.Observe, lim: o.Limits,
+		maxBody: o.MaxBody, errorBody: o.ErrorBody}
 	lim := o.Limits
 	srv := &fasthttp.Server{
 		Handler:      f.serve,
@@ -207,6 +209,17 @@ func Listen(addr string, next http.Handler, routes []Route, o Options) (*Server,
 }
 
 const maxInt = int(^uint(0) >> 1)
+
+// liveContext gives next's requests a context that the server's stop does
+// not cancel: fasthttp's request context ends when Shutdown begins, which
+// would fail the work of requests in flight (a registry read, say) that
+// the drain is meant to let finish. net/http's Shutdown leaves them alone
+// too.
+func liveContext(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(context.WithoutCancel(r.Context())))
+	})
+}
 
 // Handler is the server's request handler, for benchmarks that drive it
 // without a connection.
@@ -303,7 +316,7 @@ func (f *front) serveRoute(c *fasthttp.RequestCtx, rt *Route, segs *[MaxSegments
 			exchanges.Put(x)
 		}
 	}()
-	x.r = Request{Context: c, RawQuery: unsafeString(query),
+	x.r = Request{Context: context.Background(), RawQuery: unsafeString(query),
 		ID: unsafeString(id), header: &c.Request.Header}
 	for i, s := range segs {
 		x.r.Segments[i] = unsafeString(s)

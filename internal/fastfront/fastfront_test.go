@@ -34,6 +34,8 @@ type front struct {
 	seen []observed
 	// next counts the requests the net/http handler served.
 	next chan string
+	// hot receives a hot route's request that waits for the block channel.
+	hot chan struct{}
 	// stop ends Serve and returns its error; the test's cleanup calls it
 	// too.
 	stop func() error
@@ -50,7 +52,7 @@ func (f *front) observations() []observed {
 // the rest that names the method and path it saw and echoes a body.
 func start(t *testing.T, lim httpx.Limits, maxBody int64, block <-chan struct{}) *front {
 	t.Helper()
-	f := &front{next: make(chan string, 100)}
+	f := &front{next: make(chan string, 100), hot: make(chan struct{}, 1)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		f.next <- r.Method + " " + r.URL.Path
@@ -62,7 +64,8 @@ func start(t *testing.T, lim httpx.Limits, maxBody int64, block <-chan struct{})
 			httpx.WriteError(w, r, slog.New(slog.DiscardHandler), err)
 			return
 		}
-		httpx.WriteJSON(w, http.StatusOK, map[string]string{"via": "net/http", "path": r.URL.Path, "body": string(body), "id": httpx.RequestID(r)})
+		httpx.WriteJSON(w, http.StatusOK, map[string]string{"via": "net/http", "path": r.URL.Path, "body": string(body), "id": httpx.RequestID(r),
+			"ctx_err": fmt.Sprint(r.Context().Err())})
 	})
 	echo := func(r *fastfront.Request, rp *httpx.Reply) {
 		switch r.RawQuery {
@@ -71,9 +74,13 @@ func start(t *testing.T, lim httpx.Limits, maxBody int64, block <-chan struct{})
 		case "retry":
 			rp.SetError(&httpx.Error{Status: http.StatusServiceUnavailable, Code: "no_model", Message: "later", RetryAfter: 5})
 			return
+		case "block":
+			f.hot <- struct{}{}
+			<-block
 		}
 		rp.Status, rp.Model, rp.Version, rp.Rows = http.StatusOK, "titanic", 3, 1
-		b, _ := json.Marshal(map[string]string{"via": "fast", "segment": r.Segments[0], "segment2": r.Segments[1], "query": r.RawQuery, "body": string(r.Body)})
+		b, _ := json.Marshal(map[string]string{"via": "fast", "segment": r.Segments[0], "segment2": r.Segments[1], "query": r.RawQuery, "body": string(r.Body),
+			"ctx_err": fmt.Sprint(r.Context.Err())})
 		rp.Body = append(append(rp.Body[:0], b...), '\n')
 	}
 	routes := []fastfront.Route{
@@ -480,9 +487,9 @@ func TestLimits(t *testing.T) {
 func TestDrain(t *testing.T) {
 	block := make(chan struct{})
 	f := start(t, httpx.DefaultLimits, 0, block)
-	got := make(chan answer, 1)
-	go func() {
-		res, err := http.Get("http://" + f.addr + "/block")
+	// One request in flight on the net/http handler, one on a hot route.
+	get := func(path string, got chan<- answer) {
+		res, err := http.Get("http://" + f.addr + path)
 		if err != nil {
 			got <- answer{status: -1, body: map[string]any{"err": err.Error()}}
 			return
@@ -491,10 +498,14 @@ func TestDrain(t *testing.T) {
 		var body map[string]any
 		json.NewDecoder(res.Body).Decode(&body)
 		got <- answer{status: res.StatusCode, body: body}
-	}()
+	}
+	got, gotHot := make(chan answer, 1), make(chan answer, 1)
+	go get("/block", got)
+	go get("/?block", gotHot)
 	if p := <-f.next; p != "GET /block" {
 		t.Fatalf("handler saw %q", p)
 	}
+	<-f.hot
 	stopped := make(chan error, 1)
 	go func() { stopped <- f.stop() }()
 	// The stop has begun once the listener refuses connections.
@@ -515,8 +526,13 @@ func TestDrain(t *testing.T) {
 	default:
 	}
 	close(block)
-	if a := <-got; a.status != http.StatusOK || a.body["path"] != "/block" {
-		t.Errorf("in-flight request during the stop: %d %v, want 200", a.status, a.body)
+	// Both finish, and their contexts were not cancelled by the stop (work
+	// in flight, a registry read say, must not fail during the drain).
+	if a := <-got; a.status != http.StatusOK || a.body["path"] != "/block" || a.body["ctx_err"] != "<nil>" {
+		t.Errorf("in-flight request during the stop: %d %v, want 200 with its context alive", a.status, a.body)
+	}
+	if a := <-gotHot; a.status != http.StatusOK || a.body["via"] != "fast" || a.body["ctx_err"] != "<nil>" {
+		t.Errorf("in-flight hot request during the stop: %d %v, want 200 with its context alive", a.status, a.body)
 	}
 	if err := <-stopped; err != nil {
 		t.Errorf("Serve: %v", err)
