@@ -19,12 +19,7 @@ func (m *Model) AppendPrediction(dst []byte, out []float64) (_ []byte, ok bool) 
 		return append(dst, '}'), true
 	}
 	classes := m.Classes()
-	best := 0
-	for j := range classes {
-		if out[j] > out[best] {
-			best = j
-		}
-	}
+	best := Best(out[:len(classes)])
 	dst = append(dst, '{')
 	if len(classes) > 0 && classes[best] != "" { // omitempty
 		dst = append(dst, `"label":`...)

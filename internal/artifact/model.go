@@ -255,14 +255,22 @@ func (m *Model) Format(out []float64) Prediction {
 	}
 	classes := m.Classes()
 	probs := make(map[string]float64, len(classes))
-	best := 0
 	for j, c := range classes {
 		probs[c] = out[j]
+	}
+	return Prediction{Label: classes[Best(out[:len(classes)])], Probabilities: probs}
+}
+
+// Best is the index of the largest of a classifier's outputs (its
+// predicted class), the first of equals.
+func Best(out []float64) int {
+	best := 0
+	for j := range out {
 		if out[j] > out[best] {
 			best = j
 		}
 	}
-	return Prediction{Label: classes[best], Probabilities: probs}
+	return best
 }
 
 // PositiveProbability returns the probability of the positive class (class
@@ -275,11 +283,5 @@ func (m *Model) PositiveProbability(out []float64) float64 {
 	case ml.Regression:
 		return out[0]
 	}
-	best := 0
-	for j := range out {
-		if out[j] > out[best] {
-			best = j
-		}
-	}
-	return out[best]
+	return out[Best(out)]
 }

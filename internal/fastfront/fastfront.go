@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"slices"
@@ -182,8 +183,7 @@ func Listen(addr string, next http.Handler, routes []Route, o Options) (*Server,
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
-	f := &front{routes: routes, next: fasthttpadaptor.NewFastHTTPHandler(liveContext(next)), logger: o.Logger, observe: o.Observe, lim: o.Limits,
-		maxBody: o.MaxBody, errorBody: o.ErrorBody}
+	f := &front{routes: routes, next: fasthttpadaptor.NewFastHTTPHandler(liveContext(next)), o: o}
 	lim := o.Limits
 	srv := &fasthttp.Server{
 		Handler:      f.serve,
@@ -199,7 +199,7 @@ func Listen(addr string, next http.Handler, routes []Route, o Options) (*Server,
 		WriteTimeout:                 lim.Write,
 		IdleTimeout:                  lim.Idle,
 		ReadBufferSize:               lim.MaxHeaderBytes,
-		MaxRequestBodySize:           int(min(o.MaxBody, int64(maxInt))),
+		MaxRequestBodySize:           int(min(o.MaxBody, math.MaxInt)),
 		NoDefaultServerHeader:        true,
 		DisablePreParseMultipartForm: true,
 		CloseOnShutdown:              true,
@@ -207,8 +207,6 @@ func Listen(addr string, next http.Handler, routes []Route, o Options) (*Server,
 	}
 	return &Server{srv: srv, ln: httpx.NewSweptListener(ln, lim)}, nil
 }
-
-const maxInt = int(^uint(0) >> 1)
 
 // liveContext gives next's requests a context that the server's stop does
 // not cancel: fasthttp's request context ends when Shutdown begins, which
@@ -236,13 +234,9 @@ func (s *Server) Serve(ctx context.Context) error {
 
 // front is the request handler.
 type front struct {
-	routes    []Route
-	next      fasthttp.RequestHandler
-	logger    *slog.Logger
-	observe   Observer
-	lim       httpx.Limits
-	maxBody   int64
-	errorBody func(path []byte, e *httpx.Error) []byte
+	routes []Route
+	next   fasthttp.RequestHandler
+	o      Options // with Logger and MaxBody set
 }
 
 var (
@@ -294,7 +288,7 @@ func (f *front) serveRoute(c *fasthttp.RequestCtx, rt *Route, segs *[MaxSegments
 	rp := &x.rp
 	defer func() {
 		if p := recover(); p != nil {
-			f.logger.Error("panic serving request", "method", rt.Method, "route", rt.Pattern, "request_id", string(id), "panic", fmt.Sprint(p))
+			f.o.Logger.Error("panic serving request", "method", rt.Method, "route", rt.Pattern, "request_id", string(id), "panic", fmt.Sprint(p))
 			rp.SetError(httpx.Errorf(http.StatusInternalServerError, "internal", "internal error (request id %s)", id))
 		}
 		c.SetStatusCode(rp.Status)
@@ -304,11 +298,11 @@ func (f *front) serveRoute(c *fasthttp.RequestCtx, rt *Route, segs *[MaxSegments
 		}
 		c.Response.SetBody(rp.Body)
 		d := time.Since(start)
-		if f.observe != nil {
-			f.observe(rt.Pattern, rp.Model, rp.Version, rp.Status, rp.Rows, d)
+		if f.o.Observe != nil {
+			f.o.Observe(rt.Pattern, rp.Model, rp.Version, rp.Status, rp.Rows, d)
 		}
-		if f.logger.Enabled(context.Background(), slog.LevelDebug) {
-			f.logger.Debug("request", "method", rt.Method, "route", rt.Pattern, "status", rp.Status,
+		if f.o.Logger.Enabled(context.Background(), slog.LevelDebug) {
+			f.o.Logger.Debug("request", "method", rt.Method, "route", rt.Pattern, "status", rp.Status,
 				"duration_ms", float64(d.Microseconds())/1000, "request_id", string(id))
 		}
 		x.r = Request{}
@@ -348,9 +342,9 @@ func (f *front) fail(c *fasthttp.RequestCtx, err error) {
 	var e *httpx.Error
 	switch {
 	case errors.As(err, &small):
-		e = httpx.Errorf(http.StatusRequestHeaderFieldsTooLarge, "header_too_large", "request header is over the limit of %d bytes", f.lim.MaxHeaderBytes)
+		e = httpx.Errorf(http.StatusRequestHeaderFieldsTooLarge, "header_too_large", "request header is over the limit of %d bytes", f.o.Limits.MaxHeaderBytes)
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
-		e = httpx.BodyTooLarge(f.maxBody)
+		e = httpx.BodyTooLarge(f.o.MaxBody)
 	case errors.As(err, &ne) && ne.Timeout():
 		e = httpx.Errorf(http.StatusRequestTimeout, "timeout", "the request did not arrive in time")
 	default:
@@ -358,12 +352,12 @@ func (f *front) fail(c *fasthttp.RequestCtx, err error) {
 	}
 	var rp httpx.Reply
 	rp.SetError(e)
-	if f.errorBody != nil {
+	if f.o.ErrorBody != nil {
 		path := c.Request.Header.RequestURI()
 		if i := bytes.IndexByte(path, '?'); i >= 0 {
 			path = path[:i]
 		}
-		if body := f.errorBody(path, e); body != nil {
+		if body := f.o.ErrorBody(path, e); body != nil {
 			rp.Body = body
 		}
 	}

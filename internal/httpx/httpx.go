@@ -41,12 +41,13 @@ func Errorf(status int, code, format string, args ...any) *Error {
 func WriteJSON(w http.ResponseWriter, status int, v any) {
 	data, err := json.Marshal(v)
 	if err != nil {
-		status = http.StatusInternalServerError
-		data = []byte(`{"error":{"code":"internal","message":"could not encode the answer"}}`)
+		status, data = http.StatusInternalServerError, []byte(unencodable)
+	} else {
+		data = append(data, '\n')
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	w.Write(append(data, '\n'))
+	w.Write(data)
 }
 
 // WriteError writes err in the error envelope. An *Error is written as is;

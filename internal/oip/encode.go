@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"unsafe"
 
+	"github.com/mlserve/mlserve/internal/artifact"
 	"github.com/mlserve/mlserve/internal/jsonw"
 )
 
@@ -82,21 +83,10 @@ func appendAnswer(b []byte, a *answer, tmp []byte) (_, _ []byte, ok bool) {
 				if r > 0 {
 					b = append(b, ',')
 				}
-				b = jsonw.String(b, a.classes[argmax(a.preds[r*a.k:(r+1)*a.k])])
+				b = jsonw.String(b, a.classes[artifact.Best(a.preds[r*a.k:(r+1)*a.k])])
 			}
 			b = append(b, "]}"...)
 		}
 	}
 	return append(b, "]}"...), tmp, true
-}
-
-// argmax is the index of the largest of p, the first of equals.
-func argmax(p []float64) int {
-	best := 0
-	for j := range p {
-		if p[j] > p[best] {
-			best = j
-		}
-	}
-	return best
 }

@@ -203,10 +203,10 @@ func (s *Server) infer(ctx context.Context, call *InferCall, rp *httpx.Reply) er
 		json.Unmarshal(req.ID, &id) // checked by decodeRequest
 	}
 	m := md.m
-	n := len(rows)
-	scr.x, scr.out = grow(scr.x, n*m.Width()), grow(scr.out, n*m.Outputs())
+	n, w, k := len(rows), m.Width(), m.Outputs()
+	scr.x, scr.out = slices.Grow(scr.x[:0], n*w)[:n*w], slices.Grow(scr.out[:0], n*k)[:n*k]
 	m.PredictRowsInto(rows, scr.x, scr.out)
-	a := answer{model: md.name, version: md.version, id: id, outputs: outputs, classes: m.Classes(), preds: scr.out, k: m.Outputs()}
+	a := answer{model: md.name, version: md.version, id: id, outputs: outputs, classes: m.Classes(), preds: scr.out, k: k}
 	body, text, ok := appendAnswer(rp.Body[:0], &a, scr.text)
 	scr.text = text
 	if !ok { // a NaN or an infinity from a broken model
@@ -266,7 +266,7 @@ func (s *Server) rows(md *model, req *InferRequest, scr *scratch) ([]schema.Row,
 	c := md.m.Schema()
 	sc := c.Schema()
 	target := sc.TargetIndex()
-	byCol := grow(scr.byCol, c.Len())
+	byCol := slices.Grow(scr.byCol[:0], c.Len())[:c.Len()]
 	clear(byCol)
 	scr.byCol = byCol
 	n := -1
@@ -302,9 +302,9 @@ func (s *Server) rows(md *model, req *InferRequest, scr *scratch) ([]schema.Row,
 		return nil, errorf(http.StatusRequestEntityTooLarge, "%d rows is over the limit of %d per request; split the batch", n, s.cfg.MaxBatch)
 	}
 	width := c.Len()
-	slab := grow(scr.slab, n*width)
+	slab := slices.Grow(scr.slab[:0], n*width)[:n*width]
 	clear(slab)
-	rows := grow(scr.rows, n)
+	rows := slices.Grow(scr.rows[:0], n)[:n]
 	scr.slab, scr.rows = slab, rows
 	for r := range rows {
 		rows[r] = slab[r*width : (r+1)*width]

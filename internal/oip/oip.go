@@ -111,11 +111,11 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	fallback := func(w http.ResponseWriter, r *http.Request) {
 		if allow := httpx.Allowed(mux, r); len(allow) > 0 {
 			w.Header().Set("Allow", strings.Join(allow, ", "))
-			writeError(w, &Error{Status: http.StatusMethodNotAllowed,
+			s.fail(w, r, &Error{Status: http.StatusMethodNotAllowed,
 				Message: fmt.Sprintf("%s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, strings.Join(allow, ", "))})
 			return
 		}
-		writeError(w, &Error{Status: http.StatusNotFound, Message: fmt.Sprintf("no route %s %s in the inference protocol", r.Method, r.URL.Path)})
+		s.fail(w, r, &Error{Status: http.StatusNotFound, Message: fmt.Sprintf("no route %s %s in the inference protocol", r.Method, r.URL.Path)})
 	}
 	mux.HandleFunc("/v2", fallback)
 	mux.HandleFunc("/v2/", fallback)
@@ -132,18 +132,17 @@ const (
 // answers without net/http: inference, on production and on any version.
 func (s *Server) HotRoutes() []fastfront.Route {
 	return []fastfront.Route{
-		{Method: http.MethodPost, Pattern: routeInfer, Path: "/v2/models/{}/infer",
-			Serve: func(r *fastfront.Request, rp *httpx.Reply) {
-				call := InferCall{Name: r.Segments[0], Body: r.Body, RequestID: r.ID, BinaryExtension: r.Header(headerBinary) != ""}
-				s.Infer(r.Context, &call, rp)
-			}},
-		{Method: http.MethodPost, Pattern: routeInferVersion, Path: "/v2/models/{}/versions/{}/infer",
-			Serve: func(r *fastfront.Request, rp *httpx.Reply) {
-				call := InferCall{Name: r.Segments[0], Version: r.Segments[1], Body: r.Body, RequestID: r.ID,
-					BinaryExtension: r.Header(headerBinary) != ""}
-				s.Infer(r.Context, &call, rp)
-			}},
+		{Method: http.MethodPost, Pattern: routeInfer, Path: "/v2/models/{}/infer", Serve: s.serveInfer},
+		{Method: http.MethodPost, Pattern: routeInferVersion, Path: "/v2/models/{}/versions/{}/infer", Serve: s.serveInfer},
 	}
+}
+
+// serveInfer is Infer for the fast front: the path's segments are the model
+// and, on the version route, the version (else "").
+func (s *Server) serveInfer(r *fastfront.Request, rp *httpx.Reply) {
+	call := InferCall{Name: r.Segments[0], Version: r.Segments[1], Body: r.Body, RequestID: r.ID,
+		BinaryExtension: r.Header(headerBinary) != ""}
+	s.Infer(r.Context, &call, rp)
 }
 
 // Error is a protocol error: a status and the message of {"error": "…"}.
@@ -156,10 +155,6 @@ func (e *Error) Error() string { return e.Message }
 
 func errorf(status int, format string, args ...any) *Error {
 	return &Error{Status: status, Message: fmt.Sprintf(format, args...)}
-}
-
-func writeError(w http.ResponseWriter, e *Error) {
-	httpx.WriteJSON(w, e.Status, map[string]string{"error": e.Message})
 }
 
 // fail writes err in the protocol's error form (see setError).

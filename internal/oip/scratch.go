@@ -36,11 +36,3 @@ func putScratch(s *scratch) {
 	clear(s.elems)
 	scratches.Put(s)
 }
-
-// grow returns s with length n, reusing its memory when it can.
-func grow[T any](s []T, n int) []T {
-	if cap(s) < n {
-		return make([]T, n)
-	}
-	return s[:n]
-}
