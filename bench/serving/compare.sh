@@ -23,6 +23,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=bench/serving/lib.sh
+. "$ROOT/bench/serving/lib.sh"
 OLD=${1:?usage: compare.sh OLD [NEW]}
 NEW=${2:-}
 ROUNDS=${ROUNDS:-5}
@@ -84,17 +86,10 @@ for b in old new; do
 	done
 done
 
-ROW='{"inputs": [{"name": "class", "datatype": "BYTES", "shape": [1], "data": ["1"]}, {"name": "sex", "datatype": "BYTES", "shape": [1], "data": ["female"]}, {"name": "age", "datatype": "FP64", "shape": [1], "data": [30]}, {"name": "embarked", "datatype": "BYTES", "shape": [1], "data": ["S"]}]}'
-printf '%s' "$ROW" >"$TMP/infer.json"
+printf '%s' "$INFER_ROW" >"$TMP/infer.json"
 printf '%s' '{"class": 1, "sex": "male", "age": 22, "embarked": "S"}' >"$TMP/predict.json"
 for f in infer predict; do
-	cat >"$TMP/$f.lua" <<EOF
-local f = assert(io.open("$TMP/$f.json", "rb"))
-wrk.method = "POST"
-wrk.body = f:read("*a")
-f:close()
-wrk.headers["Content-Type"] = "application/json"
-EOF
+	post_script "$TMP/$f.json" "$TMP/$f.lua"
 done
 target() { # ROUTE BINARY -> wrk arguments
 	local base="http://127.0.0.1:${PORT[$2]}"

@@ -53,6 +53,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=bench/serving/lib.sh
+. "$ROOT/bench/serving/lib.sh"
 REPS=${REPS:-5}
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-3}
@@ -207,19 +209,9 @@ for i in range(n):
     rows.append('{"class": %d, "sex": "%s", "age": %s, "embarked": "%s"}' % (1 + i % 3, "female" if i % 2 else "male", age, "CSQ"[i % 3]))
 sys.stdout.write('{"instances": [' + ",".join(rows) + "]}")
 EOF
-# post_script BODY LUA: a wrk script that POSTs the JSON file BODY
-post_script() {
-	cat >"$2" <<EOF
-local f = assert(io.open("$1", "rb"))
-wrk.method = "POST"
-wrk.body = f:read("*a")
-f:close()
-wrk.headers["Content-Type"] = "application/json"
-EOF
-}
 post_script "$TMP/batch.json" "$TMP/post.lua"
 # one row for the inference protocol's infer
-printf '%s' '{"inputs": [{"name": "class", "datatype": "BYTES", "shape": [1], "data": ["1"]}, {"name": "sex", "datatype": "BYTES", "shape": [1], "data": ["female"]}, {"name": "age", "datatype": "FP64", "shape": [1], "data": [30]}, {"name": "embarked", "datatype": "BYTES", "shape": [1], "data": ["S"]}]}' >"$TMP/infer.json"
+printf '%s' "$INFER_ROW" >"$TMP/infer.json"
 post_script "$TMP/infer.json" "$TMP/infer.lua"
 if ! curl -s -H 'Content-Type: application/json' --data-binary @"$TMP/infer.json" "http://127.0.0.1:$MPORT/v2/models/titanic/infer" | grep -q '"probabilities"'; then
 	echo "infer check: mlserve did not answer the inference protocol's infer" >&2

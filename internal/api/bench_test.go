@@ -139,24 +139,20 @@ func BenchmarkServe(b *testing.B) {
 			mux.ServeHTTP(w, req)
 		}
 	})
-	b.Run("prototype", func(b *testing.B) { benchServe(b, http.MethodGet, "/?"+query, "") })
-	b.Run("predict_get", func(b *testing.B) { benchServe(b, http.MethodGet, "/v1/models/titanic/predict?"+query, "") })
-	b.Run("predict_post_1", func(b *testing.B) {
-		benchServe(b, http.MethodPost, "/v1/models/titanic/predict", `{"class": 1, "sex": "male", "age": 22, "embarked": "S"}`)
-	})
-	b.Run("predict_post_1000", func(b *testing.B) {
-		benchServe(b, http.MethodPost, "/v1/models/titanic/predict", benchInstances(1000))
-	})
+	requests := []struct{ name, method, target, body string }{
+		{"prototype", http.MethodGet, "/?" + query, ""},
+		{"predict_get", http.MethodGet, "/v1/models/titanic/predict?" + query, ""},
+		{"predict_post_1", http.MethodPost, "/v1/models/titanic/predict", `{"class": 1, "sex": "male", "age": 22, "embarked": "S"}`},
+		{"predict_post_1000", http.MethodPost, "/v1/models/titanic/predict", benchInstances(1000)},
+	}
+	for _, rq := range requests {
+		b.Run(rq.name, func(b *testing.B) { benchServe(b, rq.method, rq.target, rq.body) })
+	}
 	// The same requests through the fast front's handler, as `mlserve api`
 	// serves them, without net/http.
-	b.Run("fastfront/prototype", func(b *testing.B) { benchFront(b, http.MethodGet, "/?"+query, "") })
-	b.Run("fastfront/predict_get", func(b *testing.B) { benchFront(b, http.MethodGet, "/v1/models/titanic/predict?"+query, "") })
-	b.Run("fastfront/predict_post_1", func(b *testing.B) {
-		benchFront(b, http.MethodPost, "/v1/models/titanic/predict", `{"class": 1, "sex": "male", "age": 22, "embarked": "S"}`)
-	})
-	b.Run("fastfront/predict_post_1000", func(b *testing.B) {
-		benchFront(b, http.MethodPost, "/v1/models/titanic/predict", benchInstances(1000))
-	})
+	for _, rq := range requests {
+		b.Run("fastfront/"+rq.name, func(b *testing.B) { benchFront(b, rq.method, rq.target, rq.body) })
+	}
 }
 
 func benchFront(b *testing.B, method, target, body string) {

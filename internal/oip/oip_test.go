@@ -607,29 +607,36 @@ func TestInferPathsAgree(t *testing.T) {
 	d := env.Data["titanic"]
 	one := body(t, map[string]any{"inputs": tensors(t, d, []int{0})})
 	long := one[:len(one)-1] + strings.Repeat(" ", 2048) + "}" // over MaxBody
-	cases := []struct{ path, body, header string }{
-		{"/v2/models/titanic/infer", one, ""},
-		{"/v2/models/titanic/infer", body(t, map[string]any{"id": "mine", "inputs": tensors(t, d, []int{1, 2}), "outputs": []any{map[string]any{"name": "label"}}}), ""},
-		{"/v2/models/tips/infer", body(t, map[string]any{"inputs": tensors(t, env.Data["tips"], []int{0, 1})}), ""},
-		{"/v2/models/titanic/infer", body(t, map[string]any{"inputs": tensors(t, d, []int{0, 1, 2})}), ""}, // over MaxBatch
-		{"/v2/models/titanic/infer", one, "10"},
-		{"/v2/models/nope/infer", one, ""},
-		{"/v2/models/sensors/infer", `{"inputs": [{"name": "temp", "shape": [1], "datatype": "FP64", "data": [20]}]}`, ""},
-		{"/v2/models/titanic/infer", `{"inputs": [{"name": "sex", "shape": [1], "datatype": "BYTES", "data": ["alien"]}]}`, ""},
-		{"/v2/models/titanic/infer", "", ""},
-		{"/v2/models/titanic/infer", `{"inputs": [`, ""},
-		{"/v2/models/titanic/infer", long, ""},
-		{"/v2/models/titanic/versions/2/infer", one, ""},
-		{"/v2/models/titanic/versions/1/infer", one, ""},
-		{"/v2/models/titanic/versions/7/infer", one, ""},
-		{"/v2/models/titanic/versions/0/infer", one, ""},
-		{"/v2/models/titanic/versions/two/infer", one, ""},
-		{"/v2/models/nope/versions/1/infer", one, ""},
-		{"/v2/models/titanic/versions/2/infer", one, "10"},
-		{"/v2/models/titanic/versions/2/infer", `{"inputs": [`, ""},
+	// Each case also has its own status, so that both paths being wrong
+	// alike fails too.
+	cases := []struct {
+		path, body, header string
+		status             int
+	}{
+		{"/v2/models/titanic/infer", one, "", 200},
+		{"/v2/models/titanic/infer", body(t, map[string]any{"id": "mine", "inputs": tensors(t, d, []int{1, 2}), "outputs": []any{map[string]any{"name": "label"}}}), "", 200},
+		{"/v2/models/tips/infer", body(t, map[string]any{"inputs": tensors(t, env.Data["tips"], []int{0, 1})}), "", 200},
+		{"/v2/models/titanic/infer", body(t, map[string]any{"inputs": tensors(t, d, []int{0, 1, 2})}), "", 413}, // over MaxBatch
+		{"/v2/models/titanic/infer", one, "10", 400},
+		{"/v2/models/nope/infer", one, "", 404},
+		{"/v2/models/sensors/infer", `{"inputs": [{"name": "temp", "shape": [1], "datatype": "FP64", "data": [20]}]}`, "", 503},
+		{"/v2/models/titanic/infer", `{"inputs": [{"name": "sex", "shape": [1], "datatype": "BYTES", "data": ["alien"]}]}`, "", 400},
+		{"/v2/models/titanic/infer", "", "", 400},
+		{"/v2/models/titanic/infer", `{"inputs": [`, "", 400},
+		{"/v2/models/titanic/infer", long, "", 413},
+		{"/v2/models/titanic/versions/2/infer", one, "", 200},
+		{"/v2/models/titanic/versions/1/infer", one, "", 200},
+		{"/v2/models/titanic/versions/7/infer", one, "", 404},
+		{"/v2/models/titanic/versions/0/infer", one, "", 404},
+		{"/v2/models/titanic/versions/two/infer", one, "", 404},
+		{"/v2/models/nope/versions/1/infer", one, "", 404},
+		{"/v2/models/titanic/versions/2/infer", one, "10", 400},
+		{"/v2/models/titanic/versions/2/infer", `{"inputs": [`, "", 400},
 	}
 	for _, c := range cases {
-		sameInProcess(t, env, c.path, c.body, c.header)
+		if r := sameInProcess(t, env, c.path, c.body, c.header); r.Status != c.status {
+			t.Errorf("POST %s (header %q): status %d, want %d: %s", c.path, c.header, r.Status, c.status, r.Body)
+		}
 	}
 }
 
