@@ -1,6 +1,10 @@
-// Package cli is mlserve's command line: a file per subcommand, each parsing
-// flags, calling internal/app and printing for people or, with --json, one
-// JSON document.
+// Package cli is mlserve's command line (cobra). Subcommands are grouped by
+// what they touch, a file per group: up.go (up, the roles, migrate), data.go
+// (ingest-file, predict), registry.go (train, runs, models, promote,
+// rollback), schema.go (schema infer and check, init), fit.go, datafill.go
+// and healthcheck.go. Each parses its flags, calls internal/app and prints
+// for people or, with --json, one JSON document; progress.go draws progress
+// on a terminal.
 package cli
 
 import (
