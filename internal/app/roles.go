@@ -58,7 +58,14 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) error {
 	}
 
 	mux := http.NewServeMux()
-	admin := func(h http.Handler) http.Handler { return httpx.Admin(a.Opts.Env.AdminToken, a.Logger, h) }
+	guard := httpx.Guard{Token: a.Opts.Env.AdminToken, Listen: o.Addr, Logger: a.Logger}
+	admin := guard.Wrap
+	if guard.Token == "" && (o.Roles.API || o.Roles.Ingest) {
+		// Once for the process, whichever roles mount write routes.
+		a.Logger.Warn("write routes are open to local clients: MLSERVE_ADMIN_TOKEN is unset",
+			"refused", "non-loopback peers, proxied requests, Host names other than localhost or the listen address, pages of other origins",
+			"fix", "set MLSERVE_ADMIN_TOKEN and send Authorization: Bearer <token>")
+	}
 	checks, soft := a.readiness(o.Roles)
 
 	g, gctx := errgroup.WithContext(ctx)

@@ -5,7 +5,6 @@ package httpx
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
@@ -15,7 +14,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"strings"
 	"time"
 )
 
@@ -79,39 +77,6 @@ func BodyTooLarge(limit int64) *Error {
 // *http.MaxBytesError, which WriteError turns into 413.
 func LimitBody(w http.ResponseWriter, r *http.Request, n int64) {
 	r.Body = http.MaxBytesReader(w, r.Body, n)
-}
-
-// IsLoopback reports whether the request came from the local machine.
-func IsLoopback(r *http.Request) bool {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// Admin guards write and admin routes: with a token, requests need
-// "Authorization: Bearer TOKEN"; without one, only loopback clients pass.
-func Admin(token string, logger *slog.Logger, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if token == "" {
-			if !IsLoopback(r) {
-				WriteError(w, r, logger, Errorf(http.StatusForbidden, "forbidden",
-					"admin routes are open to loopback clients only while MLSERVE_ADMIN_TOKEN is unset; set it and send Authorization: Bearer <token>"))
-				return
-			}
-			next.ServeHTTP(w, r)
-			return
-		}
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(token)) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="mlserve"`)
-			WriteError(w, r, logger, Errorf(http.StatusUnauthorized, "unauthorized", "this route needs Authorization: Bearer <MLSERVE_ADMIN_TOKEN>"))
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
 }
 
 type ctxKey struct{}

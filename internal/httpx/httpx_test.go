@@ -3,6 +3,7 @@ package httpx_test
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -331,29 +332,63 @@ func TestMiddleware(t *testing.T) {
 func TestAdmin(t *testing.T) {
 	t.Parallel()
 	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { httpx.WriteJSON(w, 200, "ok") })
+	h := func(kv ...string) map[string]string {
+		m := map[string]string{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
 	cases := []struct {
 		name, token, remote, auth string
 		status                    int
 		code                      string
+		host, listen              string // host: the request's Host (default localhost:1234)
+		header                    map[string]string
+		tls                       bool
 	}{
-		{"token_right", "t0k", "203.0.113.9:1", "Bearer t0k", 200, ""},
-		{"token_right_loopback", "t0k", "127.0.0.1:1", "Bearer t0k", 200, ""},
-		{"token_missing", "t0k", "127.0.0.1:1", "", 401, "unauthorized"},
-		{"token_wrong", "t0k", "203.0.113.9:1", "Bearer nope", 401, "unauthorized"},
-		{"token_prefix", "t0k", "203.0.113.9:1", "Bearer t0", 401, "unauthorized"},
-		{"token_longer", "t0k", "203.0.113.9:1", "Bearer t0kk", 401, "unauthorized"},
-		{"token_no_scheme", "t0k", "203.0.113.9:1", "t0k", 401, "unauthorized"},
-		{"token_basic", "t0k", "203.0.113.9:1", "Basic dDBr", 401, "unauthorized"},
-		{"open_loopback_v4", "", "127.0.0.1:5555", "", 200, ""},
-		{"open_loopback_v4_other", "", "127.9.9.9:5555", "", 200, ""},
-		{"open_loopback_v6", "", "[::1]:5555", "", 200, ""},
-		{"open_remote", "", "203.0.113.9:5555", "", 403, "forbidden"},
-		{"open_remote_v6", "", "[2001:db8::2]:5555", "Bearer x", 403, "forbidden"},
-		{"open_private", "", "192.168.1.2:5555", "", 403, "forbidden"},
-		{"open_mapped_v4", "", "[::ffff:10.1.2.3]:80", "", 403, "forbidden"},
-		{"open_garbage", "", "not-an-address", "", 403, "forbidden"},
-		{"open_empty", "", "", "", 403, "forbidden"},
-		{"open_localhost_name", "", "localhost:80", "", 403, "forbidden"},
+		{name: "token_right", token: "t0k", remote: "203.0.113.9:1", auth: "Bearer t0k", status: 200},
+		{name: "token_right_loopback", token: "t0k", remote: "127.0.0.1:1", auth: "Bearer t0k", status: 200},
+		{name: "token_scheme_lower", token: "t0k", remote: "203.0.113.9:1", auth: "bearer t0k", status: 200},
+		{name: "token_spaces", token: "t0k", remote: "203.0.113.9:1", auth: "  BeArEr \t  t0k  ", status: 200},
+		{name: "token_any_host_origin", token: "t0k", remote: "203.0.113.9:1", auth: "Bearer t0k", status: 200, host: "evil.example", header: h("Origin", "https://evil.example", "X-Forwarded-For", "1.2.3.4")},
+		{name: "token_missing", token: "t0k", remote: "127.0.0.1:1", status: 401, code: "unauthorized"},
+		{name: "token_wrong", token: "t0k", remote: "203.0.113.9:1", auth: "Bearer nope", status: 401, code: "unauthorized"},
+		{name: "token_prefix", token: "t0k", remote: "203.0.113.9:1", auth: "Bearer t0", status: 401, code: "unauthorized"},
+		{name: "token_longer", token: "t0k", remote: "203.0.113.9:1", auth: "Bearer t0kk", status: 401, code: "unauthorized"},
+		{name: "token_inner_space", token: "t0k", remote: "203.0.113.9:1", auth: "Bearer t0 k", status: 401, code: "unauthorized"},
+		{name: "token_glued", token: "t0k", remote: "203.0.113.9:1", auth: "Bearert0k", status: 401, code: "unauthorized"},
+		{name: "token_no_scheme", token: "t0k", remote: "203.0.113.9:1", auth: "t0k", status: 401, code: "unauthorized"},
+		{name: "token_basic", token: "t0k", remote: "203.0.113.9:1", auth: "Basic dDBr", status: 401, code: "unauthorized"},
+		{name: "open_loopback_v4", remote: "127.0.0.1:5555", status: 200},
+		{name: "open_loopback_v4_other", remote: "127.9.9.9:5555", status: 200},
+		{name: "open_loopback_v6", remote: "[::1]:5555", status: 200},
+		{name: "open_host_ip", remote: "127.0.0.1:5555", host: "127.0.0.1:1234", status: 200},
+		{name: "open_host_v6", remote: "127.0.0.1:5555", host: "[::1]:1234", status: 200},
+		{name: "open_host_listen_name", remote: "127.0.0.1:5555", host: "MLServe.lan:1234", listen: "mlserve.lan:1234", status: 200},
+		{name: "open_host_not_listen_name", remote: "127.0.0.1:5555", host: "other.lan:1234", listen: "mlserve.lan:1234", status: 403, code: "forbidden"},
+		{name: "open_host_rebind", remote: "127.0.0.1:5555", host: "rebind.evil.example:1234", status: 403, code: "forbidden"},
+		{name: "open_host_empty", remote: "127.0.0.1:5555", host: "-", status: 403, code: "forbidden"},
+		{name: "open_same_origin", remote: "127.0.0.1:5555", header: h("Origin", "http://localhost:1234", "Sec-Fetch-Site", "same-origin"), status: 200},
+		{name: "open_same_origin_default_port", remote: "127.0.0.1:5555", host: "localhost", header: h("Origin", "http://localhost:80"), status: 200},
+		{name: "open_same_origin_tls", remote: "127.0.0.1:5555", tls: true, host: "localhost", header: h("Origin", "https://localhost"), status: 200},
+		{name: "open_origin_plain_on_tls", remote: "127.0.0.1:5555", tls: true, host: "localhost", header: h("Origin", "http://localhost"), status: 403, code: "forbidden"},
+		{name: "open_origin_other_port", remote: "127.0.0.1:5555", header: h("Origin", "http://localhost:3000"), status: 403, code: "forbidden"},
+		{name: "open_origin_other_site", remote: "127.0.0.1:5555", header: h("Origin", "https://evil.example"), status: 403, code: "forbidden"},
+		{name: "open_origin_null", remote: "127.0.0.1:5555", header: h("Origin", "null"), status: 403, code: "forbidden"},
+		{name: "open_fetch_none", remote: "127.0.0.1:5555", header: h("Sec-Fetch-Site", "none"), status: 200},
+		{name: "open_fetch_same_site", remote: "127.0.0.1:5555", header: h("Sec-Fetch-Site", "same-site"), status: 403, code: "forbidden"},
+		{name: "open_fetch_cross_site", remote: "127.0.0.1:5555", header: h("Sec-Fetch-Site", "cross-site"), status: 403, code: "forbidden"},
+		{name: "open_forwarded", remote: "127.0.0.1:5555", header: h("Forwarded", "for=203.0.113.9"), status: 403, code: "forbidden"},
+		{name: "open_x_forwarded_for", remote: "127.0.0.1:5555", header: h("X-Forwarded-For", "127.0.0.1"), status: 403, code: "forbidden"},
+		{name: "open_x_forwarded_empty", remote: "127.0.0.1:5555", header: h("X-Forwarded-For", ""), status: 403, code: "forbidden"},
+		{name: "open_remote", remote: "203.0.113.9:5555", status: 403, code: "forbidden"},
+		{name: "open_remote_v6", remote: "[2001:db8::2]:5555", auth: "Bearer x", status: 403, code: "forbidden"},
+		{name: "open_private", remote: "192.168.1.2:5555", status: 403, code: "forbidden"},
+		{name: "open_mapped_v4", remote: "[::ffff:10.1.2.3]:80", status: 403, code: "forbidden"},
+		{name: "open_garbage", remote: "not-an-address", status: 403, code: "forbidden"},
+		{name: "open_empty", remote: "", status: 403, code: "forbidden"},
+		{name: "open_localhost_name", remote: "localhost:80", status: 403, code: "forbidden"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -361,10 +396,26 @@ func TestAdmin(t *testing.T) {
 			_, _, b := setup(t)
 			req := httptest.NewRequest("POST", "/admin", nil)
 			req.RemoteAddr = tc.remote
+			switch tc.host {
+			case "":
+				req.Host = "localhost:1234"
+			case "-":
+				req.Host = ""
+			default:
+				req.Host = tc.host
+			}
+			if !tc.tls {
+				req.TLS = nil
+			} else if req.TLS == nil {
+				req.TLS = &tls.ConnectionState{}
+			}
 			if tc.auth != "" {
 				req.Header.Set("Authorization", tc.auth)
 			}
-			rec := serve(httpx.Admin(tc.token, b.logger, ok), req)
+			for k, v := range tc.header {
+				req.Header.Set(k, v)
+			}
+			rec := serve(httpx.Guard{Token: tc.token, Listen: tc.listen, Logger: b.logger}.Wrap(ok), req)
 			if tc.status == 200 {
 				if rec.Code != 200 {
 					t.Errorf("status: got %d, want 200: %s", rec.Code, rec.Body)

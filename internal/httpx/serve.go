@@ -11,7 +11,9 @@ import (
 	"time"
 )
 
-// Check is one readiness check: nil when ready, else why not.
+// Check is one readiness check: nil when ready, else why not. The error's
+// text is in the answer of /readyz, which anyone may ask: it must not hold
+// hosts, ports, users, database names or paths (log those instead).
 type Check func(ctx context.Context) error
 
 // Health mounts GET /healthz (the process is alive) and GET /readyz (every

@@ -24,11 +24,13 @@ const (
 	FormatCSV    Format = "csv"    // a header line, then rows
 )
 
-// FormatOf maps a Content-Type to a Format; "" when unsupported.
+// FormatOf maps a Content-Type to a Format; "" when unsupported. A missing
+// Content-Type is unsupported: a web page may post a body without one (and
+// without a CORS preflight), never with one of these.
 func FormatOf(contentType string) Format {
 	ct := strings.ToLower(strings.TrimSpace(strings.Split(contentType, ";")[0]))
 	switch ct {
-	case "", "application/json":
+	case "application/json":
 		return FormatJSON
 	case "application/x-ndjson", "application/ndjson", "application/jsonl", "application/jsonlines":
 		return FormatNDJSON

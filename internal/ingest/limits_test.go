@@ -68,7 +68,7 @@ func TestRowsLimits(t *testing.T) {
 		}
 	})
 
-	for _, ct := range []string{"text/plain", "application/xml", "multipart/form-data; boundary=x", "application/x-www-form-urlencoded"} {
+	for _, ct := range []string{"", "text/plain", "application/xml", "multipart/form-data; boundary=x", "application/x-www-form-urlencoded"} {
 		t.Run("unsupported_"+ct, func(t *testing.T) {
 			t.Parallel()
 			_, b := setup(t)
@@ -252,7 +252,7 @@ func TestRowsAtomic(t *testing.T) {
 		}
 		req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/v1/datasets/titanic/rows", strings.NewReader(bigCSV(3000)))
 		req.Header.Set("Content-Type", "text/csv")
-		req.RemoteAddr = "127.0.0.1:5000"
+		req.RemoteAddr, req.Host = "127.0.0.1:5000", "localhost"
 		rec := httptest.NewRecorder()
 		b.handler.ServeHTTP(rec, req)
 		if ctx.Err() == nil {
@@ -318,7 +318,7 @@ func TestRowsAdmin(t *testing.T) {
 		}
 		req := httptest.NewRequest(method, path, rd)
 		req.Header.Set("Content-Type", "text/csv")
-		req.RemoteAddr = remote
+		req.RemoteAddr, req.Host = remote, "localhost:1235"
 		if auth != "" {
 			req.Header.Set("Authorization", auth)
 		}
@@ -331,7 +331,7 @@ func TestRowsAdmin(t *testing.T) {
 	t.Run("token", func(t *testing.T) {
 		t.Parallel()
 		_, b := setupWith(t, setupOpts{token: "s3cret"})
-		for _, auth := range []string{"", "Bearer", "Bearer ", "Bearer wrong", "bearer s3cret", "Basic czNjcmV0", "Bearer s3cret2", "s3cret"} {
+		for _, auth := range []string{"", "Bearer", "Bearer ", "Bearer wrong", "Basic czNjcmV0", "Bearer s3cret2", "s3cret"} {
 			for _, remote := range []string{"127.0.0.1:1234", "203.0.113.7:1234"} {
 				r := do(t, b, http.MethodPost, rows, remote, auth)
 				e := errAnswer(t, r, http.StatusUnauthorized, "unauthorized")
@@ -345,7 +345,9 @@ func TestRowsAdmin(t *testing.T) {
 		}
 		b.nothingWritten(t, "titanic")
 		for _, remote := range []string{"127.0.0.1:1234", "203.0.113.7:1234"} {
-			okAnswer(t, do(t, b, http.MethodPost, rows, remote, "Bearer s3cret"))
+			for _, auth := range []string{"Bearer s3cret", "bearer s3cret", "  BEARER  s3cret "} {
+				okAnswer(t, do(t, b, http.MethodPost, rows, remote, auth))
+			}
 		}
 		// Reading is not an admin route.
 		if r := do(t, b, http.MethodGet, "/v1/datasets/titanic", "203.0.113.7:1234", ""); r.status != http.StatusOK {

@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/mlserve/mlserve/internal/httpx"
@@ -30,10 +31,15 @@ func (s *Service) Routes(mux *http.ServeMux, maxBody int64, admin func(http.Hand
 
 func (s *Service) handleRows(w http.ResponseWriter, r *http.Request, maxBody int64) {
 	name := r.PathValue("name")
-	format := FormatOf(r.Header.Get("Content-Type"))
+	ctype := r.Header.Get("Content-Type")
+	format := FormatOf(ctype)
 	if format == "" {
+		what := fmt.Sprintf("Content-Type %q is not supported", ctype)
+		if ctype == "" {
+			what = "Content-Type is missing"
+		}
 		s.writeErr(w, r, httpx.Errorf(http.StatusUnsupportedMediaType, "unsupported_media_type",
-			"Content-Type %q is not supported: send application/json (an array of objects), application/x-ndjson or text/csv", r.Header.Get("Content-Type")))
+			"%s: send application/json (an array of objects), application/x-ndjson or text/csv", what))
 		return
 	}
 	key := r.Header.Get("Idempotency-Key")

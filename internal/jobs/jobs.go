@@ -279,7 +279,7 @@ func (q *Queue) Enqueue(ctx context.Context, pipeline, reason string, delay time
 	}
 	if _, err := q.client.Insert(ctx, TrainArgs{RunID: run.ID, Pipeline: pipeline}, opts); err != nil {
 		_, ferr := q.cfg.Store.RunFinish(context.WithoutCancel(ctx), &store.RunFinishParams{
-			ID: run.ID, State: store.RunFailed, Error: "could not enqueue the job: " + err.Error(),
+			ID: run.ID, State: store.RunFailed, Error: "could not enqueue the job: " + train.PublicError(err),
 		})
 		return nil, errors.Join(fmt.Errorf("enqueue training of %s: %w", pipeline, err), ferr)
 	}

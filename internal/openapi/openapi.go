@@ -82,7 +82,7 @@ func Generate(o *Options) ([]byte, error) {
 			"schemas": g.schemas,
 			"securitySchemes": obj{
 				"bearerAuth": obj{"type": "http", "scheme": "bearer",
-					"description": "MLSERVE_ADMIN_TOKEN; while it is unset, write routes are open to loopback clients only"},
+					"description": "MLSERVE_ADMIN_TOKEN; while it is unset, write routes are open to local clients only (a loopback peer, no proxy headers, Host localhost, an IP address or the listen address, no Origin or Sec-Fetch-Site of another origin)"},
 			},
 		},
 	}
@@ -150,11 +150,11 @@ func (g *gen) nameParam() obj {
 
 func versionSchema() obj { return obj{"type": "string", "pattern": "^[1-9][0-9]*$"} }
 
-// admin marks a write route: bearer token, or none from loopback.
+// admin marks a write route: bearer token, or none from a local client.
 func admin(op obj) obj {
 	op["security"] = []any{obj{"bearerAuth": []any{}}, obj{}}
 	op["responses"].(obj)["401"] = obj{"description": "missing or wrong bearer token", "content": jsonContent(ref("Error"))}
-	op["responses"].(obj)["403"] = obj{"description": "no token configured and the client is not on loopback", "content": jsonContent(ref("Error"))}
+	op["responses"].(obj)["403"] = obj{"description": "no token configured and the request is not a local client's (peer not loopback, proxy headers, another Host name, a page of another origin)", "content": jsonContent(ref("Error"))}
 	return op
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mlserve/mlserve/internal/artifact"
+	"github.com/mlserve/mlserve/internal/blob"
 	"github.com/mlserve/mlserve/internal/config"
 	"github.com/mlserve/mlserve/internal/metrics"
 	"github.com/mlserve/mlserve/internal/ml"
@@ -116,7 +117,7 @@ func (r *Runner) Run(ctx context.Context, id int64, o *RunOptions) (*store.Run, 
 			return r.finishFailed(ctx, run, pe.err, false, true, start)
 		}
 		if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
-			err = fmt.Errorf("%w (%v)", err, cause)
+			err = fmt.Errorf("%w (%w)", err, &interruption{cause})
 		}
 		return r.finishFailed(ctx, run, err, true, o.FinalAttempt, start)
 	}
@@ -148,6 +149,52 @@ func (r *Runner) renew(ctx context.Context, cancel context.CancelCauseFunc, leas
 	}
 }
 
+// interruption is why a run's context ended before the run did (its lease
+// lost, the trainer stopping): words of mlserve's own, which PublicError
+// passes on.
+type interruption struct{ cause error }
+
+func (e *interruption) Error() string { return e.cause.Error() }
+func (e *interruption) Unwrap() error { return e.cause }
+
+// PublicError is what a run records of a failure a retry may fix. Anyone
+// may read a run (GET /v1/runs answers without a token), so a database or
+// object store that failed is named without its host, port, user,
+// database name or endpoint; the log keeps those (finishFailed logs the
+// whole error). Failures of a pipeline's configuration or data are
+// recorded whole: they hold nothing of the deployment.
+func PublicError(err error) string {
+	var what string
+	var pe *partError
+	switch {
+	case errors.Is(err, blob.ErrUnavailable):
+		what = "object store unavailable"
+	case errors.Is(err, store.ErrUnavailable):
+		what = "database unavailable"
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		what = "interrupted"
+	case errors.As(err, &pe):
+		what = pe.part + " error"
+	default:
+		what = "server-side failure"
+	}
+	var in *interruption
+	if errors.As(err, &in) {
+		what += " (" + in.Error() + ")"
+	}
+	return what + "; the server log has the details"
+}
+
+// partError notes the part of the deployment a failure came from (the
+// object store), for PublicError.
+type partError struct {
+	part string
+	err  error
+}
+
+func (e *partError) Error() string { return e.err.Error() }
+func (e *partError) Unwrap() error { return e.err }
+
 type permanentError struct{ err error }
 
 func (e *permanentError) Error() string { return e.err.Error() }
@@ -174,8 +221,12 @@ func (r *Runner) finishFailed(ctx context.Context, run *store.Run, cause error, 
 			wm = info.LastBatchID
 		}
 	}
+	public := cause.Error()
+	if transient {
+		public = PublicError(cause)
+	}
 	fin, err := r.store.RunFinish(ctx, &store.RunFinishParams{
-		ID: run.ID, State: state, Error: cause.Error(), DataWatermark: wm, DataRows: run.DataRows,
+		ID: run.ID, State: state, Error: public, DataWatermark: wm, DataRows: run.DataRows,
 	})
 	if transient {
 		return fin, cause
@@ -235,7 +286,7 @@ func (r *Runner) run(ctx context.Context, run *store.Run, p *config.Pipeline, pr
 	}
 	key, err := r.registry.Publish(ctx, p.Name, fit.Bytes, fit.SHA256)
 	if err != nil {
-		return nil, "", err
+		return nil, "", &partError{part: "object store", err: err}
 	}
 	v, err := r.store.VersionCreate(ctx, &store.VersionCreateParams{
 		Pipeline: p.Name, Algorithm: fit.Artifact.Algorithm, Metrics: fit.Metrics,
