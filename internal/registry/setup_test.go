@@ -22,6 +22,7 @@ import (
 	"github.com/mlserve/mlserve/internal/config"
 	"github.com/mlserve/mlserve/internal/notify"
 	"github.com/mlserve/mlserve/internal/registry"
+	"github.com/mlserve/mlserve/internal/sampledata"
 	"github.com/mlserve/mlserve/internal/schema"
 	"github.com/mlserve/mlserve/internal/store"
 	"github.com/mlserve/mlserve/internal/store/postgres"
@@ -29,10 +30,9 @@ import (
 	"github.com/mlserve/mlserve/internal/train"
 )
 
-const (
-	seedFile = "../../../shared/data/seed_titanic.csv"
-	pipeline = "titanic"
-)
+const pipeline = "titanic"
+
+var seedFile = sampledata.Path(sampledata.SeedTitanic)
 
 // fitted holds the artifacts every test shares: fits of the titanic example
 // on seed_titanic.csv with different seeds (different holdouts, so
