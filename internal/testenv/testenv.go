@@ -39,18 +39,19 @@ func Missing(t testing.TB, format string, args ...any) {
 	t.Helper()
 	msg := fmt.Sprintf(format, args...)
 	if why := Required(); why != "" {
-		t.Fatalf("%s (under %s a missing service fails the test instead of skipping it)", msg, why)
+		t.Fatalf("%s; under %s a missing service fails the test instead of skipping it", msg, why)
 	}
-	t.Skip(msg + " (skipped: scripts/test.sh starts the services; CI=true makes this a failure)")
+	t.Skip(msg + "; skipped (scripts/test.sh starts the services; under CI=true this fails)")
 }
 
 // Getenv returns the environment variable name, or ends t through Missing
-// when it is unset or empty; what names the service it points at.
+// when it is unset or empty; what names the service it points at
+// ("PostgreSQL server").
 func Getenv(t testing.TB, name, what string) string {
 	t.Helper()
 	v := os.Getenv(name)
 	if v == "" {
-		Missing(t, "%s is not set (%s)", name, what)
+		Missing(t, "%s is not set: no %s to test against", name, what)
 	}
 	return v
 }

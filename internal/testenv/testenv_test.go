@@ -22,7 +22,7 @@ func TestChild(t *testing.T) {
 	case "":
 		return // only run in the subprocesses of the tests below
 	case "Getenv":
-		Getenv(t, absent, "a service")
+		Getenv(t, absent, "test server")
 	case "Versitygw":
 		Versitygw(t)
 	}
