@@ -15,8 +15,10 @@ import (
 // TestPolicy holds every Go file of the repository to the rules that keep a
 // suite from silently not running: a test skips only under -short
 // (testing.Short) or through this package (which fails in CI), and no test
-// names a file outside the repository (an absolute path, or a ../ path
-// that climbs out of it; datasets are in internal/sampledata).
+// or test helper (a file importing testing) names a file outside the
+// repository: an absolute path, or a ../ path, literal or joined from
+// literals by filepath.Join, that climbs out of it (datasets are in
+// internal/sampledata).
 func TestPolicy(t *testing.T) {
 	t.Parallel()
 	root, err := filepath.Abs(filepath.Join("..", ".."))
@@ -81,10 +83,21 @@ func violations(t *testing.T, root, path string) []string {
 		return true
 	})
 	isTest := strings.HasSuffix(path, "_test.go")
+	for _, imp := range f.Imports {
+		isTest = isTest || imp.Path.Value == `"testing"`
+	}
+	outside := func(n ast.Node, s string) {
+		if isTest && leavesRepo(root, filepath.Dir(path), s) {
+			out = append(out, at(n)+": the test names "+strconv.Quote(s)+", outside the repository: put the file in the repository (datasets: internal/sampledata)")
+		}
+	}
 	ast.Inspect(f, func(n ast.Node) bool {
 		switch n := n.(type) {
 		case *ast.CallExpr:
 			sel, ok := n.Fun.(*ast.SelectorExpr)
+			if ok && sel.Sel.Name == "Join" {
+				outside(n, joinedLiterals(n.Args))
+			}
 			if !ok || (sel.Sel.Name != "Skip" && sel.Sel.Name != "Skipf" && sel.Sel.Name != "SkipNow") {
 				return true
 			}
@@ -95,20 +108,41 @@ func violations(t *testing.T, root, path string) []string {
 			}
 			out = append(out, at(n)+": a skip outside `if testing.Short()`: call testenv.Missing (it fails in CI) instead")
 		case *ast.BasicLit:
-			if !isTest || n.Kind != token.STRING {
-				return true
-			}
-			s, err := strconv.Unquote(n.Value)
-			if err != nil {
-				return true
-			}
-			if leavesRepo(root, filepath.Dir(path), s) {
-				out = append(out, at(n)+": the test names "+strconv.Quote(s)+", outside the repository: put the file in the repository (datasets: internal/sampledata)")
+			if s, ok := literal(n); ok {
+				outside(n, s)
 			}
 		}
 		return true
 	})
 	return out
+}
+
+// literal returns the value of a string literal.
+func literal(e ast.Expr) (string, bool) {
+	l, ok := e.(*ast.BasicLit)
+	if !ok || l.Kind != token.STRING {
+		return "", false
+	}
+	s, err := strconv.Unquote(l.Value)
+	return s, err == nil
+}
+
+// joinedLiterals joins the leading string literals of a Join call's
+// arguments after the first ("filepath.Join(dir, "..", "..", "x")" gives
+// "../../x"): a path built from a folder this file knows, such as its own.
+func joinedLiterals(args []ast.Expr) string {
+	var parts []string
+	for i, a := range args {
+		s, ok := literal(a)
+		if !ok {
+			if i == 0 {
+				continue
+			}
+			break
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, "/")
 }
 
 // callsShort reports whether e calls testing.Short.
