@@ -165,8 +165,8 @@ func callsShort(e ast.Expr) bool {
 // names a path outside the repository at root: an absolute path under a
 // machine's own folders, or a relative path that climbs above root.
 func leavesRepo(root, dir, s string) bool {
-	for _, abs := range []string{"/work/", "/tmp/", "/home/", "/root/", "/srv/", "/mnt/"} {
-		if strings.HasPrefix(s, abs) {
+	for _, top := range []string{"work", "tmp", "home", "root", "srv", "mnt"} {
+		if strings.HasPrefix(s, "/"+top+"/") {
 			return true
 		}
 	}
