@@ -8,8 +8,10 @@
 #   MLSERVE_TEST_S3_URL        s3://bucket?endpoint=127.0.0.1:PORT&secure=false&region=us-east-1
 #                              (credentials in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY)
 #
-# With MLSERVE_TEST_NO_SERVICES=1 it starts nothing (suites that need a
-# service then skip). GOTESTFLAGS adds go test flags (e.g. -run, -race).
+# With MLSERVE_TEST_NO_SERVICES=1 it starts nothing: suites that need a
+# service then skip, or fail under CI=true. When it started the services it
+# sets MLSERVE_TEST_SERVICES_REQUIRED=1, so that a test missing one fails
+# (internal/testenv). GOTESTFLAGS adds go test flags (e.g. -run, -race).
 # Arguments, if any, are the packages to vet and test (default ./...):
 #   scripts/test.sh ./internal/app/...
 # Without arguments it first runs scripts/lint-containers.sh (needs
@@ -89,6 +91,8 @@ if [ "${MLSERVE_TEST_NO_SERVICES:-}" != "1" ]; then
 	export MLSERVE_TEST_VERSITYGW="$vgw"
 	echo "== versitygw on 127.0.0.1:$s3port"
 	export MLSERVE_TEST_SERVICES_REQUIRED=1
+else
+	echo "== no services (MLSERVE_TEST_NO_SERVICES=1): tests that need one skip, or fail under CI=true"
 fi
 
 echo "== go vet"

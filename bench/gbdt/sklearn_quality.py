@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """scikit-learn's side of the gbdt quality check (internal/ml/gbdt/quality_test.go).
 
-  /usr/bin/python3 bench/gbdt/sklearn_quality.py [--data /work/shared/data] \
+  /usr/bin/python3 bench/gbdt/sklearn_quality.py [--data internal/sampledata] \
       [--out internal/ml/gbdt/testdata/quality]
 
 For titanic, iris and tips it encodes the features exactly as the Go test
@@ -56,8 +56,8 @@ def encode(df, features):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", default="/work/shared/data")
     here = os.path.dirname(os.path.abspath(__file__))
+    ap.add_argument("--data", default=os.path.join(here, "..", "..", "internal", "sampledata"))
     ap.add_argument("--out", default=os.path.join(here, "..", "..", "internal", "ml", "gbdt", "testdata", "quality"))
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)

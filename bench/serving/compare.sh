@@ -19,7 +19,7 @@
 #
 # Needs go, git, wrk, taskset, curl. Knobs: ROUNDS=5 DURATION=3 CONNS=64
 # SERVER_CPU=0 WRK_CPU=1 ROUTES="prototype infer infer_v2 predict"
-# SEED_CSV=<repo>/../shared/data/seed_titanic.csv
+# SEED_CSV=<repo>/internal/sampledata/seed_titanic.csv
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -33,7 +33,7 @@ CONNS=${CONNS:-64}
 SERVER_CPU=${SERVER_CPU:-0}
 WRK_CPU=${WRK_CPU:-1}
 ROUTES=${ROUTES:-prototype infer infer_v2 predict}
-SEED_CSV=${SEED_CSV:-$ROOT/../shared/data/seed_titanic.csv}
+SEED_CSV=${SEED_CSV:-$ROOT/internal/sampledata/seed_titanic.csv}
 for c in go git wrk taskset curl; do
 	command -v "$c" >/dev/null || { echo "compare.sh needs $c" >&2; exit 2; }
 done

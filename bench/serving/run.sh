@@ -80,7 +80,7 @@ fi
 PIN_SERVER=(nice -n "$NICE" taskset -c "$SERVER_CPU")
 PIN_WRK=(nice -n "$NICE" taskset -c "$WRK_CPU")
 QUERY='/?class=1&sex=male&age=22&embarked=S'
-SEED_CSV=${SEED_CSV:-$ROOT/../shared/data/seed_titanic.csv}
+SEED_CSV=${SEED_CSV:-$ROOT/internal/sampledata/seed_titanic.csv}
 
 missing=()
 need() { command -v "$1" >/dev/null 2>&1 || missing+=("$1 ($2)"); }

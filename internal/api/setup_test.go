@@ -29,13 +29,14 @@ import (
 	"github.com/mlserve/mlserve/internal/metrics"
 	"github.com/mlserve/mlserve/internal/oip"
 	"github.com/mlserve/mlserve/internal/registry"
+	"github.com/mlserve/mlserve/internal/sampledata"
 	"github.com/mlserve/mlserve/internal/schema"
 	"github.com/mlserve/mlserve/internal/store"
 	"github.com/mlserve/mlserve/internal/store/sqlite"
 	"github.com/mlserve/mlserve/internal/train"
 )
 
-const seedFile = "../../../shared/data/seed_titanic.csv"
+var seedFile = sampledata.Path(sampledata.SeedTitanic)
 
 // fitted holds the models every test shares: three fits of the titanic
 // pipeline on seed_titanic.csv with different seeds (different holdouts,

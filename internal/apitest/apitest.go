@@ -1,5 +1,5 @@
 // Package apitest builds a served api role for tests: a real SQLite
-// registry and artifact folder, models trained on the shared titanic
+// registry and artifact folder, models trained on the sample titanic
 // (binary), iris (multiclass) and tips (regression) data, and every route
 // the api and ingest roles mount (predict, registry, Open Inference
 // Protocol, OpenAPI, ingest, health) behind httpx's middleware on a real
@@ -14,9 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -31,17 +29,12 @@ import (
 	"github.com/mlserve/mlserve/internal/oip"
 	"github.com/mlserve/mlserve/internal/openapi"
 	"github.com/mlserve/mlserve/internal/registry"
+	"github.com/mlserve/mlserve/internal/sampledata"
 	"github.com/mlserve/mlserve/internal/schema"
 	"github.com/mlserve/mlserve/internal/store"
 	"github.com/mlserve/mlserve/internal/store/sqlite"
 	"github.com/mlserve/mlserve/internal/train"
 )
-
-// DataDir is the folder of the shared CSV files.
-func DataDir() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "data")
-}
 
 // Dataset is a pipeline trained for the tests.
 type Dataset struct {
@@ -94,11 +87,7 @@ var Datasets = sync.OnceValues(func() (map[string]*Dataset, error) {
 		{name: "tips", file: "tips.csv", target: "tip", seeds: []int64{42}},
 	}
 	for _, sp := range specs {
-		data, err := os.ReadFile(filepath.Join(DataDir(), sp.file))
-		if err != nil {
-			return nil, err
-		}
-		recs, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
+		recs, err := csv.NewReader(bytes.NewReader(sampledata.Bytes(sp.file))).ReadAll()
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", sp.file, err)
 		}

@@ -17,10 +17,11 @@ import (
 	"github.com/mlserve/mlserve/internal/blob/s3"
 	"github.com/mlserve/mlserve/internal/config"
 	"github.com/mlserve/mlserve/internal/ingest"
+	"github.com/mlserve/mlserve/internal/sampledata"
 	"github.com/mlserve/mlserve/internal/store"
 )
 
-const seedTitanic = "../../../shared/data/seed_titanic.csv"
+var seedTitanic = sampledata.Path(sampledata.SeedTitanic)
 
 func titanicFile(t testing.TB) *config.File {
 	t.Helper()

@@ -5,30 +5,19 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/mlserve/mlserve/internal/testenv"
 )
 
 // The production-mode tests run against the PostgreSQL server at
 // MLSERVE_TEST_DATABASE_URL (each in a database of its own, dropped
 // afterwards) and the S3 server at MLSERVE_TEST_S3_URL (each in a bucket of
-// its own, which Open creates). Without the variables they skip, unless
-// MLSERVE_TEST_SERVICES_REQUIRED=1, where they fail.
-
-func need(t testing.TB, name, what string) string {
-	t.Helper()
-	v := os.Getenv(name)
-	if v == "" {
-		if os.Getenv("MLSERVE_TEST_SERVICES_REQUIRED") == "1" {
-			t.Fatalf("%s is not set but MLSERVE_TEST_SERVICES_REQUIRED=1: start %s (scripts/test.sh does)", name, what)
-		}
-		t.Skipf("%s is not set: %s tests skipped", name, what)
-	}
-	return v
-}
+// its own, which Open creates). Without the variables they skip, or fail in
+// CI (testenv).
 
 func randName(prefix string) string {
 	b := make([]byte, 6)
@@ -40,7 +29,7 @@ func randName(prefix string) string {
 // test ends, and returns its URL.
 func pgDatabase(t testing.TB) string {
 	t.Helper()
-	base := need(t, "MLSERVE_TEST_DATABASE_URL", "PostgreSQL")
+	base := testenv.Getenv(t, "MLSERVE_TEST_DATABASE_URL", "PostgreSQL server")
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, base)
 	if err != nil {
@@ -73,7 +62,7 @@ func pgDatabase(t testing.TB) string {
 // s3Bucket returns the test S3 URL with a fresh bucket name (not created).
 func s3Bucket(t testing.TB) string {
 	t.Helper()
-	base := need(t, "MLSERVE_TEST_S3_URL", "an S3 server")
+	base := testenv.Getenv(t, "MLSERVE_TEST_S3_URL", "S3 server")
 	u, err := url.Parse(base)
 	if err != nil {
 		t.Fatalf("MLSERVE_TEST_S3_URL: %v", err)

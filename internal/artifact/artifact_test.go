@@ -7,8 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -16,11 +14,10 @@ import (
 	"github.com/mlserve/mlserve/internal/artifact"
 	"github.com/mlserve/mlserve/internal/blob"
 	"github.com/mlserve/mlserve/internal/ml"
+	"github.com/mlserve/mlserve/internal/sampledata"
 	"github.com/mlserve/mlserve/internal/schema"
 	"github.com/mlserve/mlserve/internal/train"
 )
-
-const dataDir = "../../../shared/data"
 
 // fitted is a real artifact made by train.Fit, with the rows it came from.
 type fitted struct {
@@ -31,11 +28,7 @@ type fitted struct {
 // fitCSV infers a schema from a shared dataset and fits algorithm on it.
 func fitCSV(t *testing.T, file, target, algorithm string, params ml.Params) *fitted {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(dataDir, file))
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
+	recs, err := csv.NewReader(bytes.NewReader(sampledata.Bytes(file))).ReadAll()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,11 +18,12 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mlserve/mlserve/internal/sampledata"
 )
 
-// dataDir holds the shared titanic, iris and tips CSVs (as in the other
-// packages' tests).
-const dataDir = "../../../shared/data"
+// dataDir holds the titanic, iris and tips CSVs (internal/sampledata).
+var dataDir = sampledata.Dir()
 
 // bin is the mlserve binary TestMain builds.
 var bin string

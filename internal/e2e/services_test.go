@@ -18,26 +18,13 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mlserve/mlserve/internal/testenv"
 )
 
 // This file starts and stops the services of the production test as real
 // processes the test owns: a PostgreSQL cluster, a versitygw S3 server and
 // mlserve roles configured by environment only.
-
-// servicesRequired reports whether a missing service must fail the test
-// (CI, scripts/test.sh) instead of skipping it.
-func servicesRequired() bool { return os.Getenv("MLSERVE_TEST_SERVICES_REQUIRED") == "1" }
-
-// missingService fails the test under MLSERVE_TEST_SERVICES_REQUIRED=1 and
-// skips it otherwise.
-func missingService(t testing.TB, format string, args ...any) {
-	t.Helper()
-	msg := fmt.Sprintf(format, args...)
-	if servicesRequired() {
-		t.Fatalf("%s (MLSERVE_TEST_SERVICES_REQUIRED=1)", msg)
-	}
-	t.Skip(msg)
-}
 
 // postgresBinDir finds the folder of initdb and pg_ctl: $PGBIN, else the
 // newest /usr/lib/postgresql/*/bin.
@@ -60,29 +47,6 @@ func postgresBinDir() (string, error) {
 	return "", errors.New("PostgreSQL server binaries (initdb, pg_ctl) not found: install postgresql or set PGBIN")
 }
 
-// versitygwBin finds versitygw: $MLSERVE_TEST_VERSITYGW, PATH, then
-// $(go env GOPATH)/bin.
-func versitygwBin() (string, error) {
-	if p := os.Getenv("MLSERVE_TEST_VERSITYGW"); p != "" {
-		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("MLSERVE_TEST_VERSITYGW: %w", err)
-		}
-		return p, nil
-	}
-	if p, err := exec.LookPath("versitygw"); err == nil {
-		return p, nil
-	}
-	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
-		for _, dir := range filepath.SplitList(strings.TrimSpace(string(out))) {
-			p := filepath.Join(dir, "bin", "versitygw")
-			if _, err := os.Stat(p); err == nil {
-				return p, nil
-			}
-		}
-	}
-	return "", errors.New("versitygw not found (MLSERVE_TEST_VERSITYGW, PATH, $(go env GOPATH)/bin): go install github.com/versity/versitygw/cmd/versitygw@v1.8.0")
-}
-
 // postgres is a throwaway PostgreSQL cluster in a temp folder, run as the
 // postgres user with trust auth and fsync off, on a loopback port.
 type postgres struct {
@@ -94,19 +58,19 @@ type postgres struct {
 
 // startPostgres creates and starts a cluster; it is stopped and removed in
 // t.Cleanup. A missing binary or a non-root test skips or fails the test
-// (missingService).
+// (testenv.Missing).
 func startPostgres(t testing.TB) *postgres {
 	t.Helper()
 	bin, err := postgresBinDir()
 	if err != nil {
-		missingService(t, "%v", err)
+		testenv.Missing(t, "%v", err)
 	}
 	if _, err := exec.LookPath("runuser"); err != nil || os.Geteuid() != 0 {
-		missingService(t, "starting PostgreSQL needs root and runuser (initdb runs as the postgres user)")
+		testenv.Missing(t, "starting PostgreSQL needs root and runuser (initdb runs as the postgres user)")
 	}
 	u, err := user.Lookup("postgres")
 	if err != nil {
-		missingService(t, "no postgres user to run the cluster: %v", err)
+		testenv.Missing(t, "no postgres user to run the cluster: %v", err)
 	}
 	uid, _ := strconv.Atoi(u.Uid)
 	gid, _ := strconv.Atoi(u.Gid)
@@ -219,10 +183,7 @@ type versitygw struct {
 // t.Cleanup.
 func startVersitygw(t testing.TB) *versitygw {
 	t.Helper()
-	bin, err := versitygwBin()
-	if err != nil {
-		missingService(t, "%v", err)
-	}
+	bin := testenv.Versitygw(t)
 	dir, err := os.MkdirTemp("", "mlserve-prodtest-s3-")
 	if err != nil {
 		t.Fatal(err)

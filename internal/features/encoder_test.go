@@ -1,6 +1,7 @@
 package features_test
 
 import (
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"math"
@@ -10,10 +11,9 @@ import (
 
 	"github.com/mlserve/mlserve/internal/features"
 	"github.com/mlserve/mlserve/internal/ml"
+	"github.com/mlserve/mlserve/internal/sampledata"
 	"github.com/mlserve/mlserve/internal/schema"
 )
-
-const dataDir = "../../../shared/data"
 
 func ptr(f float64) *float64 { return &f }
 
@@ -47,12 +47,7 @@ var parity = map[string]struct {
 
 func readRows(t *testing.T, c *schema.Compiled, file string) []schema.Row {
 	t.Helper()
-	f, err := os.Open(filepath.Join(dataDir, file))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
+	recs, err := csv.NewReader(bytes.NewReader(sampledata.Bytes(file))).ReadAll()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/mlserve/mlserve/internal/config"
 	"github.com/mlserve/mlserve/internal/notify"
 	"github.com/mlserve/mlserve/internal/registry"
+	"github.com/mlserve/mlserve/internal/sampledata"
 	"github.com/mlserve/mlserve/internal/schema"
 	"github.com/mlserve/mlserve/internal/store"
 	"github.com/mlserve/mlserve/internal/store/sqlite"
@@ -116,11 +117,7 @@ func start(t *testing.T, q *Queue) {
 
 func (b *testBundle) insert(t *testing.T, n int) {
 	t.Helper()
-	data, err := os.ReadFile("../../../shared/data/seed_titanic.csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
+	recs, err := csv.NewReader(bytes.NewReader(sampledata.Bytes(sampledata.SeedTitanic))).ReadAll()
 	if err != nil {
 		t.Fatal(err)
 	}

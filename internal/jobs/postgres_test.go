@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -22,6 +21,7 @@ import (
 	"github.com/mlserve/mlserve/internal/schema"
 	"github.com/mlserve/mlserve/internal/store"
 	"github.com/mlserve/mlserve/internal/store/postgres"
+	"github.com/mlserve/mlserve/internal/testenv"
 	"github.com/mlserve/mlserve/internal/train"
 )
 
@@ -29,13 +29,7 @@ import (
 // MLSERVE_TEST_DATABASE_URL (River's tables included), dropped afterwards.
 func pgDatabase(t *testing.T) string {
 	t.Helper()
-	base := os.Getenv("MLSERVE_TEST_DATABASE_URL")
-	if base == "" {
-		if os.Getenv("MLSERVE_TEST_SERVICES_REQUIRED") == "1" {
-			t.Fatal("MLSERVE_TEST_DATABASE_URL is not set but MLSERVE_TEST_SERVICES_REQUIRED=1: start PostgreSQL (scripts/test.sh does)")
-		}
-		t.Skip("MLSERVE_TEST_DATABASE_URL is not set: PostgreSQL tests skipped")
-	}
+	base := testenv.Getenv(t, "MLSERVE_TEST_DATABASE_URL", "PostgreSQL server")
 	ctx := context.Background()
 	b := make([]byte, 6)
 	rand.Read(b)

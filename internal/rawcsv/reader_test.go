@@ -6,11 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"github.com/mlserve/mlserve/internal/sampledata"
 )
 
 // rec is the expected shape of a record in table tests.
@@ -399,16 +400,13 @@ func FuzzReader(f *testing.F) {
 	})
 }
 
-// TestReaderSharedData reads the shared datasets as encoding/csv does.
+// TestReaderSharedData reads the sample datasets as encoding/csv does.
 func TestReaderSharedData(t *testing.T) {
 	t.Parallel()
-	for _, name := range []string{"seed_titanic", "titanic", "iris", "tips"} {
+	for _, name := range sampledata.Names() {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			in, err := os.ReadFile("/work/shared/data/" + name + ".csv")
-			if err != nil {
-				t.Skip(err)
-			}
+			in := sampledata.Bytes(name)
 			want, err := csv.NewReader(bytes.NewReader(in)).ReadAll()
 			if err != nil {
 				t.Fatal(err)

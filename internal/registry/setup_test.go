@@ -22,17 +22,18 @@ import (
 	"github.com/mlserve/mlserve/internal/config"
 	"github.com/mlserve/mlserve/internal/notify"
 	"github.com/mlserve/mlserve/internal/registry"
+	"github.com/mlserve/mlserve/internal/sampledata"
 	"github.com/mlserve/mlserve/internal/schema"
 	"github.com/mlserve/mlserve/internal/store"
 	"github.com/mlserve/mlserve/internal/store/postgres"
 	"github.com/mlserve/mlserve/internal/store/sqlite"
+	"github.com/mlserve/mlserve/internal/testenv"
 	"github.com/mlserve/mlserve/internal/train"
 )
 
-const (
-	seedFile = "../../../shared/data/seed_titanic.csv"
-	pipeline = "titanic"
-)
+const pipeline = "titanic"
+
+var seedFile = sampledata.Path(sampledata.SeedTitanic)
 
 // fitted holds the artifacts every test shares: fits of the titanic example
 // on seed_titanic.csv with different seeds (different holdouts, so
@@ -103,20 +104,11 @@ type backend struct {
 	open func(t *testing.T) (store.Store, blob.Bucket)
 }
 
-// backends are SQLite with a folder, always, and PostgreSQL with S3 when
-// scripts/test.sh started them (required when
-// MLSERVE_TEST_SERVICES_REQUIRED=1).
+// backends are SQLite with a folder and PostgreSQL with S3; the latter's
+// tests skip without the services, or fail in CI (testenv).
 func backends(t *testing.T) []backend {
 	t.Helper()
-	out := []backend{{"sqlite_fs", openSQLiteFS}}
-	dbURL, s3URL := os.Getenv("MLSERVE_TEST_DATABASE_URL"), os.Getenv("MLSERVE_TEST_S3_URL")
-	switch {
-	case dbURL != "" && s3URL != "":
-		out = append(out, backend{"postgres_s3", func(t *testing.T) (store.Store, blob.Bucket) { return openPostgresS3(t, dbURL, s3URL) }})
-	case os.Getenv("MLSERVE_TEST_SERVICES_REQUIRED") == "1":
-		t.Fatal("MLSERVE_TEST_DATABASE_URL or MLSERVE_TEST_S3_URL is unset but MLSERVE_TEST_SERVICES_REQUIRED=1 (scripts/test.sh starts both)")
-	}
-	return out
+	return []backend{{"sqlite_fs", openSQLiteFS}, {"postgres_s3", openPostgresS3}}
 }
 
 func openSQLiteFS(t *testing.T) (store.Store, blob.Bucket) {
@@ -141,7 +133,9 @@ func randomName(prefix string) string {
 
 // openPostgresS3 opens a store in a schema of its own (dropped afterwards)
 // and the test bucket under a prefix of its own (emptied afterwards).
-func openPostgresS3(t *testing.T, dbURL, s3URL string) (store.Store, blob.Bucket) {
+func openPostgresS3(t *testing.T) (store.Store, blob.Bucket) {
+	dbURL := testenv.Getenv(t, "MLSERVE_TEST_DATABASE_URL", "PostgreSQL server")
+	s3URL := testenv.Getenv(t, "MLSERVE_TEST_S3_URL", "S3 server")
 	ctx := context.Background()
 	schemaName := randomName("reg_")
 	db, err := postgres.Open(ctx, &postgres.Config{URL: dbURL, MaxConns: 4, Schema: schemaName})

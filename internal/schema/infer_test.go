@@ -1,11 +1,11 @@
 package schema
 
 import (
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"iter"
-	"os"
 	"reflect"
 	"slices"
 	"strconv"
@@ -13,19 +13,14 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/mlserve/mlserve/internal/sampledata"
 )
 
-const dataDir = "/work/shared/data"
-
-// loadCSV returns the header and records of a shared dataset.
+// loadCSV returns the header and records of a sample dataset (sampledata).
 func loadCSV(t testing.TB, name string) ([]string, [][]string) {
 	t.Helper()
-	f, err := os.Open(dataDir + "/" + name + ".csv")
-	if err != nil {
-		t.Skipf("dataset %s: %v", name, err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
+	recs, err := csv.NewReader(bytes.NewReader(sampledata.Bytes(name + ".csv"))).ReadAll()
 	if err != nil {
 		t.Fatalf("read %s: %v", name, err)
 	}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -20,13 +19,12 @@ import (
 	"github.com/mlserve/mlserve/internal/ml"
 	"github.com/mlserve/mlserve/internal/ml/metric"
 	"github.com/mlserve/mlserve/internal/registry"
+	"github.com/mlserve/mlserve/internal/sampledata"
 	"github.com/mlserve/mlserve/internal/schema"
 	"github.com/mlserve/mlserve/internal/store"
 	"github.com/mlserve/mlserve/internal/store/sqlite"
 	"github.com/mlserve/mlserve/internal/train"
 )
-
-const dataDir = "../../../shared/data"
 
 func titanicPipeline(t testing.TB) *config.Pipeline {
 	f, err := config.Example("titanic")
@@ -39,11 +37,7 @@ func titanicPipeline(t testing.TB) *config.Pipeline {
 // readCSV coerces a shared dataset through c.
 func readCSV(t testing.TB, c *schema.Compiled, file string) []schema.Row {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(dataDir, file))
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
+	recs, err := csv.NewReader(bytes.NewReader(sampledata.Bytes(file))).ReadAll()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/mlserve/mlserve/internal/blob"
 	"github.com/mlserve/mlserve/internal/blob/blobtest"
+	"github.com/mlserve/mlserve/internal/testenv"
 )
 
 // testServer is the S3 server named by MLSERVE_TEST_S3_URL.
@@ -31,16 +32,10 @@ type testServer struct {
 }
 
 // server returns the test server, or skips the test when none is configured
-// (fails instead when MLSERVE_TEST_SERVICES_REQUIRED=1).
+// (fails instead in CI: testenv).
 func server(t *testing.T) *testServer {
 	t.Helper()
-	u := os.Getenv("MLSERVE_TEST_S3_URL")
-	if u == "" {
-		if os.Getenv("MLSERVE_TEST_SERVICES_REQUIRED") == "1" {
-			t.Fatal("MLSERVE_TEST_S3_URL is unset but MLSERVE_TEST_SERVICES_REQUIRED=1")
-		}
-		t.Skip("MLSERVE_TEST_S3_URL is unset (scripts/test.sh starts versitygw and sets it)")
-	}
+	u := testenv.Getenv(t, "MLSERVE_TEST_S3_URL", "S3 server")
 	loc, err := ParseURL(u)
 	if err != nil {
 		t.Fatalf("MLSERVE_TEST_S3_URL: %v", err)
@@ -377,7 +372,7 @@ func TestOpen(t *testing.T) {
 		t.Parallel()
 		u := strings.Replace(s.url, "region="+s.loc.Region, "region=eu-north-1", 1)
 		if s.loc.Region == "" || s.loc.Region == "eu-north-1" || u == s.url {
-			t.Skip("MLSERVE_TEST_S3_URL names no region to change")
+			testenv.Missing(t, "MLSERVE_TEST_S3_URL names no region to change")
 		}
 		_, err := Open(ctx, &Config{URL: u, AccessKey: s.accessKey, SecretKey: s.secretKey})
 		if err == nil {
@@ -398,7 +393,7 @@ func TestOpen(t *testing.T) {
 		// Not parallel with the rest: it reads the process environment,
 		// which server() took its keys from.
 		if s.accessKey == "" {
-			t.Skip("AWS_ACCESS_KEY_ID is unset")
+			testenv.Missing(t, "AWS_ACCESS_KEY_ID is not set (the test S3 server's key)")
 		}
 		if _, err := Open(ctx, &Config{URL: s.url, CreateBucket: true}); err != nil {
 			t.Fatalf("Open with keys from the environment: %v", err)

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"go/build"
 	"net"
 	"os"
 	"os/exec"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/mlserve/mlserve/internal/blob"
+	"github.com/mlserve/mlserve/internal/testenv"
 )
 
 // versitygw is a versitygw process of the test's own, which the test may
@@ -29,26 +29,11 @@ type versitygw struct {
 }
 
 // startVersitygw runs versitygw on a free loopback port over a temp folder.
-// The binary is $MLSERVE_TEST_VERSITYGW, versitygw on PATH or in
-// $GOPATH/bin; without one the test skips (fails when
-// MLSERVE_TEST_SERVICES_REQUIRED=1).
+// The binary is testenv.Versitygw's: without one the test skips, or fails
+// in CI.
 func startVersitygw(t *testing.T, accessKey, secretKey string) *versitygw {
 	t.Helper()
-	bin := os.Getenv("MLSERVE_TEST_VERSITYGW")
-	if bin == "" {
-		bin, _ = exec.LookPath("versitygw")
-	}
-	if bin == "" {
-		if p := filepath.Join(build.Default.GOPATH, "bin", "versitygw"); fileExists(p) {
-			bin = p
-		}
-	}
-	if bin == "" {
-		if os.Getenv("MLSERVE_TEST_SERVICES_REQUIRED") == "1" {
-			t.Fatal("versitygw not found: set MLSERVE_TEST_VERSITYGW or go install github.com/versity/versitygw/cmd/versitygw@v1.8.0")
-		}
-		t.Skip("versitygw not found (go install github.com/versity/versitygw/cmd/versitygw@v1.8.0)")
-	}
+	bin := testenv.Versitygw(t)
 
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -145,11 +130,6 @@ func runningThreads(tasks string) (int, error) {
 		}
 	}
 	return running, nil
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
 }
 
 type syncWriter struct {

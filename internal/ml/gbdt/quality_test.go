@@ -1,11 +1,11 @@
 package gbdt
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
-	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -14,10 +14,8 @@ import (
 	"testing"
 
 	"github.com/mlserve/mlserve/internal/ml"
+	"github.com/mlserve/mlserve/internal/sampledata"
 )
-
-// sharedData is the project's shared datasets, relative to this package.
-const sharedData = "../../../../shared/data"
 
 // qualityColumn is a feature of a quality dataset: numeric, or categorical
 // with its levels in code order (anything else is missing).
@@ -69,15 +67,7 @@ var qualityCases = []qualityCase{
 // readQuality reads a dataset's CSV and encodes it as the case says.
 func readQuality(t *testing.T, c qualityCase) *ml.Dataset {
 	t.Helper()
-	f, err := os.Open(filepath.Join(sharedData, c.file))
-	if errors.Is(err, fs.ErrNotExist) {
-		t.Skipf("no shared data: %v", err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	records, err := csv.NewReader(f).ReadAll()
+	records, err := csv.NewReader(bytes.NewReader(sampledata.Bytes(c.file))).ReadAll()
 	if err != nil {
 		t.Fatal(err)
 	}

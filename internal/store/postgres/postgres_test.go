@@ -15,11 +15,12 @@ import (
 	"github.com/mlserve/mlserve/internal/schema"
 	"github.com/mlserve/mlserve/internal/store"
 	"github.com/mlserve/mlserve/internal/store/storetest"
+	"github.com/mlserve/mlserve/internal/testenv"
 )
 
 // The tests run against the server at MLSERVE_TEST_DATABASE_URL, each in a
 // schema of its own that is dropped afterwards. Without the variable they
-// skip, unless MLSERVE_TEST_SERVICES_REQUIRED=1 (CI), where they fail.
+// skip, or fail in CI (testenv).
 
 func TestMain(m *testing.M) {
 	code := m.Run()
@@ -31,14 +32,7 @@ func TestMain(m *testing.M) {
 
 func testURL(t testing.TB) string {
 	t.Helper()
-	u := os.Getenv("MLSERVE_TEST_DATABASE_URL")
-	if u == "" {
-		if os.Getenv("MLSERVE_TEST_SERVICES_REQUIRED") == "1" {
-			t.Fatal("MLSERVE_TEST_DATABASE_URL is not set but MLSERVE_TEST_SERVICES_REQUIRED=1: start PostgreSQL (scripts/test.sh does)")
-		}
-		t.Skip("MLSERVE_TEST_DATABASE_URL is not set: PostgreSQL tests skipped")
-	}
-	return u
+	return testenv.Getenv(t, "MLSERVE_TEST_DATABASE_URL", "PostgreSQL server")
 }
 
 // admin is a small pool for creating and dropping test schemas.

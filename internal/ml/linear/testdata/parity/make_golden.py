@@ -3,7 +3,7 @@
 
 Run with Debian 12's python3-sklearn (1.2.1), numpy and pandas:
 
-    /usr/bin/python3 make_golden.py --data /work/shared/data --out .
+    /usr/bin/python3 make_golden.py --data ../../../../sampledata --out .
 
 For each dataset it builds the design matrix exactly as mlserve's OneHot
 encoding does (see README.md), fits scikit-learn on all rows and writes
@@ -158,7 +158,7 @@ def rows(a):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data", default="/work/shared/data")
+    ap.add_argument("--data", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..", "sampledata"))
     ap.add_argument("--out", default=os.path.dirname(os.path.abspath(__file__)))
     args = ap.parse_args()
 
