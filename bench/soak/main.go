@@ -43,7 +43,7 @@ func main() {
 	bin := flag.String("bin", "mlserve", "the mlserve binary")
 	db := flag.String("db", "", "MLSERVE_DATABASE_URL (postgres://…); empty: SQLite under -dir")
 	dir := flag.String("dir", "", "working folder (default: a temp folder)")
-	seed := flag.String("seed", "testdata/seed_titanic.csv", "the seed rows")
+	seed := flag.String("seed", "internal/sampledata/seed_titanic.csv", "the seed rows")
 	duration := flag.Duration("duration", 5*time.Minute, "how long the load runs")
 	clients := flag.Int("clients", 8, "concurrent predict clients")
 	flag.Parse()

@@ -28,5 +28,5 @@ runuser -u postgres -- "$pgbin/initdb" -D "$pgdata" -A trust -U postgres --no-sy
 runuser -u postgres -- "$pgbin/pg_ctl" -D "$pgdata" -w -l "$pgdata/log" \
 	-o "-p $port -k $pgdata -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
 go build -o "$work/mlserve" ./cmd/mlserve
-go run ./bench/soak -bin "$work/mlserve" -dir "$work" -seed "$ROOT/testdata/seed_titanic.csv" \
+go run ./bench/soak -bin "$work/mlserve" -dir "$work" -seed "$ROOT/internal/sampledata/seed_titanic.csv" \
 	-db "postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable" -duration "$DURATION"
