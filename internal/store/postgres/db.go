@@ -31,6 +31,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/mlserve/mlserve/internal/store"
+	"github.com/mlserve/mlserve/internal/store/sqlstore"
 )
 
 var (
@@ -56,6 +57,7 @@ type Config struct {
 // DB is a store.Store on a PostgreSQL database. It is safe for concurrent
 // use.
 type DB struct {
+	*sqlstore.Store
 	pool *pgxpool.Pool
 	now  func() time.Time
 	// schema is Config.Schema; suffix scopes notification channels to it.
@@ -101,6 +103,9 @@ func Open(ctx context.Context, cfg *Config) (*DB, error) {
 		h.Write([]byte(cfg.Schema))
 		db.suffix = fmt.Sprintf(".%08x", h.Sum32())
 	}
+	// timestamptz keeps microseconds: the clock is cut to that, so that
+	// times returned without a read-back equal the stored ones.
+	db.Store = sqlstore.New(dialect{db}, func() time.Time { return db.now().UTC().Truncate(time.Microsecond) })
 	db.pool, err = pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open pool: %w", interpretError(err))
@@ -231,14 +236,6 @@ const (
 	lockRegistry = 0x6d6c0001
 	lockMigrate  = 0x6d6c0002
 )
-
-// lockPipeline serialises registry changes of one pipeline until the end
-// of tx. Pipelines whose names collide in hashtext only wait for each
-// other.
-func lockPipeline(ctx context.Context, tx pgx.Tx, pipeline string) error {
-	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, int32(lockRegistry), pipeline)
-	return interpretError(err)
-}
 
 // notify signals a change on channel when tx commits.
 func (db *DB) notify(ctx context.Context, tx pgx.Tx, channel, payload string) error {

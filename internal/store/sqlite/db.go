@@ -28,6 +28,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/mlserve/mlserve/internal/store"
+	"github.com/mlserve/mlserve/internal/store/sqlstore"
 )
 
 var _ store.Store = (*DB)(nil)
@@ -47,6 +48,7 @@ type Config struct {
 
 // DB is a store.Store on one SQLite file. It is safe for concurrent use.
 type DB struct {
+	*sqlstore.Store
 	w   *sql.DB // one connection, BEGIN IMMEDIATE
 	r   *sql.DB // query_only connections
 	now func() time.Time
@@ -110,6 +112,7 @@ func Open(ctx context.Context, cfg *Config) (*DB, error) {
 	if db.now == nil {
 		db.now = time.Now
 	}
+	db.Store = sqlstore.New(dialect{db}, func() time.Time { return db.now().UTC() })
 	return db, nil
 }
 
@@ -195,6 +198,8 @@ func parseTimePtr(s sql.NullString) (*time.Time, error) {
 	}
 	return &t, nil
 }
+
+type scanner interface{ Scan(dest ...any) error }
 
 var pipelineRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
 

@@ -1,0 +1,87 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/mlserve/mlserve/internal/store/sqlstore"
+)
+
+// dialect is SQLite's sqlstore.Dialect.
+type dialect struct{ db *DB }
+
+var _ sqlstore.Dialect = dialect{}
+
+// Reader is the read pool.
+func (d dialect) Reader() sqlstore.Querier { return sqlQuerier{d.db.r} }
+
+// ReadTx is a read transaction on the read pool; in WAL mode it sees one
+// committed state and does not block the writer.
+func (d dialect) ReadTx(ctx context.Context, fn func(tx sqlstore.Querier) error) error {
+	return d.db.readTx(ctx, func(tx *sql.Tx) error { return fn(sqlQuerier{tx}) })
+}
+
+// WriteTx is a BEGIN IMMEDIATE transaction on the one writer connection.
+func (d dialect) WriteTx(ctx context.Context, fn func(tx sqlstore.Querier) error) error {
+	return d.db.writeTx(ctx, func(tx *sql.Tx) error { return fn(sqlQuerier{tx}) })
+}
+
+// LockPipeline differs by necessity: SQLite has no finer lock than the
+// database, and a write transaction already holds that one (BEGIN
+// IMMEDIATE), so no other writer of any process runs until it ends.
+func (dialect) LockPipeline(context.Context, sqlstore.Querier, string) error { return nil }
+
+// RowLock differs by necessity: SQLite has no SELECT … FOR UPDATE; the
+// write transaction's database lock covers every row it reads.
+func (dialect) RowLock() string { return "" }
+
+// Notify differs by necessity: SQLite has no channel between processes
+// that share the file, so this backend is not a store.Notifier and
+// waiters poll.
+func (dialect) Notify(context.Context, sqlstore.Querier, string, string) error { return nil }
+
+// Time differs by necessity: SQLite has no timestamp type. Times are UTC
+// text of a fixed width (tsLayout), so they sort and compare as text, as
+// the lease expiry check does in SQL.
+func (dialect) Time(t time.Time) any { return formatTime(t) }
+
+// Text differs by necessity: SQLite's TEXT keeps any bytes, NUL and
+// invalid UTF-8 included, so free text is stored as given.
+func (dialect) Text(s string) string { return s }
+
+// sqlQuerier is a sqlstore.Querier on a pool or a transaction; it maps
+// every error through interpretError.
+type sqlQuerier struct{ q querier }
+
+func (s sqlQuerier) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	res, err := s.q.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, interpretError(err)
+	}
+	n, err := res.RowsAffected()
+	return n, interpretError(err)
+}
+
+func (s sqlQuerier) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
+	rows, err := s.q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, interpretError(err)
+	}
+	return sqlRows{rows}, nil
+}
+
+func (s sqlQuerier) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
+	return sqlRow{s.q.QueryRowContext(ctx, query, args...)}
+}
+
+type sqlRows struct{ r *sql.Rows }
+
+func (r sqlRows) Next() bool             { return r.r.Next() }
+func (r sqlRows) Scan(dest ...any) error { return interpretError(r.r.Scan(dest...)) }
+func (r sqlRows) Err() error             { return interpretError(r.r.Err()) }
+func (r sqlRows) Close()                 { r.r.Close() }
+
+type sqlRow struct{ r *sql.Row }
+
+func (r sqlRow) Scan(dest ...any) error { return interpretError(r.r.Scan(dest...)) }
