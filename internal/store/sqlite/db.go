@@ -188,19 +188,6 @@ func parseTime(s string) (time.Time, error) {
 	return t.UTC(), nil
 }
 
-func parseTimePtr(s sql.NullString) (*time.Time, error) {
-	if !s.Valid {
-		return nil, nil
-	}
-	t, err := parseTime(s.String)
-	if err != nil {
-		return nil, err
-	}
-	return &t, nil
-}
-
-type scanner interface{ Scan(dest ...any) error }
-
 var pipelineRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
 
 // tableName returns the quoted name of a pipeline's typed table. The name is

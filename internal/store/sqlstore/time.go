@@ -40,3 +40,12 @@ func (d *timeDest) parse(s string) error {
 	d.t, d.valid = t.UTC(), true
 	return nil
 }
+
+// ptr returns the time, or nil for NULL.
+func (d *timeDest) ptr() *time.Time {
+	if !d.valid {
+		return nil
+	}
+	t := d.t
+	return &t
+}
