@@ -20,7 +20,6 @@ import (
 	"hash/fnv"
 	"io"
 	"net"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -220,50 +219,12 @@ type querier interface {
 // stored ones.
 func (db *DB) clock() time.Time { return db.now().UTC().Truncate(time.Microsecond) }
 
-func utc(t time.Time) time.Time { return t.UTC() }
-
-func utcPtr(t *time.Time) *time.Time {
-	if t == nil {
-		return nil
-	}
-	u := t.UTC()
-	return &u
-}
-
 // Advisory lock classes (the first key of the two-key form): registry
 // changes of one pipeline, and Migrate.
 const (
 	lockRegistry = 0x6d6c0001
 	lockMigrate  = 0x6d6c0002
 )
-
-// notify signals a change on channel when tx commits.
-func (db *DB) notify(ctx context.Context, tx pgx.Tx, channel, payload string) error {
-	_, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, channel+db.suffix, payload)
-	if err != nil {
-		return fmt.Errorf("notify %s: %w", channel, interpretError(err))
-	}
-	return nil
-}
-
-var pipelineRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
-
-// tableName returns the name of a pipeline's typed table, built from the
-// validated pipeline name only; SQL text quotes it with Sanitize.
-// PostgreSQL truncates identifiers to 63 bytes, so a name that long ends in
-// a hash of the whole name instead.
-func tableName(pipeline string) (pgx.Identifier, error) {
-	if !pipelineRE.MatchString(pipeline) {
-		return nil, fmt.Errorf("pipeline name %q must match [a-z][a-z0-9_]{0,62}", pipeline)
-	}
-	name := "ds_" + pipeline
-	if len(name) > 63 {
-		h := fnv.New32a()
-		h.Write([]byte(pipeline))
-		name = fmt.Sprintf("%s_%08x", name[:54], h.Sum32())
-	}
-	return pgx.Identifier{name}, nil
-}
 
 // cleanText makes free text (reasons, errors, sources) storable: text
 // columns hold neither NUL bytes nor invalid UTF-8.

@@ -3,10 +3,12 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/mlserve/mlserve/internal/schema"
 	"github.com/mlserve/mlserve/internal/store/sqlstore"
 )
 
@@ -58,6 +60,49 @@ func (dialect) Time(t time.Time) any { return t }
 // Text differs by necessity: PostgreSQL's text holds neither NUL bytes nor
 // invalid UTF-8, so free text is cleaned (cleanText) rather than refused.
 func (dialect) Text(s string) string { return cleanText(s) }
+
+// CheckText refuses text with a NUL byte or invalid UTF-8 (checkText).
+func (dialect) CheckText(what, s string) error { return checkText(what, s) }
+
+// Raw differs by necessity: a raw row may hold any bytes, which text
+// cannot, so quarantine.raw is bytea.
+func (dialect) Raw(s string) any { return []byte(s) }
+
+// TableName is "ds_<pipeline>", quoted. It differs by necessity:
+// PostgreSQL truncates identifiers to 63 bytes, so a name that long ends
+// in a hash of the whole pipeline name instead.
+func (dialect) TableName(pipeline string) string {
+	name := "ds_" + pipeline
+	if len(name) > 63 {
+		h := fnv.New32a()
+		h.Write([]byte(pipeline))
+		name = fmt.Sprintf("%s_%08x", name[:54], h.Sum32())
+	}
+	return sqlstore.QuoteIdent(name)
+}
+
+// ColumnType is the storage type of a column type.
+func (dialect) ColumnType(t schema.Type) (string, error) {
+	switch t {
+	case schema.Number:
+		return "double precision", nil
+	case schema.Integer:
+		return "bigint", nil
+	case schema.Boolean:
+		return "boolean", nil
+	case schema.Category:
+		return "text", nil
+	}
+	return "", fmt.Errorf("column type %q has no storage type", t)
+}
+
+// CreateTable keys the rows by (batch_id, row_no): a snapshot is one range
+// scan of the primary key, in order. row_no is an integer: COPY writes it
+// in 4 bytes.
+func (dialect) CreateTable(table, defs string) string {
+	return `CREATE TABLE ` + table + ` (batch_id bigint NOT NULL, row_no integer NOT NULL` + defs +
+		`, PRIMARY KEY (batch_id, row_no))`
+}
 
 // pgQuerier is a sqlstore.Querier on the pool or a transaction; it maps
 // every error through interpretError.

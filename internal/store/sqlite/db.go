@@ -20,7 +20,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 
@@ -179,24 +178,3 @@ const tsLayout = "2006-01-02T15:04:05.000000000Z"
 func (db *DB) nowText() string { return formatTime(db.now()) }
 
 func formatTime(t time.Time) string { return t.UTC().Format(tsLayout) }
-
-func parseTime(s string) (time.Time, error) {
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("stored timestamp %q: %w", s, err)
-	}
-	return t.UTC(), nil
-}
-
-var pipelineRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
-
-// tableName returns the quoted name of a pipeline's typed table. The name is
-// built from the validated pipeline name only.
-func tableName(pipeline string) (string, error) {
-	if !pipelineRE.MatchString(pipeline) {
-		return "", fmt.Errorf("pipeline name %q must match [a-z][a-z0-9_]{0,62}", pipeline)
-	}
-	return quoteIdent("ds_" + pipeline), nil
-}
-
-func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }

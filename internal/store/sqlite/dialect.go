@@ -3,8 +3,10 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"time"
 
+	"github.com/mlserve/mlserve/internal/schema"
 	"github.com/mlserve/mlserve/internal/store/sqlstore"
 )
 
@@ -49,6 +51,43 @@ func (dialect) Time(t time.Time) any { return formatTime(t) }
 // Text differs by necessity: SQLite's TEXT keeps any bytes, NUL and
 // invalid UTF-8 included, so free text is stored as given.
 func (dialect) Text(s string) string { return s }
+
+// CheckText accepts any text: SQLite's TEXT keeps it unchanged.
+func (dialect) CheckText(string, string) error { return nil }
+
+// Raw is the raw row as text (TEXT keeps any bytes).
+func (dialect) Raw(s string) any { return s }
+
+// TableName is "ds_<pipeline>"; SQLite takes identifiers of any length.
+func (dialect) TableName(pipeline string) string { return sqlstore.QuoteIdent("ds_" + pipeline) }
+
+// ColumnType is the storage type of a column type; SQLite keeps a boolean
+// as an INTEGER 0 or 1.
+func (dialect) ColumnType(t schema.Type) (string, error) {
+	switch t {
+	case schema.Number:
+		return "REAL", nil
+	case schema.Integer, schema.Boolean:
+		return "INTEGER", nil
+	case schema.Category:
+		return "TEXT", nil
+	}
+	return "", fmt.Errorf("column type %q has no storage type", t)
+}
+
+// CreateTable clusters the rows by (batch_id, row_no) (WITHOUT ROWID):
+// appends go to the end and a snapshot is one range scan in order.
+func (dialect) CreateTable(table, defs string) string {
+	return `CREATE TABLE ` + table + ` (batch_id INTEGER NOT NULL, row_no INTEGER NOT NULL` + defs +
+		`, PRIMARY KEY (batch_id, row_no)) WITHOUT ROWID`
+}
+
+// querier is what *sql.DB and *sql.Tx share.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
 
 // sqlQuerier is a sqlstore.Querier on a pool or a transaction; it maps
 // every error through interpretError.

@@ -14,6 +14,8 @@ package sqlstore
 import (
 	"context"
 	"time"
+
+	"github.com/mlserve/mlserve/internal/schema"
 )
 
 // Querier runs statements: a connection pool or a transaction. Errors it
@@ -70,6 +72,31 @@ type Dialect interface {
 	// Text makes free text (reasons, errors, sources) storable in a text
 	// column.
 	Text(s string) string
+	// CheckText refuses data (an Idempotency-Key, a category label) that a
+	// text column cannot hold unchanged; what names it in the error.
+	CheckText(what, s string) error
+	// Raw is a reject's raw row, as received, as the argument for
+	// quarantine.raw.
+	Raw(s string) any
+
+	// TableName is the quoted name of a pipeline's typed table; pipeline
+	// is valid ([a-z][a-z0-9_]{0,62}).
+	TableName(pipeline string) string
+	// ColumnType is the storage type of a column type.
+	ColumnType(t schema.Type) (string, error)
+	// CreateTable is the statement that creates a typed table: batch_id and
+	// row_no, then the column definitions defs (", c1 TEXT, c2 REAL"),
+	// keyed by (batch_id, row_no).
+	CreateTable(table, defs string) string
+	// InsertRows writes a batch's rows (at least one) into its typed
+	// table: the hot path of ingestion.
+	InsertRows(ctx context.Context, tx Querier, ins *RowsInsert) error
+	// ReadRows reads a typed table for a snapshot: the hot path of
+	// training.
+	ReadRows(ctx context.Context, tx Querier, rd *RowsRead) error
+	// BulkInsert writes rows of values (at least one) into columns of
+	// table.
+	BulkInsert(ctx context.Context, tx Querier, table string, columns []string, rows [][]any) error
 }
 
 // Store implements the methods of store.Store on a Dialect. A backend
