@@ -214,11 +214,6 @@ type querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// clock returns the store's time, in UTC and at the microsecond precision
-// of timestamptz, so that values returned without a read-back equal the
-// stored ones.
-func (db *DB) clock() time.Time { return db.now().UTC().Truncate(time.Microsecond) }
-
 // Advisory lock classes (the first key of the two-key form): registry
 // changes of one pipeline, and Migrate.
 const (

@@ -175,6 +175,4 @@ func (db *DB) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // tsLayout is fixed width, so stored timestamps sort and compare as text.
 const tsLayout = "2006-01-02T15:04:05.000000000Z"
 
-func (db *DB) nowText() string { return formatTime(db.now()) }
-
 func formatTime(t time.Time) string { return t.UTC().Format(tsLayout) }

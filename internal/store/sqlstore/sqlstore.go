@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/mlserve/mlserve/internal/schema"
+	"github.com/mlserve/mlserve/internal/store"
 )
 
 // Querier runs statements: a connection pool or a transaction. Errors it
@@ -97,6 +98,14 @@ type Dialect interface {
 	// BulkInsert writes rows of values (at least one) into columns of
 	// table.
 	BulkInsert(ctx context.Context, tx Querier, table string, columns []string, rows [][]any) error
+
+	// Migrations returns the backend's embedded migrations in version
+	// order; every backend has the same versions and names.
+	Migrations() ([]store.Migration, error)
+	// MigrateBegin starts Migrate's transaction: it takes the lock that
+	// serialises migrating processes and creates schema_migrations
+	// (version, name, applied_at) if it does not exist.
+	MigrateBegin(ctx context.Context, tx Querier) error
 }
 
 // Store implements the methods of store.Store on a Dialect. A backend
