@@ -102,9 +102,11 @@ func Open(ctx context.Context, cfg *Config) (*DB, error) {
 		h.Write([]byte(cfg.Schema))
 		db.suffix = fmt.Sprintf(".%08x", h.Sum32())
 	}
-	// timestamptz keeps microseconds: the clock is cut to that, so that
-	// times returned without a read-back equal the stored ones.
-	db.Store = sqlstore.New(dialect{db}, func() time.Time { return db.now().UTC().Truncate(time.Microsecond) })
+	db.Store = sqlstore.New(dialect{db}, sqlstore.Config{
+		// timestamptz keeps microseconds: the clock is cut to that.
+		Now:        func() time.Time { return db.now().UTC().Truncate(time.Microsecond) },
+		Migrations: migrationFS,
+	})
 	db.pool, err = pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open pool: %w", interpretError(err))

@@ -121,20 +121,9 @@ func (p pgQuerier) Query(ctx context.Context, query string, args ...any) (sqlsto
 	if err != nil {
 		return nil, interpretError(err)
 	}
-	return pgRows{rows}, nil
+	return sqlstore.InterpretRows(rows, rows.Close, interpretError), nil
 }
 
 func (p pgQuerier) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
-	return pgRow{p.q.QueryRow(ctx, query, args...)}
+	return sqlstore.InterpretRow(p.q.QueryRow(ctx, query, args...), interpretError)
 }
-
-type pgRows struct{ r pgx.Rows }
-
-func (r pgRows) Next() bool             { return r.r.Next() }
-func (r pgRows) Scan(dest ...any) error { return interpretError(r.r.Scan(dest...)) }
-func (r pgRows) Err() error             { return interpretError(r.r.Err()) }
-func (r pgRows) Close()                 { r.r.Close() }
-
-type pgRow struct{ r pgx.Row }
-
-func (r pgRow) Scan(dest ...any) error { return interpretError(r.r.Scan(dest...)) }

@@ -9,18 +9,14 @@ import (
 	"github.com/mlserve/mlserve/internal/store/sqlstore"
 )
 
-//go:embed migration/*.up.sql
+// migrationFS holds schema_migrations.sql and the NNN_name.up.sql files.
+//
+//go:embed migration/*.sql
 var migrationFS embed.FS
-
-// Migration is one embedded schema migration.
-type Migration = store.Migration
 
 // Migrations returns the embedded migrations in version order. They have
 // the same version numbers and names as the SQLite backend's.
-func Migrations() ([]Migration, error) { return store.ReadMigrations(migrationFS, "migration") }
-
-// Migrations is the dialect's view of Migrations.
-func (dialect) Migrations() ([]Migration, error) { return Migrations() }
+func Migrations() ([]store.Migration, error) { return store.ReadMigrations(migrationFS, "migration") }
 
 // MigrateBegin differs by necessity: processes migrating at once each have
 // a transaction of their own, so the first statement takes an advisory
@@ -32,24 +28,17 @@ func (d dialect) MigrateBegin(ctx context.Context, tx sqlstore.Querier) error {
 		int32(lockMigrate), schema); err != nil {
 		return fmt.Errorf("take the migration lock: %w", err)
 	}
-	if schema != "" {
-		var exists bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)`, schema).Scan(&exists); err != nil {
-			return fmt.Errorf("look up schema %s: %w", schema, err)
-		}
-		if !exists {
-			if _, err := tx.Exec(ctx, `CREATE SCHEMA `+sqlstore.QuoteIdent(schema)); err != nil {
-				return fmt.Errorf("create schema %s: %w", schema, err)
-			}
-		}
+	if schema == "" {
+		return nil
 	}
-	_, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version    integer PRIMARY KEY,
-		name       text NOT NULL,
-		applied_at timestamptz NOT NULL
-	)`)
-	if err != nil {
-		return fmt.Errorf("create schema_migrations: %w", err)
+	var exists bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)`, schema).Scan(&exists); err != nil {
+		return fmt.Errorf("look up schema %s: %w", schema, err)
+	}
+	if !exists {
+		if _, err := tx.Exec(ctx, `CREATE SCHEMA `+sqlstore.QuoteIdent(schema)); err != nil {
+			return fmt.Errorf("create schema %s: %w", schema, err)
+		}
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"embed"
 	"errors"
 	"fmt"
 	"net/url"
@@ -111,9 +112,21 @@ func Open(ctx context.Context, cfg *Config) (*DB, error) {
 	if db.now == nil {
 		db.now = time.Now
 	}
-	db.Store = sqlstore.New(dialect{db}, func() time.Time { return db.now().UTC() })
+	db.Store = sqlstore.New(dialect{db}, sqlstore.Config{
+		Now:        func() time.Time { return db.now().UTC() },
+		Migrations: migrationFS,
+	})
 	return db, nil
 }
+
+// migrationFS holds schema_migrations.sql and the NNN_name.up.sql files.
+//
+//go:embed migration/*.sql
+var migrationFS embed.FS
+
+// Migrations returns the embedded migrations in version order. The
+// PostgreSQL backend has the same version numbers.
+func Migrations() ([]store.Migration, error) { return store.ReadMigrations(migrationFS, "migration") }
 
 func cloneValues(v url.Values) url.Values {
 	out := url.Values{}

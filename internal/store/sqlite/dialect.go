@@ -34,6 +34,10 @@ func (d dialect) WriteTx(ctx context.Context, fn func(tx sqlstore.Querier) error
 // IMMEDIATE), so no other writer of any process runs until it ends.
 func (dialect) LockPipeline(context.Context, sqlstore.Querier, string) error { return nil }
 
+// MigrateBegin takes no lock of its own, as LockPipeline: BEGIN IMMEDIATE
+// already serialises processes migrating at once.
+func (dialect) MigrateBegin(context.Context, sqlstore.Querier) error { return nil }
+
 // RowLock differs by necessity: SQLite has no SELECT … FOR UPDATE; the
 // write transaction's database lock covers every row it reads.
 func (dialect) RowLock() string { return "" }
@@ -107,20 +111,9 @@ func (s sqlQuerier) Query(ctx context.Context, query string, args ...any) (sqlst
 	if err != nil {
 		return nil, interpretError(err)
 	}
-	return sqlRows{rows}, nil
+	return sqlstore.InterpretRows(rows, func() { rows.Close() }, interpretError), nil
 }
 
 func (s sqlQuerier) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
-	return sqlRow{s.q.QueryRowContext(ctx, query, args...)}
+	return sqlstore.InterpretRow(s.q.QueryRowContext(ctx, query, args...), interpretError)
 }
-
-type sqlRows struct{ r *sql.Rows }
-
-func (r sqlRows) Next() bool             { return r.r.Next() }
-func (r sqlRows) Scan(dest ...any) error { return interpretError(r.r.Scan(dest...)) }
-func (r sqlRows) Err() error             { return interpretError(r.r.Err()) }
-func (r sqlRows) Close()                 { r.r.Close() }
-
-type sqlRow struct{ r *sql.Row }
-
-func (r sqlRow) Scan(dest ...any) error { return interpretError(r.r.Scan(dest...)) }

@@ -3,20 +3,34 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"io/fs"
+	"path"
+
+	"github.com/mlserve/mlserve/internal/store"
 )
+
+// migrationDir is the folder of Config.Migrations that holds them.
+const migrationDir = "migration"
 
 // Migrate applies the migrations not yet recorded in schema_migrations, in
 // order, in one write transaction that first takes the dialect's migration
 // lock (MigrateBegin): processes migrating at once wait for each other, and
 // the later ones find every version recorded.
 func (s *Store) Migrate(ctx context.Context) error {
-	ms, err := s.d.Migrations()
+	ms, err := store.ReadMigrations(s.migrations, migrationDir)
 	if err != nil {
 		return err
+	}
+	table, err := fs.ReadFile(s.migrations, path.Join(migrationDir, "schema_migrations.sql"))
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
 	}
 	err = s.d.WriteTx(ctx, func(tx Querier) error {
 		if err := s.d.MigrateBegin(ctx, tx); err != nil {
 			return err
+		}
+		if _, err := tx.Exec(ctx, string(table)); err != nil {
+			return fmt.Errorf("create schema_migrations: %w", err)
 		}
 		rows, err := tx.Query(ctx, `SELECT version FROM schema_migrations`)
 		if err != nil {

@@ -13,10 +13,10 @@ package sqlstore
 
 import (
 	"context"
+	"io/fs"
 	"time"
 
 	"github.com/mlserve/mlserve/internal/schema"
-	"github.com/mlserve/mlserve/internal/store"
 )
 
 // Querier runs statements: a connection pool or a transaction. Errors it
@@ -99,25 +99,33 @@ type Dialect interface {
 	// table.
 	BulkInsert(ctx context.Context, tx Querier, table string, columns []string, rows [][]any) error
 
-	// Migrations returns the backend's embedded migrations in version
-	// order; every backend has the same versions and names.
-	Migrations() ([]store.Migration, error)
 	// MigrateBegin starts Migrate's transaction: it takes the lock that
-	// serialises migrating processes and creates schema_migrations
-	// (version, name, applied_at) if it does not exist.
+	// serialises migrating processes.
 	MigrateBegin(ctx context.Context, tx Querier) error
+}
+
+// Config is what New needs besides the Dialect.
+type Config struct {
+	// Now is the clock for created_at and lease times, already in UTC and
+	// at the precision the database keeps, so that a time returned without
+	// a read-back equals the stored one.
+	Now func() time.Time
+	// Migrations holds the backend's folder "migration":
+	// schema_migrations.sql, which creates the table of applied versions
+	// if it does not exist, and the NNN_name.up.sql migrations (the same
+	// versions and names on every backend).
+	Migrations fs.FS
 }
 
 // Store implements the methods of store.Store on a Dialect. A backend
 // embeds it and adds Close (and any optional abilities).
 type Store struct {
-	d   Dialect
-	now func() time.Time
+	d          Dialect
+	now        func() time.Time
+	migrations fs.FS
 }
 
-// New returns the store over d. now is the clock for created_at and lease
-// times, already in UTC and at the precision the database keeps, so that
-// a time returned without a read-back equals the stored one.
-func New(d Dialect, now func() time.Time) *Store {
-	return &Store{d: d, now: now}
+// New returns the store over d.
+func New(d Dialect, cfg Config) *Store {
+	return &Store{d: d, now: cfg.Now, migrations: cfg.Migrations}
 }
