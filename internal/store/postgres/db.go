@@ -1,14 +1,15 @@
 // Package postgres is the production store backend: PostgreSQL through a
-// pgx connection pool.
+// pgx connection pool. The store's rules live in sqlstore; this package is
+// its Dialect (dialect.go), the hot paths (COPY in copy.go, raw snapshot
+// reads in snapshot.go), the migrations and the Notifier (listen.go).
 //
-// Every method runs in one transaction on the pool. Writers that must be
-// ordered per pipeline serialise on a row lock or an advisory lock taken
-// first in their transaction: BatchInsert locks the pipeline's datasets row
-// before it takes a batch id, so batches of one pipeline commit in id order
-// and a snapshot up to watermark W never gains rows later; the registry
-// methods take a per-pipeline advisory lock. Snapshots read in one
-// REPEATABLE READ READ ONLY transaction and never block writers. Rows go in
-// with COPY.
+// Writers that must be ordered per pipeline serialise on a row lock or an
+// advisory lock taken first in their transaction: BatchInsert locks the
+// pipeline's datasets row before it takes a batch id, so batches of one
+// pipeline commit in id order and a snapshot up to watermark W never gains
+// rows later; the registry methods take a per-pipeline advisory lock.
+// Snapshots read in one REPEATABLE READ READ ONLY transaction and never
+// block writers.
 //
 // The pool is exposed (Pool) so that River's riverpgxv5 driver can share it.
 package postgres

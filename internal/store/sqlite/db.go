@@ -1,5 +1,7 @@
 // Package sqlite is the embedded store backend: one SQLite file through
-// modernc.org/sqlite (pure Go).
+// modernc.org/sqlite (pure Go). The store's rules live in sqlstore; this
+// package is its Dialect (dialect.go), the hot paths (rows.go) and the
+// migrations.
 //
 // A DB holds two connection pools on the file. The writer pool has a single
 // connection and begins every transaction with BEGIN IMMEDIATE, so a write

@@ -34,8 +34,9 @@ func (d dialect) WriteTx(ctx context.Context, fn func(tx sqlstore.Querier) error
 // IMMEDIATE), so no other writer of any process runs until it ends.
 func (dialect) LockPipeline(context.Context, sqlstore.Querier, string) error { return nil }
 
-// MigrateBegin takes no lock of its own, as LockPipeline: BEGIN IMMEDIATE
-// already serialises processes migrating at once.
+// MigrateBegin differs by necessity, as LockPipeline: the write
+// transaction's BEGIN IMMEDIATE already serialises processes migrating at
+// once, so it takes no lock of its own.
 func (dialect) MigrateBegin(context.Context, sqlstore.Querier) error { return nil }
 
 // RowLock differs by necessity: SQLite has no SELECT … FOR UPDATE; the
