@@ -24,8 +24,8 @@ func nativeTx(tx sqlstore.Querier) (pgx.Tx, error) {
 	return nil, fmt.Errorf("postgres: %T is not a transaction of this store", tx)
 }
 
-// InsertRows writes rows to the typed table with COPY in the binary
-// format. The column types are the ones DatasetEnsure created, so the rows
+// InsertRows differs by necessity (the fast path each database has):
+// rows go to the typed table with COPY in the binary format. The column types are the ones DatasetEnsure created, so the rows
 // are encoded here directly, as pgx's CopyFrom would but without its
 // per-value interface boxing and reflection: no allocation per row.
 func (dialect) InsertRows(ctx context.Context, q sqlstore.Querier, ins *sqlstore.RowsInsert) error {

@@ -81,7 +81,8 @@ func (dialect) TableName(pipeline string) string {
 	return sqlstore.QuoteIdent(name)
 }
 
-// ColumnType is the storage type of a column type.
+// ColumnType differs by necessity (PostgreSQL has typed columns, SQLite
+// affinities): the storage type of a column type.
 func (dialect) ColumnType(t schema.Type) (string, error) {
 	switch t {
 	case schema.Number:

@@ -14,9 +14,10 @@ import (
 	"github.com/mlserve/mlserve/internal/store/sqlstore"
 )
 
-// ReadRows selects the stored columns and decodes each value from the raw
-// bytes of its column type, in the binary or the text format, instead of
-// pgx's Scan: no allocation per value.
+// ReadRows differs by necessity (the fast path each driver allows): it
+// selects the stored columns and decodes each value from the raw bytes of
+// its column type, in the binary or the text format, instead of pgx's
+// Scan: no allocation per value.
 func (dialect) ReadRows(ctx context.Context, q sqlstore.Querier, rd *sqlstore.RowsRead) error {
 	tx, err := nativeTx(q)
 	if err != nil {
