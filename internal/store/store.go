@@ -1,7 +1,8 @@
 // Package store defines the database behind mlserve: datasets (typed rows in
 // append-only batches, quarantined rejects), the model registry (versions,
 // promotion log), training runs and leases. Backends live in subpackages
-// (sqlite, postgres) and must pass the conformance suite in storetest.
+// (sqlite, postgres), write their rules once in sqlstore over a small
+// dialect, and must pass the conformance suite in storetest.
 package store
 
 import (

@@ -11,26 +11,34 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/mlserve/mlserve/internal/schema"
+	"github.com/mlserve/mlserve/internal/store/sqlstore"
 )
 
-// copyRows writes rows to the typed table with COPY in the binary format.
-// The column types are the ones DatasetEnsure created, so the rows are
-// encoded here directly, as pgx's CopyFrom would but without its
+// nativeTx is the pgx.Tx under a transaction's Querier.
+func nativeTx(tx sqlstore.Querier) (pgx.Tx, error) {
+	if q, ok := tx.(pgQuerier); ok {
+		if t, ok := q.q.(pgx.Tx); ok {
+			return t, nil
+		}
+	}
+	return nil, fmt.Errorf("postgres: %T is not a transaction of this store", tx)
+}
+
+// InsertRows differs by necessity (the fast path each database has):
+// rows go to the typed table with COPY in the binary format. The column types are the ones DatasetEnsure created, so the rows
+// are encoded here directly, as pgx's CopyFrom would but without its
 // per-value interface boxing and reflection: no allocation per row.
-func copyRows(ctx context.Context, tx pgx.Tx, table pgx.Identifier, batchID int64, c *schema.Compiled, idx []int, cols []storedColumn, rows []schema.Row) error {
-	if len(rows) == 0 {
-		return nil
+func (dialect) InsertRows(ctx context.Context, q sqlstore.Querier, ins *sqlstore.RowsInsert) error {
+	tx, err := nativeTx(q)
+	if err != nil {
+		return err
 	}
-	enc := &copyEncoder{rows: rows, idx: idx, batchID: batchID}
+	enc := &copyEncoder{rows: ins.Rows, cols: ins.Columns, batchID: ins.BatchID}
 	names := []string{"batch_id", "row_no"}
-	for k, i := range idx {
-		col := c.Column(i)
-		enc.types = append(enc.types, col.Type)
-		enc.names = append(enc.names, col.Name)
-		enc.labels = append(enc.labels, col.Values)
-		names = append(names, cols[k].ident())
+	for _, col := range ins.Columns {
+		names = append(names, col.Ident)
 	}
-	sql := `COPY ` + table.Sanitize() + ` (` + strings.Join(names, ", ") + `) FROM STDIN (FORMAT binary)`
+	sql := `COPY ` + ins.Table + ` (` + strings.Join(names, ", ") + `) FROM STDIN (FORMAT binary)`
 	tag, err := tx.Conn().PgConn().CopyFrom(ctx, enc, sql)
 	if enc.err != nil {
 		return enc.err
@@ -38,8 +46,20 @@ func copyRows(ctx context.Context, tx pgx.Tx, table pgx.Identifier, batchID int6
 	if err != nil {
 		return fmt.Errorf("copy rows: %w", interpretError(err))
 	}
-	if n := tag.RowsAffected(); n != int64(len(rows)) {
-		return fmt.Errorf("copy rows: wrote %d of %d", n, len(rows))
+	if n := tag.RowsAffected(); n != int64(len(ins.Rows)) {
+		return fmt.Errorf("copy rows: wrote %d of %d", n, len(ins.Rows))
+	}
+	return nil
+}
+
+// BulkInsert writes rows with COPY (pgx's CopyFrom).
+func (dialect) BulkInsert(ctx context.Context, q sqlstore.Querier, table string, columns []string, rows [][]any) error {
+	tx, err := nativeTx(q)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{table}, columns, pgx.CopyFromRows(rows)); err != nil {
+		return fmt.Errorf("copy into %s: %w", table, interpretError(err))
 	}
 	return nil
 }
@@ -49,10 +69,7 @@ func copyRows(ctx context.Context, tx pgx.Tx, table pgx.Identifier, batchID int6
 // trailer.
 type copyEncoder struct {
 	rows    []schema.Row
-	idx     []int // schema positions of the copied columns
-	types   []schema.Type
-	names   []string
-	labels  [][]string // declared labels per copied column
+	cols    []*sqlstore.Column
 	batchID int64
 
 	next    int // the next row to encode
@@ -91,7 +108,7 @@ func (e *copyEncoder) fill() {
 		b = append(b, copyHeader...)
 		e.started = true
 	}
-	fields := uint16(2 + len(e.idx))
+	fields := uint16(2 + len(e.cols))
 	for ; e.next < len(e.rows) && len(b) < copyChunk; e.next++ {
 		row := e.rows[e.next]
 		b = binary.BigEndian.AppendUint16(b, fields)
@@ -99,13 +116,13 @@ func (e *copyEncoder) fill() {
 		b = binary.BigEndian.AppendUint64(b, uint64(e.batchID))
 		b = binary.BigEndian.AppendUint32(b, 4)
 		b = binary.BigEndian.AppendUint32(b, uint32(e.next))
-		for k, i := range e.idx {
-			v := &row[i]
+		for _, col := range e.cols {
+			v := &row[col.Pos]
 			if v.Missing {
 				b = binary.BigEndian.AppendUint32(b, math.MaxUint32) // -1: NULL
 				continue
 			}
-			switch e.types[k] {
+			switch col.Type {
 			case schema.Number:
 				f := v.Num
 				if f == 0 {
@@ -125,9 +142,8 @@ func (e *copyEncoder) fill() {
 				b = append(b, t)
 			default:
 				// A declared label came from the schema; any other is checked.
-				l := e.labels[k]
-				if n := int(v.Num); n < 0 || n >= len(l) || float64(n) != v.Num || l[n] != v.Str {
-					if err := checkText(fmt.Sprintf("row %d, column %q: label", e.next, e.names[k]), v.Str); err != nil {
+				if !col.Declared(v) {
+					if err := checkText(fmt.Sprintf("row %d, column %q: label", e.next, col.Name), v.Str); err != nil {
 						e.err = err
 						e.buf = b
 						return

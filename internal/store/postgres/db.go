@@ -1,14 +1,15 @@
 // Package postgres is the production store backend: PostgreSQL through a
-// pgx connection pool.
+// pgx connection pool. The store's rules live in sqlstore; this package is
+// its Dialect (dialect.go), the hot paths (COPY in copy.go, raw snapshot
+// reads in snapshot.go), the migrations and the Notifier (listen.go).
 //
-// Every method runs in one transaction on the pool. Writers that must be
-// ordered per pipeline serialise on a row lock or an advisory lock taken
-// first in their transaction: BatchInsert locks the pipeline's datasets row
-// before it takes a batch id, so batches of one pipeline commit in id order
-// and a snapshot up to watermark W never gains rows later; the registry
-// methods take a per-pipeline advisory lock. Snapshots read in one
-// REPEATABLE READ READ ONLY transaction and never block writers. Rows go in
-// with COPY.
+// Writers that must be ordered per pipeline serialise on a row lock or an
+// advisory lock taken first in their transaction: BatchInsert locks the
+// pipeline's datasets row before it takes a batch id, so batches of one
+// pipeline commit in id order and a snapshot up to watermark W never gains
+// rows later; the registry methods take a per-pipeline advisory lock.
+// Snapshots read in one REPEATABLE READ READ ONLY transaction and never
+// block writers.
 //
 // The pool is exposed (Pool) so that River's riverpgxv5 driver can share it.
 package postgres
@@ -20,7 +21,6 @@ import (
 	"hash/fnv"
 	"io"
 	"net"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -31,6 +31,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/mlserve/mlserve/internal/store"
+	"github.com/mlserve/mlserve/internal/store/sqlstore"
 )
 
 var (
@@ -56,6 +57,7 @@ type Config struct {
 // DB is a store.Store on a PostgreSQL database. It is safe for concurrent
 // use.
 type DB struct {
+	*sqlstore.Store
 	pool *pgxpool.Pool
 	now  func() time.Time
 	// schema is Config.Schema; suffix scopes notification channels to it.
@@ -101,6 +103,11 @@ func Open(ctx context.Context, cfg *Config) (*DB, error) {
 		h.Write([]byte(cfg.Schema))
 		db.suffix = fmt.Sprintf(".%08x", h.Sum32())
 	}
+	db.Store = sqlstore.New(dialect{db}, sqlstore.Config{
+		// timestamptz keeps microseconds: the clock is cut to that.
+		Now:        func() time.Time { return db.now().UTC().Truncate(time.Microsecond) },
+		Migrations: migrationFS,
+	})
 	db.pool, err = pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open pool: %w", interpretError(err))
@@ -210,63 +217,12 @@ type querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// clock returns the store's time, in UTC and at the microsecond precision
-// of timestamptz, so that values returned without a read-back equal the
-// stored ones.
-func (db *DB) clock() time.Time { return db.now().UTC().Truncate(time.Microsecond) }
-
-func utc(t time.Time) time.Time { return t.UTC() }
-
-func utcPtr(t *time.Time) *time.Time {
-	if t == nil {
-		return nil
-	}
-	u := t.UTC()
-	return &u
-}
-
 // Advisory lock classes (the first key of the two-key form): registry
 // changes of one pipeline, and Migrate.
 const (
 	lockRegistry = 0x6d6c0001
 	lockMigrate  = 0x6d6c0002
 )
-
-// lockPipeline serialises registry changes of one pipeline until the end
-// of tx. Pipelines whose names collide in hashtext only wait for each
-// other.
-func lockPipeline(ctx context.Context, tx pgx.Tx, pipeline string) error {
-	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, int32(lockRegistry), pipeline)
-	return interpretError(err)
-}
-
-// notify signals a change on channel when tx commits.
-func (db *DB) notify(ctx context.Context, tx pgx.Tx, channel, payload string) error {
-	_, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, channel+db.suffix, payload)
-	if err != nil {
-		return fmt.Errorf("notify %s: %w", channel, interpretError(err))
-	}
-	return nil
-}
-
-var pipelineRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
-
-// tableName returns the name of a pipeline's typed table, built from the
-// validated pipeline name only; SQL text quotes it with Sanitize.
-// PostgreSQL truncates identifiers to 63 bytes, so a name that long ends in
-// a hash of the whole name instead.
-func tableName(pipeline string) (pgx.Identifier, error) {
-	if !pipelineRE.MatchString(pipeline) {
-		return nil, fmt.Errorf("pipeline name %q must match [a-z][a-z0-9_]{0,62}", pipeline)
-	}
-	name := "ds_" + pipeline
-	if len(name) > 63 {
-		h := fnv.New32a()
-		h.Write([]byte(pipeline))
-		name = fmt.Sprintf("%s_%08x", name[:54], h.Sum32())
-	}
-	return pgx.Identifier{name}, nil
-}
 
 // cleanText makes free text (reasons, errors, sources) storable: text
 // columns hold neither NUL bytes nor invalid UTF-8.

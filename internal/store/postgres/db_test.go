@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -322,7 +323,11 @@ func TestConcurrentDatasetEnsure(t *testing.T) {
 	if err := dbs[0].pool.QueryRow(ctx, `SELECT columns FROM datasets WHERE pipeline = 'p'`).Scan(&cols); err != nil {
 		t.Fatal(err)
 	}
-	m, err := decodeMapping("p", cols)
+	var m []struct {
+		Name string `json:"name"`
+		Col  int    `json:"col"`
+	}
+	err := json.Unmarshal([]byte(cols), &m)
 	if err != nil || len(m) != 6 || m[5].Name != "fare" || m[5].Col != 6 {
 		t.Fatalf("column mapping = %+v, %v; want c1..c6 with fare as c6", m, err)
 	}

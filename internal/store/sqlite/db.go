@@ -1,5 +1,7 @@
 // Package sqlite is the embedded store backend: one SQLite file through
-// modernc.org/sqlite (pure Go).
+// modernc.org/sqlite (pure Go). The store's rules live in sqlstore; this
+// package is its Dialect (dialect.go), the hot paths (rows.go) and the
+// migrations.
 //
 // A DB holds two connection pools on the file. The writer pool has a single
 // connection and begins every transaction with BEGIN IMMEDIATE, so a write
@@ -15,12 +17,12 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"embed"
 	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 
@@ -28,6 +30,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/mlserve/mlserve/internal/store"
+	"github.com/mlserve/mlserve/internal/store/sqlstore"
 )
 
 var _ store.Store = (*DB)(nil)
@@ -47,6 +50,7 @@ type Config struct {
 
 // DB is a store.Store on one SQLite file. It is safe for concurrent use.
 type DB struct {
+	*sqlstore.Store
 	w   *sql.DB // one connection, BEGIN IMMEDIATE
 	r   *sql.DB // query_only connections
 	now func() time.Time
@@ -110,8 +114,21 @@ func Open(ctx context.Context, cfg *Config) (*DB, error) {
 	if db.now == nil {
 		db.now = time.Now
 	}
+	db.Store = sqlstore.New(dialect{db}, sqlstore.Config{
+		Now:        func() time.Time { return db.now().UTC() },
+		Migrations: migrationFS,
+	})
 	return db, nil
 }
+
+// migrationFS holds schema_migrations.sql and the NNN_name.up.sql files.
+//
+//go:embed migration/*.sql
+var migrationFS embed.FS
+
+// Migrations returns the embedded migrations in version order. The
+// PostgreSQL backend has the same version numbers.
+func Migrations() ([]store.Migration, error) { return store.ReadMigrations(migrationFS, "migration") }
 
 func cloneValues(v url.Values) url.Values {
 	out := url.Values{}
@@ -173,38 +190,4 @@ func (db *DB) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // tsLayout is fixed width, so stored timestamps sort and compare as text.
 const tsLayout = "2006-01-02T15:04:05.000000000Z"
 
-func (db *DB) nowText() string { return formatTime(db.now()) }
-
 func formatTime(t time.Time) string { return t.UTC().Format(tsLayout) }
-
-func parseTime(s string) (time.Time, error) {
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("stored timestamp %q: %w", s, err)
-	}
-	return t.UTC(), nil
-}
-
-func parseTimePtr(s sql.NullString) (*time.Time, error) {
-	if !s.Valid {
-		return nil, nil
-	}
-	t, err := parseTime(s.String)
-	if err != nil {
-		return nil, err
-	}
-	return &t, nil
-}
-
-var pipelineRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
-
-// tableName returns the quoted name of a pipeline's typed table. The name is
-// built from the validated pipeline name only.
-func tableName(pipeline string) (string, error) {
-	if !pipelineRE.MatchString(pipeline) {
-		return "", fmt.Errorf("pipeline name %q must match [a-z][a-z0-9_]{0,62}", pipeline)
-	}
-	return quoteIdent("ds_" + pipeline), nil
-}
-
-func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }

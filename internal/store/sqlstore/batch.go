@@ -1,4 +1,4 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
@@ -8,20 +8,18 @@ import (
 	"slices"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/mlserve/mlserve/internal/schema"
 	"github.com/mlserve/mlserve/internal/store"
 )
 
-// BatchInsert stores a batch in one transaction. It first locks the
-// pipeline's datasets row, so batches of one pipeline take their ids and
-// commit one after another, and a request racing another with the same
-// Idempotency-Key finds the winner's batch once the winner commits. Then it
-// writes the batch record, the rows and the rejects with COPY, and signals
-// ChannelBatches on commit.
-func (db *DB) BatchInsert(ctx context.Context, params *store.BatchInsertParams) (*store.BatchResult, error) {
-	table, err := tableName(params.Pipeline)
+// BatchInsert stores a batch in one write transaction. It first locks the
+// pipeline's datasets row (RowLock), so batches of one pipeline take their
+// ids and commit one after another, and a request racing another with the
+// same Idempotency-Key finds the winner's batch once the winner commits.
+// Then it writes the batch record, the rows (the dialect's InsertRows) and
+// the rejects, and signals ChannelBatches on commit.
+func (s *Store) BatchInsert(ctx context.Context, params *store.BatchInsertParams) (*store.BatchResult, error) {
+	table, err := s.table(params.Pipeline)
 	if err != nil {
 		return nil, err
 	}
@@ -40,12 +38,12 @@ func (db *DB) BatchInsert(ctx context.Context, params *store.BatchInsertParams) 
 			return nil, fmt.Errorf("batch for %s: nil reject", params.Pipeline)
 		}
 	}
-	if err := checkText("Idempotency-Key", params.IdempotencyKey); err != nil {
+	if err := s.d.CheckText("Idempotency-Key", params.IdempotencyKey); err != nil {
 		return nil, fmt.Errorf("batch for %s: %w", params.Pipeline, err)
 	}
 	var res *store.BatchResult
-	err = db.inTx(ctx, readWrite, func(tx pgx.Tx) error {
-		m, err := loadMapping(ctx, tx, params.Pipeline, true)
+	err = s.d.WriteTx(ctx, func(tx Querier) error {
+		m, err := loadMapping(ctx, tx, params.Pipeline, s.d.RowLock())
 		if err != nil {
 			return err
 		}
@@ -66,45 +64,49 @@ func (db *DB) BatchInsert(ctx context.Context, params *store.BatchInsertParams) 
 				r.Replayed = true
 				res = r
 				return nil
-			case !errors.Is(err, pgx.ErrNoRows):
-				return fmt.Errorf("batch for %s: look up idempotency key: %w", params.Pipeline, interpretError(err))
+			case !errors.Is(err, store.ErrNotFound):
+				return fmt.Errorf("batch for %s: look up idempotency key: %w", params.Pipeline, err)
 			}
 		}
 		idx, cols, ok, err := storageColumns(params.Pipeline, c, m)
 		if err != nil {
 			return err
 		}
+		ins := &RowsInsert{Table: table, Rows: params.Rows}
 		for k, found := range ok {
 			if !found {
 				return fmt.Errorf("batch for %s: %w: column %q is not in the stored dataset; call DatasetEnsure with this schema first",
 					params.Pipeline, store.ErrSchemaChanged, c.Column(idx[k]).Name)
 			}
+			ins.Columns = append(ins.Columns, newColumn(c, idx[k], cols[k]))
 		}
 
-		now := db.clock()
+		now := s.now()
 		var key any
 		if params.IdempotencyKey != "" {
 			key = params.IdempotencyKey
 		}
-		var batchID int64
 		err = tx.QueryRow(ctx, `INSERT INTO batches (pipeline, source, accepted, rejected, idempotency_key, request_sha256, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-			params.Pipeline, cleanText(params.Source), len(params.Rows), len(params.Rejects), key, cleanText(params.RequestSHA256), now).Scan(&batchID)
-		if err != nil {
-			return fmt.Errorf("batch for %s: %w", params.Pipeline, interpretError(err))
-		}
-		if err := copyRows(ctx, tx, table, batchID, c, idx, cols, params.Rows); err != nil {
-			return fmt.Errorf("batch for %s: %w", params.Pipeline, err)
-		}
-		errs, err := copyRejects(ctx, tx, params.Pipeline, batchID, now, params.Rejects)
+			params.Pipeline, s.d.Text(params.Source), len(params.Rows), len(params.Rejects), key, s.d.Text(params.RequestSHA256),
+			s.d.Time(now)).Scan(&ins.BatchID)
 		if err != nil {
 			return fmt.Errorf("batch for %s: %w", params.Pipeline, err)
 		}
-		if err := db.notify(ctx, tx, store.ChannelBatches, params.Pipeline); err != nil {
+		if len(ins.Rows) > 0 {
+			if err := s.d.InsertRows(ctx, tx, ins); err != nil {
+				return fmt.Errorf("batch for %s: %w", params.Pipeline, err)
+			}
+		}
+		errs, err := s.insertRejects(ctx, tx, params.Pipeline, ins.BatchID, now, params.Rejects)
+		if err != nil {
+			return fmt.Errorf("batch for %s: %w", params.Pipeline, err)
+		}
+		if err := s.d.Notify(ctx, tx, store.ChannelBatches, params.Pipeline); err != nil {
 			return err
 		}
 		res = &store.BatchResult{
-			BatchID:  batchID,
+			BatchID:  ins.BatchID,
 			Accepted: int64(len(params.Rows)),
 			Rejected: int64(len(params.Rejects)),
 			Errors:   errs,
@@ -117,34 +119,35 @@ func (db *DB) BatchInsert(ctx context.Context, params *store.BatchInsertParams) 
 	return res, nil
 }
 
-// copyRejects quarantines rejects with COPY, in the order given (their ids
-// follow it), and returns them as read back: with batch id and time, in
-// row order.
-func copyRejects(ctx context.Context, tx pgx.Tx, pipeline string, batchID int64, now time.Time, rejects []*store.Reject) ([]*store.Reject, error) {
+// quarantineCols are the columns BulkInsert writes for a reject.
+var quarantineCols = []string{"pipeline", "batch_id", "row_index", "raw", "reasons", "created_at"}
+
+// insertRejects quarantines rejects in the order given (their ids follow
+// it) and returns them as read back: with batch id and time, in row order.
+func (s *Store) insertRejects(ctx context.Context, tx Querier, pipeline string, batchID int64, now time.Time, rejects []*store.Reject) ([]*store.Reject, error) {
 	out := make([]*store.Reject, 0, len(rejects))
 	if len(rejects) == 0 {
 		return out, nil
 	}
+	at := s.d.Time(now)
 	rows := make([][]any, len(rejects))
 	for i, r := range rejects {
 		reasons, err := encodeReasons(r.Fields)
 		if err != nil {
 			return nil, fmt.Errorf("reject of row %d: %w", r.Row, err)
 		}
-		rows[i] = []any{pipeline, batchID, int32(r.Row), []byte(r.Raw), reasons, now}
+		rows[i] = []any{pipeline, batchID, r.Row, s.d.Raw(r.Raw), reasons, at}
 		out = append(out, &store.Reject{Row: r.Row, Raw: r.Raw, Fields: r.Fields, BatchID: batchID, CreatedAt: now})
 	}
-	_, err := tx.CopyFrom(ctx, pgx.Identifier{"quarantine"},
-		[]string{"pipeline", "batch_id", "row_index", "raw", "reasons", "created_at"}, pgx.CopyFromRows(rows))
-	if err != nil {
-		return nil, fmt.Errorf("quarantine rejects: %w", interpretError(err))
+	if err := s.d.BulkInsert(ctx, tx, "quarantine", quarantineCols, rows); err != nil {
+		return nil, fmt.Errorf("quarantine rejects: %w", err)
 	}
 	slices.SortStableFunc(out, func(a, b *store.Reject) int { return a.Row - b.Row })
 	return out, nil
 }
 
 // encodeReasons writes field errors as a JSON object. JSON escapes NUL and
-// replaces invalid UTF-8, so the text is always storable.
+// replaces invalid UTF-8, so the text is storable on every backend.
 func encodeReasons(fe schema.FieldErrors) (string, error) {
 	if fe == nil {
 		return "{}", nil
@@ -154,9 +157,9 @@ func encodeReasons(fe schema.FieldErrors) (string, error) {
 }
 
 // BatchGet returns a stored batch with up to maxErrors of its rejects.
-func (db *DB) BatchGet(ctx context.Context, pipeline string, batchID int64, maxErrors int) (*store.BatchResult, error) {
+func (s *Store) BatchGet(ctx context.Context, pipeline string, batchID int64, maxErrors int) (*store.BatchResult, error) {
 	var res *store.BatchResult
-	err := db.inTx(ctx, snapshot, func(tx pgx.Tx) error {
+	err := s.d.ReadTx(ctx, func(tx Querier) error {
 		var err error
 		res, err = batchGet(ctx, tx, pipeline, batchID, maxErrors)
 		return err
@@ -164,12 +167,12 @@ func (db *DB) BatchGet(ctx context.Context, pipeline string, batchID int64, maxE
 	return res, err
 }
 
-func batchGet(ctx context.Context, q querier, pipeline string, batchID int64, maxErrors int) (*store.BatchResult, error) {
+func batchGet(ctx context.Context, q Querier, pipeline string, batchID int64, maxErrors int) (*store.BatchResult, error) {
 	res := &store.BatchResult{BatchID: batchID, Errors: []*store.Reject{}}
 	err := q.QueryRow(ctx, `SELECT accepted, rejected FROM batches WHERE id = $1 AND pipeline = $2`, batchID, pipeline).
 		Scan(&res.Accepted, &res.Rejected)
 	if err != nil {
-		return nil, fmt.Errorf("batch %d of %s: %w", batchID, pipeline, interpretError(err))
+		return nil, fmt.Errorf("batch %d of %s: %w", batchID, pipeline, err)
 	}
 	if maxErrors == 0 || res.Rejected == 0 {
 		return res, nil
@@ -186,10 +189,10 @@ func batchGet(ctx context.Context, q querier, pipeline string, batchID int64, ma
 	return res, nil
 }
 
-func queryRejects(ctx context.Context, q querier, query string, args ...any) ([]*store.Reject, error) {
+func queryRejects(ctx context.Context, q Querier, query string, args ...any) ([]*store.Reject, error) {
 	rows, err := q.Query(ctx, query, args...)
 	if err != nil {
-		return nil, interpretError(err)
+		return nil, err
 	}
 	defer rows.Close()
 	out := []*store.Reject{}
@@ -197,32 +200,33 @@ func queryRejects(ctx context.Context, q querier, query string, args ...any) ([]
 		r := &store.Reject{}
 		var raw []byte
 		var reasons string
-		if err := rows.Scan(&r.BatchID, &r.Row, &raw, &reasons, &r.CreatedAt); err != nil {
-			return nil, interpretError(err)
+		var at timeDest
+		if err := rows.Scan(&r.BatchID, &r.Row, &raw, &reasons, &at); err != nil {
+			return nil, err
 		}
-		r.Raw, r.CreatedAt = string(raw), utc(r.CreatedAt)
+		r.Raw, r.CreatedAt = string(raw), at.t
 		if err := json.Unmarshal([]byte(reasons), &r.Fields); err != nil {
 			return nil, fmt.Errorf("decode reasons of row %d: %w", r.Row, err)
 		}
 		out = append(out, r)
 	}
-	return out, interpretError(rows.Err())
+	return out, rows.Err()
 }
 
 // RowsCount counts a pipeline's rows after a batch id from the batch
 // records.
-func (db *DB) RowsCount(ctx context.Context, params *store.RowsCountParams) (int64, error) {
+func (s *Store) RowsCount(ctx context.Context, params *store.RowsCountParams) (int64, error) {
 	var n int64
-	err := db.pool.QueryRow(ctx, `SELECT (SELECT coalesce(sum(accepted), 0)::bigint FROM batches WHERE pipeline = $1 AND id > $2)
+	err := s.d.Reader().QueryRow(ctx, `SELECT (SELECT CAST(coalesce(sum(accepted), 0) AS bigint) FROM batches WHERE pipeline = $1 AND id > $2)
 		FROM datasets WHERE pipeline = $1`, params.Pipeline, params.AfterBatch).Scan(&n)
 	if err != nil {
-		return 0, fmt.Errorf("count rows of %s: %w", params.Pipeline, interpretError(err))
+		return 0, fmt.Errorf("count rows of %s: %w", params.Pipeline, err)
 	}
 	return n, nil
 }
 
 // QuarantineList returns quarantined rows, newest first.
-func (db *DB) QuarantineList(ctx context.Context, params *store.QuarantineListParams) ([]*store.Reject, error) {
+func (s *Store) QuarantineList(ctx context.Context, params *store.QuarantineListParams) ([]*store.Reject, error) {
 	limit := params.Limit
 	if limit <= 0 {
 		limit = 100
@@ -230,10 +234,10 @@ func (db *DB) QuarantineList(ctx context.Context, params *store.QuarantineListPa
 	var out []*store.Reject
 	var err error
 	if params.BatchID != 0 {
-		out, err = queryRejects(ctx, db.pool, `SELECT batch_id, row_index, raw, reasons, created_at FROM quarantine
+		out, err = queryRejects(ctx, s.d.Reader(), `SELECT batch_id, row_index, raw, reasons, created_at FROM quarantine
 			WHERE pipeline = $1 AND batch_id = $2 ORDER BY id DESC LIMIT $3`, params.Pipeline, params.BatchID, limit)
 	} else {
-		out, err = queryRejects(ctx, db.pool, `SELECT batch_id, row_index, raw, reasons, created_at FROM quarantine
+		out, err = queryRejects(ctx, s.d.Reader(), `SELECT batch_id, row_index, raw, reasons, created_at FROM quarantine
 			WHERE pipeline = $1 ORDER BY id DESC LIMIT $2`, params.Pipeline, limit)
 	}
 	if err != nil {

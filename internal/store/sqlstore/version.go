@@ -1,11 +1,9 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
 	"errors"
 	"fmt"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/mlserve/mlserve/internal/store"
 )
@@ -13,29 +11,30 @@ import (
 const versionCols = `pipeline, version, state, algorithm, metrics, artifact_sha256, artifact_key,
 	data_watermark, data_rows, data_sha256, run_id, reason, created_at`
 
-func scanVersion(s pgx.Row) (*store.Version, error) {
+func scanVersion(s Row) (*store.Version, error) {
 	v := &store.Version{}
 	var metrics string
+	var at timeDest
 	err := s.Scan(&v.Pipeline, &v.Version, &v.State, &v.Algorithm, &metrics, &v.ArtifactSHA256, &v.ArtifactKey,
-		&v.DataWatermark, &v.DataRows, &v.DataSHA256, &v.RunID, &v.Reason, &v.CreatedAt)
+		&v.DataWatermark, &v.DataRows, &v.DataSHA256, &v.RunID, &v.Reason, &at)
 	if err != nil {
-		return nil, interpretError(err)
+		return nil, err
 	}
-	v.CreatedAt = utc(v.CreatedAt)
 	if v.Metrics, err = store.DecodeMetrics(metrics); err != nil {
 		return nil, err
 	}
+	v.CreatedAt = at.t
 	return v, nil
 }
 
-func getVersion(ctx context.Context, q querier, where string, args ...any) (*store.Version, error) {
+func getVersion(ctx context.Context, q Querier, where string, args ...any) (*store.Version, error) {
 	return scanVersion(q.QueryRow(ctx, `SELECT `+versionCols+` FROM model_versions `+where, args...))
 }
 
-func listVersions(ctx context.Context, q querier, where string, args ...any) ([]*store.Version, error) {
+func listVersions(ctx context.Context, q Querier, where string, args ...any) ([]*store.Version, error) {
 	rows, err := q.Query(ctx, `SELECT `+versionCols+` FROM model_versions `+where, args...)
 	if err != nil {
-		return nil, interpretError(err)
+		return nil, err
 	}
 	defer rows.Close()
 	out := []*store.Version{}
@@ -46,13 +45,13 @@ func listVersions(ctx context.Context, q querier, where string, args ...any) ([]
 		}
 		out = append(out, v)
 	}
-	return out, interpretError(rows.Err())
+	return out, rows.Err()
 }
 
 // VersionCreate registers a candidate with the next version number, or
 // returns the version its run already registered. The pipeline's registry
 // lock makes the number and the run check race-free.
-func (db *DB) VersionCreate(ctx context.Context, params *store.VersionCreateParams) (*store.Version, error) {
+func (s *Store) VersionCreate(ctx context.Context, params *store.VersionCreateParams) (*store.Version, error) {
 	if params.Pipeline == "" {
 		return nil, errors.New("create version: pipeline is empty")
 	}
@@ -61,8 +60,8 @@ func (db *DB) VersionCreate(ctx context.Context, params *store.VersionCreatePara
 		return nil, fmt.Errorf("create version of %s: %w", params.Pipeline, err)
 	}
 	var out *store.Version
-	err = db.inTx(ctx, readWrite, func(tx pgx.Tx) error {
-		if err := lockPipeline(ctx, tx, params.Pipeline); err != nil {
+	err = s.d.WriteTx(ctx, func(tx Querier) error {
+		if err := s.d.LockPipeline(ctx, tx, params.Pipeline); err != nil {
 			return err
 		}
 		if params.RunID > 0 {
@@ -80,13 +79,13 @@ func (db *DB) VersionCreate(ctx context.Context, params *store.VersionCreatePara
 			SELECT $1, coalesce(max(version), 0) + 1, 'candidate', $2, $3, $4, $5, $6, $7, $8, $9, '', $10
 			FROM model_versions WHERE pipeline = $1
 			RETURNING `+versionCols,
-			params.Pipeline, cleanText(params.Algorithm), metrics, cleanText(params.ArtifactSHA256), cleanText(params.ArtifactKey),
-			params.DataWatermark, params.DataRows, cleanText(params.DataSHA256), params.RunID, db.clock()))
+			params.Pipeline, s.d.Text(params.Algorithm), metrics, s.d.Text(params.ArtifactSHA256), s.d.Text(params.ArtifactKey),
+			params.DataWatermark, params.DataRows, s.d.Text(params.DataSHA256), params.RunID, s.d.Time(s.now())))
 		if err != nil {
 			return err
 		}
 		out = v
-		return db.notify(ctx, tx, store.ChannelRegistry, params.Pipeline)
+		return s.d.Notify(ctx, tx, store.ChannelRegistry, params.Pipeline)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create version of %s: %w", params.Pipeline, err)
@@ -95,8 +94,8 @@ func (db *DB) VersionCreate(ctx context.Context, params *store.VersionCreatePara
 }
 
 // VersionGet returns one version.
-func (db *DB) VersionGet(ctx context.Context, pipeline string, version int) (*store.Version, error) {
-	v, err := getVersion(ctx, db.pool, `WHERE pipeline = $1 AND version = $2`, pipeline, version)
+func (s *Store) VersionGet(ctx context.Context, pipeline string, version int) (*store.Version, error) {
+	v, err := getVersion(ctx, s.d.Reader(), `WHERE pipeline = $1 AND version = $2`, pipeline, version)
 	if err != nil {
 		return nil, fmt.Errorf("version %d of %s: %w", version, pipeline, err)
 	}
@@ -104,8 +103,8 @@ func (db *DB) VersionGet(ctx context.Context, pipeline string, version int) (*st
 }
 
 // VersionList returns a pipeline's versions, newest first.
-func (db *DB) VersionList(ctx context.Context, pipeline string) ([]*store.Version, error) {
-	vs, err := listVersions(ctx, db.pool, `WHERE pipeline = $1 ORDER BY version DESC`, pipeline)
+func (s *Store) VersionList(ctx context.Context, pipeline string) ([]*store.Version, error) {
+	vs, err := listVersions(ctx, s.d.Reader(), `WHERE pipeline = $1 ORDER BY version DESC`, pipeline)
 	if err != nil {
 		return nil, fmt.Errorf("versions of %s: %w", pipeline, err)
 	}
@@ -113,8 +112,8 @@ func (db *DB) VersionList(ctx context.Context, pipeline string) ([]*store.Versio
 }
 
 // VersionProduction returns a pipeline's production version.
-func (db *DB) VersionProduction(ctx context.Context, pipeline string) (*store.Version, error) {
-	v, err := getVersion(ctx, db.pool, `WHERE pipeline = $1 AND state = 'production'`, pipeline)
+func (s *Store) VersionProduction(ctx context.Context, pipeline string) (*store.Version, error) {
+	v, err := getVersion(ctx, s.d.Reader(), `WHERE pipeline = $1 AND state = 'production'`, pipeline)
 	if err != nil {
 		return nil, fmt.Errorf("production version of %s: %w", pipeline, err)
 	}
@@ -122,8 +121,8 @@ func (db *DB) VersionProduction(ctx context.Context, pipeline string) (*store.Ve
 }
 
 // ProductionList returns every production version, by pipeline name.
-func (db *DB) ProductionList(ctx context.Context) ([]*store.Version, error) {
-	vs, err := listVersions(ctx, db.pool, `WHERE state = 'production' ORDER BY pipeline`)
+func (s *Store) ProductionList(ctx context.Context) ([]*store.Version, error) {
+	vs, err := listVersions(ctx, s.d.Reader(), `WHERE state = 'production' ORDER BY pipeline`)
 	if err != nil {
 		return nil, fmt.Errorf("production versions: %w", err)
 	}
@@ -132,10 +131,10 @@ func (db *DB) ProductionList(ctx context.Context) ([]*store.Version, error) {
 
 // VersionReject marks a candidate rejected. Rejecting a rejected version
 // again returns it unchanged (a retried run); other states are ErrConflict.
-func (db *DB) VersionReject(ctx context.Context, params *store.VersionRejectParams) (*store.Version, error) {
+func (s *Store) VersionReject(ctx context.Context, params *store.VersionRejectParams) (*store.Version, error) {
 	var out *store.Version
-	err := db.inTx(ctx, readWrite, func(tx pgx.Tx) error {
-		if err := lockPipeline(ctx, tx, params.Pipeline); err != nil {
+	err := s.d.WriteTx(ctx, func(tx Querier) error {
+		if err := s.d.LockPipeline(ctx, tx, params.Pipeline); err != nil {
 			return err
 		}
 		v, err := getVersion(ctx, tx, `WHERE pipeline = $1 AND version = $2`, params.Pipeline, params.Version)
@@ -151,11 +150,11 @@ func (db *DB) VersionReject(ctx context.Context, params *store.VersionRejectPara
 			return fmt.Errorf("%w: version is %s, only a candidate can be rejected", store.ErrConflict, v.State)
 		}
 		out, err = scanVersion(tx.QueryRow(ctx, `UPDATE model_versions SET state = 'rejected', reason = $1
-			WHERE pipeline = $2 AND version = $3 RETURNING `+versionCols, cleanText(params.Reason), params.Pipeline, params.Version))
+			WHERE pipeline = $2 AND version = $3 RETURNING `+versionCols, s.d.Text(params.Reason), params.Pipeline, params.Version))
 		if err != nil {
 			return err
 		}
-		return db.notify(ctx, tx, store.ChannelRegistry, params.Pipeline)
+		return s.d.Notify(ctx, tx, store.ChannelRegistry, params.Pipeline)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("reject version %d of %s: %w", params.Version, params.Pipeline, err)
@@ -165,23 +164,23 @@ func (db *DB) VersionReject(ctx context.Context, params *store.VersionRejectPara
 
 // productionVersion returns the current production version number, 0 when
 // there is none.
-func productionVersion(ctx context.Context, q querier, pipeline string) (int, error) {
+func productionVersion(ctx context.Context, q Querier, pipeline string) (int, error) {
 	var cur int
 	err := q.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM model_versions WHERE pipeline = $1 AND state = 'production'`,
 		pipeline).Scan(&cur)
-	return cur, interpretError(err)
+	return cur, err
 }
 
 // VersionPromote makes a version production, archives the previous one and
 // logs the change, in one transaction under the pipeline's registry lock.
-func (db *DB) VersionPromote(ctx context.Context, params *store.VersionPromoteParams) (*store.Promotion, error) {
+func (s *Store) VersionPromote(ctx context.Context, params *store.VersionPromoteParams) (*store.Promotion, error) {
 	if params.Action != store.ActionAuto && params.Action != store.ActionPromote {
 		return nil, fmt.Errorf("promote version %d of %s: action %q must be %q or %q",
 			params.Version, params.Pipeline, params.Action, store.ActionAuto, store.ActionPromote)
 	}
 	var out *store.Promotion
-	err := db.inTx(ctx, readWrite, func(tx pgx.Tx) error {
-		if err := lockPipeline(ctx, tx, params.Pipeline); err != nil {
+	err := s.d.WriteTx(ctx, func(tx Querier) error {
+		if err := s.d.LockPipeline(ctx, tx, params.Pipeline); err != nil {
 			return err
 		}
 		v, err := getVersion(ctx, tx, `WHERE pipeline = $1 AND version = $2`, params.Pipeline, params.Version)
@@ -202,7 +201,7 @@ func (db *DB) VersionPromote(ctx context.Context, params *store.VersionPromotePa
 			return fmt.Errorf("%w: version %d was rejected (%s); only a manual promote may override that",
 				store.ErrConflict, params.Version, v.Reason)
 		}
-		out, err = db.switchProduction(ctx, tx, params.Pipeline, cur, params.Version, params.Action, params.Actor, params.Reason)
+		out, err = s.switchProduction(ctx, tx, params.Pipeline, cur, params.Version, params.Action, params.Actor, params.Reason)
 		return err
 	})
 	if err != nil {
@@ -213,10 +212,10 @@ func (db *DB) VersionPromote(ctx context.Context, params *store.VersionPromotePa
 
 // VersionRollback makes production again the version the current one
 // replaced, per the last non-rollback promotion to the current version.
-func (db *DB) VersionRollback(ctx context.Context, params *store.VersionRollbackParams) (*store.Promotion, error) {
+func (s *Store) VersionRollback(ctx context.Context, params *store.VersionRollbackParams) (*store.Promotion, error) {
 	var out *store.Promotion
-	err := db.inTx(ctx, readWrite, func(tx pgx.Tx) error {
-		if err := lockPipeline(ctx, tx, params.Pipeline); err != nil {
+	err := s.d.WriteTx(ctx, func(tx Querier) error {
+		if err := s.d.LockPipeline(ctx, tx, params.Pipeline); err != nil {
 			return err
 		}
 		cur, err := productionVersion(ctx, tx, params.Pipeline)
@@ -230,13 +229,13 @@ func (db *DB) VersionRollback(ctx context.Context, params *store.VersionRollback
 		err = tx.QueryRow(ctx, `SELECT from_version FROM promotions
 			WHERE pipeline = $1 AND to_version = $2 AND action <> 'rollback' ORDER BY id DESC LIMIT 1`,
 			params.Pipeline, cur).Scan(&prev)
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			return interpretError(err)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
 		}
 		if prev == 0 {
 			return fmt.Errorf("%w: no version was production before version %d", store.ErrConflict, cur)
 		}
-		out, err = db.switchProduction(ctx, tx, params.Pipeline, cur, prev, store.ActionRollback, params.Actor, params.Reason)
+		out, err = s.switchProduction(ctx, tx, params.Pipeline, cur, prev, store.ActionRollback, params.Actor, params.Reason)
 		return err
 	})
 	if err != nil {
@@ -247,33 +246,33 @@ func (db *DB) VersionRollback(ctx context.Context, params *store.VersionRollback
 
 // switchProduction archives from (when not 0), makes to production,
 // appends the promotion log entry and signals ChannelRegistry.
-func (db *DB) switchProduction(ctx context.Context, tx pgx.Tx, pipeline string, from, to int, action, actor, reason string) (*store.Promotion, error) {
-	actor, reason = cleanText(actor), cleanText(reason)
+func (s *Store) switchProduction(ctx context.Context, tx Querier, pipeline string, from, to int, action, actor, reason string) (*store.Promotion, error) {
+	actor, reason = s.d.Text(actor), s.d.Text(reason)
 	if from != 0 {
 		why := fmt.Sprintf("replaced by version %d (%s)", to, action)
 		if _, err := tx.Exec(ctx, `UPDATE model_versions SET state = 'archived', reason = $1
 			WHERE pipeline = $2 AND version = $3 AND state = 'production'`, why, pipeline, from); err != nil {
-			return nil, fmt.Errorf("archive version %d: %w", from, interpretError(err))
+			return nil, fmt.Errorf("archive version %d: %w", from, err)
 		}
 	}
 	why := reason
 	if why == "" {
 		why = action
 	}
-	tag, err := tx.Exec(ctx, `UPDATE model_versions SET state = 'production', reason = $1 WHERE pipeline = $2 AND version = $3`,
+	n, err := tx.Exec(ctx, `UPDATE model_versions SET state = 'production', reason = $1 WHERE pipeline = $2 AND version = $3`,
 		why, pipeline, to)
 	if err != nil {
-		return nil, fmt.Errorf("make version %d production: %w", to, interpretError(err))
+		return nil, fmt.Errorf("make version %d production: %w", to, err)
 	}
-	if tag.RowsAffected() != 1 {
+	if n != 1 {
 		return nil, fmt.Errorf("make version %d production: %w", to, store.ErrNotFound)
 	}
 	p, err := scanPromotion(tx.QueryRow(ctx, `INSERT INTO promotions (pipeline, from_version, to_version, action, actor, reason, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING `+promotionCols, pipeline, from, to, action, actor, reason, db.clock()))
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING `+promotionCols, pipeline, from, to, action, actor, reason, s.d.Time(s.now())))
 	if err != nil {
 		return nil, fmt.Errorf("log promotion: %w", err)
 	}
-	if err := db.notify(ctx, tx, store.ChannelRegistry, pipeline); err != nil {
+	if err := s.d.Notify(ctx, tx, store.ChannelRegistry, pipeline); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -281,20 +280,21 @@ func (db *DB) switchProduction(ctx context.Context, tx pgx.Tx, pipeline string, 
 
 const promotionCols = `id, pipeline, from_version, to_version, action, actor, reason, created_at`
 
-func scanPromotion(s pgx.Row) (*store.Promotion, error) {
+func scanPromotion(s Row) (*store.Promotion, error) {
 	p := &store.Promotion{}
-	if err := s.Scan(&p.ID, &p.Pipeline, &p.FromVersion, &p.ToVersion, &p.Action, &p.Actor, &p.Reason, &p.CreatedAt); err != nil {
-		return nil, interpretError(err)
+	var at timeDest
+	if err := s.Scan(&p.ID, &p.Pipeline, &p.FromVersion, &p.ToVersion, &p.Action, &p.Actor, &p.Reason, &at); err != nil {
+		return nil, err
 	}
-	p.CreatedAt = utc(p.CreatedAt)
+	p.CreatedAt = at.t
 	return p, nil
 }
 
 // PromotionList returns a pipeline's promotion log, newest first.
-func (db *DB) PromotionList(ctx context.Context, pipeline string) ([]*store.Promotion, error) {
-	rows, err := db.pool.Query(ctx, `SELECT `+promotionCols+` FROM promotions WHERE pipeline = $1 ORDER BY id DESC`, pipeline)
+func (s *Store) PromotionList(ctx context.Context, pipeline string) ([]*store.Promotion, error) {
+	rows, err := s.d.Reader().Query(ctx, `SELECT `+promotionCols+` FROM promotions WHERE pipeline = $1 ORDER BY id DESC`, pipeline)
 	if err != nil {
-		return nil, fmt.Errorf("promotions of %s: %w", pipeline, interpretError(err))
+		return nil, fmt.Errorf("promotions of %s: %w", pipeline, err)
 	}
 	defer rows.Close()
 	out := []*store.Promotion{}
@@ -306,7 +306,7 @@ func (db *DB) PromotionList(ctx context.Context, pipeline string) ([]*store.Prom
 		out = append(out, p)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("promotions of %s: %w", pipeline, interpretError(err))
+		return nil, fmt.Errorf("promotions of %s: %w", pipeline, err)
 	}
 	return out, nil
 }

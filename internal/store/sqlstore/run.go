@@ -1,11 +1,9 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
 	"errors"
 	"fmt"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/mlserve/mlserve/internal/store"
 )
@@ -13,21 +11,22 @@ import (
 const runCols = `id, pipeline, state, reason, created_at, started_at, finished_at, version, artifact_sha256,
 	error, message, attempt, data_watermark, data_rows`
 
-func scanRun(s pgx.Row) (*store.Run, error) {
+func scanRun(s Row) (*store.Run, error) {
 	r := &store.Run{}
-	err := s.Scan(&r.ID, &r.Pipeline, &r.State, &r.Reason, &r.CreatedAt, &r.StartedAt, &r.FinishedAt, &r.Version, &r.ArtifactSHA256,
+	var created, started, finished timeDest
+	err := s.Scan(&r.ID, &r.Pipeline, &r.State, &r.Reason, &created, &started, &finished, &r.Version, &r.ArtifactSHA256,
 		&r.Error, &r.Message, &r.Attempt, &r.DataWatermark, &r.DataRows)
 	if err != nil {
-		return nil, interpretError(err)
+		return nil, err
 	}
-	r.CreatedAt, r.StartedAt, r.FinishedAt = utc(r.CreatedAt), utcPtr(r.StartedAt), utcPtr(r.FinishedAt)
+	r.CreatedAt, r.StartedAt, r.FinishedAt = created.t, started.ptr(), finished.ptr()
 	return r, nil
 }
 
 // RunCreate queues a run unless one is queued for the pipeline already.
 // The partial unique index runs_one_queued makes the check race-free: a
 // concurrent insert waits for the other and then finds its run.
-func (db *DB) RunCreate(ctx context.Context, params *store.RunCreateParams) (*store.Run, error) {
+func (s *Store) RunCreate(ctx context.Context, params *store.RunCreateParams) (*store.Run, error) {
 	if params.Pipeline == "" {
 		return nil, errors.New("create run: pipeline is empty")
 	}
@@ -37,13 +36,13 @@ func (db *DB) RunCreate(ctx context.Context, params *store.RunCreateParams) (*st
 	}
 	var out *store.Run
 	var err error
-	// The queued run found in conflict may start before it is read back;
-	// then queueing is tried again.
+	// The queued run found in conflict may start before it is read back
+	// (where writers run at once); then queueing is tried again.
 	for range 5 {
-		err = db.inTx(ctx, readWrite, func(tx pgx.Tx) error {
+		err = s.d.WriteTx(ctx, func(tx Querier) error {
 			r, err := scanRun(tx.QueryRow(ctx, `INSERT INTO runs (pipeline, state, reason, created_at) VALUES ($1, 'queued', $2, $3)
 				ON CONFLICT (pipeline) WHERE state = 'queued' DO NOTHING RETURNING `+runCols,
-				params.Pipeline, cleanText(reason), db.clock()))
+				params.Pipeline, s.d.Text(reason), s.d.Time(s.now())))
 			if err == nil {
 				out = r
 				return nil
@@ -70,8 +69,8 @@ func (db *DB) RunCreate(ctx context.Context, params *store.RunCreateParams) (*st
 }
 
 // RunGet returns one run.
-func (db *DB) RunGet(ctx context.Context, id int64) (*store.Run, error) {
-	r, err := scanRun(db.pool.QueryRow(ctx, `SELECT `+runCols+` FROM runs WHERE id = $1`, id))
+func (s *Store) RunGet(ctx context.Context, id int64) (*store.Run, error) {
+	r, err := scanRun(s.d.Reader().QueryRow(ctx, `SELECT `+runCols+` FROM runs WHERE id = $1`, id))
 	if err != nil {
 		return nil, fmt.Errorf("run %d: %w", id, err)
 	}
@@ -79,20 +78,20 @@ func (db *DB) RunGet(ctx context.Context, id int64) (*store.Run, error) {
 }
 
 // RunList returns runs, newest first.
-func (db *DB) RunList(ctx context.Context, params *store.RunListParams) ([]*store.Run, error) {
+func (s *Store) RunList(ctx context.Context, params *store.RunListParams) ([]*store.Run, error) {
 	limit := params.Limit
 	if limit <= 0 {
 		limit = 50
 	}
-	var rows pgx.Rows
+	var rows Rows
 	var err error
 	if params.Pipeline != "" {
-		rows, err = db.pool.Query(ctx, `SELECT `+runCols+` FROM runs WHERE pipeline = $1 ORDER BY id DESC LIMIT $2`, params.Pipeline, limit)
+		rows, err = s.d.Reader().Query(ctx, `SELECT `+runCols+` FROM runs WHERE pipeline = $1 ORDER BY id DESC LIMIT $2`, params.Pipeline, limit)
 	} else {
-		rows, err = db.pool.Query(ctx, `SELECT `+runCols+` FROM runs ORDER BY id DESC LIMIT $1`, limit)
+		rows, err = s.d.Reader().Query(ctx, `SELECT `+runCols+` FROM runs ORDER BY id DESC LIMIT $1`, limit)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("list runs: %w", interpretError(err))
+		return nil, fmt.Errorf("list runs: %w", err)
 	}
 	defer rows.Close()
 	out := []*store.Run{}
@@ -104,26 +103,36 @@ func (db *DB) RunList(ctx context.Context, params *store.RunListParams) ([]*stor
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list runs: %w", interpretError(err))
+		return nil, fmt.Errorf("list runs: %w", err)
 	}
 	return out, nil
 }
 
+// lockRun reads a run and locks it until the end of tx; a run that
+// succeeded cannot change (ErrConflict).
+func (s *Store) lockRun(ctx context.Context, tx Querier, id int64) error {
+	r, err := scanRun(tx.QueryRow(ctx, `SELECT `+runCols+` FROM runs WHERE id = $1`+s.d.RowLock(), id))
+	if err != nil {
+		return err
+	}
+	if r.State == store.RunSucceeded {
+		return fmt.Errorf("%w: run already succeeded", store.ErrConflict)
+	}
+	return nil
+}
+
 // RunStart marks a run running and counts the attempt. A succeeded run
 // cannot start again (ErrConflict).
-func (db *DB) RunStart(ctx context.Context, params *store.RunStartParams) (*store.Run, error) {
+func (s *Store) RunStart(ctx context.Context, params *store.RunStartParams) (*store.Run, error) {
 	var out *store.Run
-	err := db.inTx(ctx, readWrite, func(tx pgx.Tx) error {
-		r, err := scanRun(tx.QueryRow(ctx, `SELECT `+runCols+` FROM runs WHERE id = $1 FOR UPDATE`, params.ID))
-		if err != nil {
+	err := s.d.WriteTx(ctx, func(tx Querier) error {
+		if err := s.lockRun(ctx, tx, params.ID); err != nil {
 			return err
 		}
-		if r.State == store.RunSucceeded {
-			return fmt.Errorf("%w: run already succeeded", store.ErrConflict)
-		}
 		// The last attempt's error stays visible until the run finishes.
+		var err error
 		out, err = scanRun(tx.QueryRow(ctx, `UPDATE runs SET state = 'running', attempt = attempt + 1, started_at = $1,
-			finished_at = NULL WHERE id = $2 RETURNING `+runCols, db.clock(), params.ID))
+			finished_at = NULL WHERE id = $2 RETURNING `+runCols, s.d.Time(s.now()), params.ID))
 		return err
 	})
 	if err != nil {
@@ -135,7 +144,7 @@ func (db *DB) RunStart(ctx context.Context, params *store.RunStartParams) (*stor
 // RunFinish records a run's outcome, or with state running a failed
 // attempt that will be retried (finished_at stays NULL). A succeeded run
 // cannot change (ErrConflict).
-func (db *DB) RunFinish(ctx context.Context, params *store.RunFinishParams) (*store.Run, error) {
+func (s *Store) RunFinish(ctx context.Context, params *store.RunFinishParams) (*store.Run, error) {
 	switch params.State {
 	case store.RunSucceeded, store.RunFailed, store.RunRunning:
 	default:
@@ -143,22 +152,19 @@ func (db *DB) RunFinish(ctx context.Context, params *store.RunFinishParams) (*st
 			params.ID, params.State, store.RunSucceeded, store.RunFailed, store.RunRunning)
 	}
 	var out *store.Run
-	err := db.inTx(ctx, readWrite, func(tx pgx.Tx) error {
-		r, err := scanRun(tx.QueryRow(ctx, `SELECT `+runCols+` FROM runs WHERE id = $1 FOR UPDATE`, params.ID))
-		if err != nil {
+	err := s.d.WriteTx(ctx, func(tx Querier) error {
+		if err := s.lockRun(ctx, tx, params.ID); err != nil {
 			return err
-		}
-		if r.State == store.RunSucceeded {
-			return fmt.Errorf("%w: run already succeeded", store.ErrConflict)
 		}
 		var finished any
 		if params.State != store.RunRunning {
-			finished = db.clock()
+			finished = s.d.Time(s.now())
 		}
+		var err error
 		out, err = scanRun(tx.QueryRow(ctx, `UPDATE runs SET state = $1, finished_at = $2, version = $3, artifact_sha256 = $4,
 			error = $5, message = $6, data_watermark = $7, data_rows = $8 WHERE id = $9 RETURNING `+runCols,
-			string(params.State), finished, params.Version, cleanText(params.ArtifactSHA256), cleanText(params.Error),
-			cleanText(params.Message), params.DataWatermark, params.DataRows, params.ID))
+			string(params.State), finished, params.Version, s.d.Text(params.ArtifactSHA256), s.d.Text(params.Error),
+			s.d.Text(params.Message), params.DataWatermark, params.DataRows, params.ID))
 		return err
 	})
 	if err != nil {
@@ -168,28 +174,36 @@ func (db *DB) RunFinish(ctx context.Context, params *store.RunFinishParams) (*st
 }
 
 // LeaseAcquire takes the lease when it is free, expired or already the
-// holder's, in one upsert. Times come from the store's clock (as on
-// SQLite), not the database's.
-func (db *DB) LeaseAcquire(ctx context.Context, params *store.LeaseParams) (bool, error) {
+// holder's, in one upsert. Times come from the store's clock, not the
+// database's.
+func (s *Store) LeaseAcquire(ctx context.Context, params *store.LeaseParams) (bool, error) {
 	if params.Name == "" || params.Holder == "" || params.TTL <= 0 {
 		return false, fmt.Errorf("acquire lease %q: name, holder and a positive TTL are required", params.Name)
 	}
-	now := db.clock()
-	tag, err := db.pool.Exec(ctx, `INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, $3)
-		ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
-		WHERE leases.holder = excluded.holder OR leases.expires_at <= $4`,
-		cleanText(params.Name), cleanText(params.Holder), now.Add(params.TTL), now)
+	now := s.now()
+	var got bool
+	err := s.d.WriteTx(ctx, func(tx Querier) error {
+		n, err := tx.Exec(ctx, `INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, $3)
+			ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+			WHERE leases.holder = excluded.holder OR leases.expires_at <= $4`,
+			s.d.Text(params.Name), s.d.Text(params.Holder), s.d.Time(now.Add(params.TTL)), s.d.Time(now))
+		got = n == 1
+		return err
+	})
 	if err != nil {
-		return false, fmt.Errorf("acquire lease %q: %w", params.Name, interpretError(err))
+		return false, fmt.Errorf("acquire lease %q: %w", params.Name, err)
 	}
-	return tag.RowsAffected() == 1, nil
+	return got, nil
 }
 
 // LeaseRelease deletes the lease if holder has it.
-func (db *DB) LeaseRelease(ctx context.Context, params *store.LeaseParams) error {
-	_, err := db.pool.Exec(ctx, `DELETE FROM leases WHERE name = $1 AND holder = $2`, cleanText(params.Name), cleanText(params.Holder))
+func (s *Store) LeaseRelease(ctx context.Context, params *store.LeaseParams) error {
+	err := s.d.WriteTx(ctx, func(tx Querier) error {
+		_, err := tx.Exec(ctx, `DELETE FROM leases WHERE name = $1 AND holder = $2`, s.d.Text(params.Name), s.d.Text(params.Holder))
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("release lease %q: %w", params.Name, interpretError(err))
+		return fmt.Errorf("release lease %q: %w", params.Name, err)
 	}
 	return nil
 }

@@ -1,12 +1,11 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/mlserve/mlserve/internal/schema"
 	"github.com/mlserve/mlserve/internal/store"
@@ -14,7 +13,6 @@ import (
 
 // storedColumn maps a column name to its storage column c<Col> in the typed
 // table. Storage names are built from Col only, never from the user's name.
-// The JSON shape is the SQLite backend's.
 type storedColumn struct {
 	Name string      `json:"name"`
 	Type schema.Type `json:"type"`
@@ -22,21 +20,6 @@ type storedColumn struct {
 }
 
 func (sc storedColumn) ident() string { return fmt.Sprintf("c%d", sc.Col) }
-
-// sqlType is the storage type of a column type.
-func sqlType(t schema.Type) (string, error) {
-	switch t {
-	case schema.Number:
-		return "double precision", nil
-	case schema.Integer:
-		return "bigint", nil
-	case schema.Boolean:
-		return "boolean", nil
-	case schema.Category:
-		return "text", nil
-	}
-	return "", fmt.Errorf("column type %q has no storage type", t)
-}
 
 type mapping []storedColumn
 
@@ -63,16 +46,12 @@ func decodeMapping(pipeline, raw string) (mapping, error) {
 }
 
 // loadMapping reads a pipeline's column mapping; ErrNotFound when the
-// dataset does not exist. With lock it also locks the datasets row until
-// the end of the transaction.
-func loadMapping(ctx context.Context, q querier, pipeline string, lock bool) (mapping, error) {
-	query := `SELECT columns FROM datasets WHERE pipeline = $1`
-	if lock {
-		query += ` FOR UPDATE`
-	}
+// dataset does not exist. lock is appended to the SELECT: the dialect's
+// RowLock in a write transaction, to hold the datasets row until its end.
+func loadMapping(ctx context.Context, q Querier, pipeline, lock string) (mapping, error) {
 	var raw string
-	if err := q.QueryRow(ctx, query, pipeline).Scan(&raw); err != nil {
-		return nil, fmt.Errorf("dataset %s: %w", pipeline, interpretError(err))
+	if err := q.QueryRow(ctx, `SELECT columns FROM datasets WHERE pipeline = $1`+lock, pipeline).Scan(&raw); err != nil {
+		return nil, fmt.Errorf("dataset %s: %w", pipeline, err)
 	}
 	return decodeMapping(pipeline, raw)
 }
@@ -95,13 +74,27 @@ func storageColumns(pipeline string, c *schema.Compiled, m mapping) (idx []int, 
 	return idx, cols, ok, nil
 }
 
+var pipelineRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
+
+// table returns the quoted name of a pipeline's typed table, built by the
+// dialect from the validated pipeline name only.
+func (s *Store) table(pipeline string) (string, error) {
+	if !pipelineRE.MatchString(pipeline) {
+		return "", fmt.Errorf("pipeline name %q must match [a-z][a-z0-9_]{0,62}", pipeline)
+	}
+	return s.d.TableName(pipeline), nil
+}
+
+// QuoteIdent quotes an SQL identifier (the same way in both dialects).
+func QuoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
 // DatasetEnsure creates the pipeline's typed table ds_<pipeline> or adds
 // storage columns for new column names, and records the schema. Concurrent
 // calls for a new pipeline meet on the datasets primary key: one creates
 // the table, the others wait for it and then follow the existing-dataset
 // path under the row lock.
-func (db *DB) DatasetEnsure(ctx context.Context, params *store.DatasetEnsureParams) error {
-	table, err := tableName(params.Pipeline)
+func (s *Store) DatasetEnsure(ctx context.Context, params *store.DatasetEnsureParams) error {
+	table, err := s.table(params.Pipeline)
 	if err != nil {
 		return err
 	}
@@ -123,21 +116,21 @@ func (db *DB) DatasetEnsure(ctx context.Context, params *store.DatasetEnsurePara
 	if err != nil {
 		return err
 	}
-	return db.inTx(ctx, readWrite, func(tx pgx.Tx) error {
-		now := db.clock()
-		tag, err := tx.Exec(ctx, `INSERT INTO datasets (pipeline, schema, columns, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
+	return s.d.WriteTx(ctx, func(tx Querier) error {
+		now := s.d.Time(s.now())
+		n, err := tx.Exec(ctx, `INSERT INTO datasets (pipeline, schema, columns, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
 			ON CONFLICT (pipeline) DO NOTHING`, params.Pipeline, string(schemaJSON), string(freshJSON), now)
 		if err != nil {
-			return fmt.Errorf("dataset %s: record schema: %w", params.Pipeline, interpretError(err))
+			return fmt.Errorf("dataset %s: record schema: %w", params.Pipeline, err)
 		}
-		if tag.RowsAffected() == 1 {
-			return createTable(ctx, tx, table, params.Pipeline, fresh)
+		if n == 1 {
+			return s.createTable(ctx, tx, table, params.Pipeline, fresh)
 		}
 
 		var oldSchema, rawMap string
-		err = tx.QueryRow(ctx, `SELECT schema, columns FROM datasets WHERE pipeline = $1 FOR UPDATE`, params.Pipeline).Scan(&oldSchema, &rawMap)
+		err = tx.QueryRow(ctx, `SELECT schema, columns FROM datasets WHERE pipeline = $1`+s.d.RowLock(), params.Pipeline).Scan(&oldSchema, &rawMap)
 		if err != nil {
-			return fmt.Errorf("dataset %s: %w", params.Pipeline, interpretError(err))
+			return fmt.Errorf("dataset %s: %w", params.Pipeline, err)
 		}
 		if oldSchema == string(schemaJSON) {
 			return nil
@@ -163,12 +156,12 @@ func (db *DB) DatasetEnsure(ctx context.Context, params *store.DatasetEnsurePara
 			}
 			next++
 			sc := storedColumn{Name: col.Name, Type: col.Type, Col: next}
-			typ, err := sqlType(col.Type)
+			typ, err := s.d.ColumnType(col.Type)
 			if err != nil {
 				return err
 			}
-			if _, err := tx.Exec(ctx, `ALTER TABLE `+table.Sanitize()+` ADD COLUMN `+sc.ident()+` `+typ); err != nil {
-				return fmt.Errorf("dataset %s: add column %q: %w", params.Pipeline, col.Name, interpretError(err))
+			if _, err := tx.Exec(ctx, `ALTER TABLE `+table+` ADD COLUMN `+sc.ident()+` `+typ); err != nil {
+				return fmt.Errorf("dataset %s: add column %q: %w", params.Pipeline, col.Name, err)
 			}
 			m = append(m, sc)
 		}
@@ -179,45 +172,45 @@ func (db *DB) DatasetEnsure(ctx context.Context, params *store.DatasetEnsurePara
 		_, err = tx.Exec(ctx, `UPDATE datasets SET schema = $1, columns = $2, updated_at = $3 WHERE pipeline = $4`,
 			string(schemaJSON), string(mapJSON), now, params.Pipeline)
 		if err != nil {
-			return fmt.Errorf("dataset %s: record schema: %w", params.Pipeline, interpretError(err))
+			return fmt.Errorf("dataset %s: record schema: %w", params.Pipeline, err)
 		}
 		return nil
 	})
 }
 
-func createTable(ctx context.Context, tx pgx.Tx, table pgx.Identifier, pipeline string, m mapping) error {
-	var b strings.Builder
-	b.WriteString(`CREATE TABLE ` + table.Sanitize() + ` (batch_id bigint NOT NULL, row_no integer NOT NULL`)
+// createTable creates the typed table of a new dataset with the columns
+// of m.
+func (s *Store) createTable(ctx context.Context, tx Querier, table, pipeline string, m mapping) error {
+	var defs strings.Builder
 	for _, sc := range m {
-		typ, err := sqlType(sc.Type)
+		typ, err := s.d.ColumnType(sc.Type)
 		if err != nil {
 			return err
 		}
-		b.WriteString(`, ` + sc.ident() + ` ` + typ)
+		defs.WriteString(`, ` + sc.ident() + ` ` + typ)
 	}
-	// A snapshot is one range scan of the primary key, in order.
-	b.WriteString(`, PRIMARY KEY (batch_id, row_no))`)
-	if _, err := tx.Exec(ctx, b.String()); err != nil {
-		return fmt.Errorf("dataset %s: create table: %w", pipeline, interpretError(err))
+	if _, err := tx.Exec(ctx, s.d.CreateTable(table, defs.String())); err != nil {
+		return fmt.Errorf("dataset %s: create table: %w", pipeline, err)
 	}
 	return nil
 }
 
 // DatasetInfo returns counts about a pipeline's data from its batches, in
 // one statement (one consistent view).
-func (db *DB) DatasetInfo(ctx context.Context, pipeline string) (*store.DatasetInfo, error) {
+func (s *Store) DatasetInfo(ctx context.Context, pipeline string) (*store.DatasetInfo, error) {
 	info := &store.DatasetInfo{Pipeline: pipeline}
-	err := db.pool.QueryRow(ctx, `SELECT b.n, b.accepted, b.rejected, b.last,
+	var last timeDest
+	err := s.d.Reader().QueryRow(ctx, `SELECT b.n, b.accepted, b.rejected, b.last,
 			(SELECT created_at FROM batches WHERE id = b.last)
-		FROM datasets d, LATERAL (
-			SELECT count(*) AS n, coalesce(sum(accepted), 0)::bigint AS accepted,
-				coalesce(sum(rejected), 0)::bigint AS rejected, coalesce(max(id), 0) AS last
-			FROM batches WHERE pipeline = d.pipeline) b
+		FROM datasets d, (
+			SELECT count(*) AS n, CAST(coalesce(sum(accepted), 0) AS bigint) AS accepted,
+				CAST(coalesce(sum(rejected), 0) AS bigint) AS rejected, coalesce(max(id), 0) AS last
+			FROM batches WHERE pipeline = $1) b
 		WHERE d.pipeline = $1`, pipeline).
-		Scan(&info.Batches, &info.Rows, &info.Quarantined, &info.LastBatchID, &info.LastBatchAt)
+		Scan(&info.Batches, &info.Rows, &info.Quarantined, &info.LastBatchID, &last)
 	if err != nil {
-		return nil, fmt.Errorf("dataset %s: %w", pipeline, interpretError(err))
+		return nil, fmt.Errorf("dataset %s: %w", pipeline, err)
 	}
-	info.LastBatchAt = utcPtr(info.LastBatchAt)
+	info.LastBatchAt = last.ptr()
 	return info, nil
 }
