@@ -122,6 +122,9 @@ type Store interface {
 	LeaseAcquire(ctx context.Context, params *LeaseParams) (bool, error)
 	// LeaseRelease gives the lease up if holder has it.
 	LeaseRelease(ctx context.Context, params *LeaseParams) error
+	// LeaseGet returns the named lease as stored, expired or not (a holder
+	// that died leaves its lease until another takes it), or ErrNotFound.
+	LeaseGet(ctx context.Context, name string) (*Lease, error)
 }
 
 // Change notification channels (see Notifier). The payload is the name of
@@ -401,4 +404,11 @@ type LeaseParams struct {
 	Name   string // e.g. "train:titanic"
 	Holder string // unique per process and job attempt
 	TTL    time.Duration
+}
+
+// Lease is a stored lease (LeaseGet).
+type Lease struct {
+	Name      string
+	Holder    string
+	ExpiresAt time.Time // by the store's clock
 }

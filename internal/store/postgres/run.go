@@ -193,3 +193,12 @@ func (db *DB) LeaseRelease(ctx context.Context, params *store.LeaseParams) error
 	}
 	return nil
 }
+
+// LeaseGet returns the named lease, or ErrNotFound.
+func (db *DB) LeaseGet(ctx context.Context, name string) (*store.Lease, error) {
+	l := &store.Lease{Name: name}
+	if err := db.pool.QueryRow(ctx, `SELECT holder, expires_at FROM leases WHERE name = $1`, cleanText(name)).Scan(&l.Holder, &l.ExpiresAt); err != nil {
+		return nil, fmt.Errorf("read lease %q: %w", name, interpretError(err))
+	}
+	return l, nil
+}

@@ -204,3 +204,18 @@ func (db *DB) LeaseRelease(ctx context.Context, params *store.LeaseParams) error
 	}
 	return nil
 }
+
+// LeaseGet returns the named lease, or ErrNotFound.
+func (db *DB) LeaseGet(ctx context.Context, name string) (*store.Lease, error) {
+	l := &store.Lease{Name: name}
+	var expires string
+	if err := db.r.QueryRowContext(ctx, `SELECT holder, expires_at FROM leases WHERE name = ?`, name).Scan(&l.Holder, &expires); err != nil {
+		return nil, fmt.Errorf("read lease %q: %w", name, interpretError(err))
+	}
+	t, err := parseTime(expires)
+	if err != nil {
+		return nil, fmt.Errorf("read lease %q: %w", name, err)
+	}
+	l.ExpiresAt = t
+	return l, nil
+}
