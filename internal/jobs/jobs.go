@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -104,8 +105,13 @@ type Config struct {
 	// for dead and gives it to another trainer (default 1 min). River has no
 	// heartbeat, so a live run that takes longer is handed out too; the
 	// pipeline's training lease keeps it from being run twice (the copy
-	// waits, then finds the run finished).
+	// waits, then finds the run finished). It is a backstop: a run whose
+	// trainer died is handed back within seconds by Sweep, which watches
+	// the training lease (renewed by live trainers) instead.
 	RescueAfter time.Duration
+	// SweepEvery is how often a working queue looks for runs whose trainer
+	// is gone (default SweepEveryDefault; see Sweep).
+	SweepEvery time.Duration
 	// StopGrace is how long Stop (or cancelling Start's context) lets a
 	// running job finish before it is cancelled and handed back for a retry
 	// elsewhere (default 5 s).
@@ -165,6 +171,9 @@ func New(cfg Config) (*Queue, error) {
 	}
 	if cfg.TriggerPoll == 0 {
 		cfg.TriggerPoll = 5 * time.Second
+	}
+	if cfg.SweepEvery == 0 {
+		cfg.SweepEvery = SweepEveryDefault
 	}
 	q := &Queue{cfg: cfg, logger: cfg.Logger, byName: map[string]*config.Pipeline{}}
 	q.work, q.cancelWork = context.WithCancelCause(context.Background())
@@ -232,11 +241,14 @@ func (q *Queue) Start(ctx context.Context) error {
 	tctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	q.stop = cancel
 	q.done = make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() { q.sweepLoop(tctx) })
+	if q.cfg.Trigger {
+		wg.Go(func() { q.triggerLoop(tctx) })
+	}
 	go func() {
 		defer close(q.done)
-		if q.cfg.Trigger {
-			q.triggerLoop(tctx)
-		}
+		wg.Wait()
 	}()
 	return nil
 }
