@@ -190,6 +190,9 @@ func (s *Server) lookup(name string) (*Pipeline, *Served, error) {
 	}
 	sv := s.models.Get(name)
 	if sv == nil {
+		if err := s.models.LoadError(name); err != nil {
+			return p, nil, &httpx.Error{Status: http.StatusServiceUnavailable, Code: "model_unloadable", RetryAfter: 5, Message: err.Error()}
+		}
 		return p, nil, &httpx.Error{Status: http.StatusServiceUnavailable, Code: "no_model", RetryAfter: 5,
 			Message: fmt.Sprintf("pipeline %s has no production model yet: ingest rows (POST /v1/datasets/%s/rows or `mlserve ingest-file %s FILE.csv`), then train (`mlserve train %s --wait`); the first model is promoted automatically", name, name, name, name)}
 	}

@@ -16,8 +16,7 @@ import (
 )
 
 // slowPipeline is a titanic pipeline whose training takes long enough to
-// be killed in the middle (a gbdt of many deep trees, no early stopping),
-// and that trains only when asked.
+// be killed in the middle (a gbdt of many deep trees, no early stopping).
 const slowPipeline = `pipelines:
   - name: titanic
     schema:
@@ -44,8 +43,14 @@ const slowPipeline = `pipelines:
 // writeSlowPipeline writes slowPipeline and 2000 synthetic passengers into
 // dir and returns the CSV's path.
 func writeSlowPipeline(t *testing.T, dir string) string {
+	return writePipeline(t, dir, slowPipeline)
+}
+
+// writePipeline writes the pipeline file yaml and 2000 synthetic
+// passengers into dir and returns the CSV's path.
+func writePipeline(t *testing.T, dir, yaml string) string {
 	t.Helper()
-	if err := os.WriteFile(filepath.Join(dir, "mlserve.yaml"), []byte(slowPipeline), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "mlserve.yaml"), []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, "passengers.csv")
@@ -246,4 +251,75 @@ func takeover(t *testing.T, sig syscall.Signal) {
 	if r, _ := api.run(run); !strings.Contains(r.Error, "trainer gone") {
 		t.Errorf("run %d after the takeover: error %q; want it to say the trainer is gone", run, r.Error)
 	}
+}
+
+// TestCorruptArtifact changes the bytes of the production artifact in the
+// artifacts folder and starts `up`: predict must say that the production
+// version cannot be loaded and why (not that there is no model yet), the
+// log must not claim a previous version is served, and once the file is
+// restored the api serves it within 5 s, without a restart.
+func TestCorruptArtifact(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	csvPath := writePipeline(t, dir, strings.Replace(slowPipeline,
+		"algorithm: gbdt\n      params: {n_trees: 100000, max_depth: 8, learning_rate: 0.01}", "algorithm: logistic", 1))
+	mustRun(t, dir, "ingest-file", "titanic", csvPath)
+	var run struct {
+		Version int `json:"version"`
+	}
+	mustJSON(t, &run, dir, "train", "titanic", "--wait", "--json")
+	var models struct {
+		Versions []struct {
+			Version int    `json:"version"`
+			State   string `json:"state"`
+			Key     string `json:"artifact_key"`
+		} `json:"versions"`
+	}
+	mustJSON(t, &models, dir, "models", "titanic", "--json")
+	if len(models.Versions) != 1 || models.Versions[0].State != "production" || models.Versions[0].Key == "" {
+		t.Fatalf("models after the first training: %+v, want v1 in production", models.Versions)
+	}
+	path := filepath.Join(dir, ".mlserve", "artifacts", filepath.FromSlash(models.Versions[0].Key))
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := append([]byte(nil), good...)
+	bad[len(bad)/2] ^= 0xff
+	if err := os.WriteFile(path, bad, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	s := startServer(t, dir, "up")
+	const predict = "/v1/models/titanic/predict?class=1&sex=female&age=30&embarked=S"
+	var e struct {
+		Error struct {
+			Code, Message string
+		} `json:"error"`
+	}
+	s.getJSON(t, predict, http.StatusServiceUnavailable, &e)
+	for _, want := range []string{"v1 cannot be loaded", "hash mismatch", "restore", "promote another version"} {
+		if !strings.Contains(e.Error.Message, want) {
+			t.Errorf("predict with a corrupt artifact: message %q lacks %q", e.Error.Message, want)
+		}
+	}
+	infer := []byte(`{"inputs": [{"name": "class", "shape": [1], "datatype": "INT64", "data": [1]}]}`)
+	if code, body := s.do(http.MethodPost, "/v2/models/titanic/infer", "application/json", infer); code != http.StatusServiceUnavailable || !strings.Contains(string(body), "v1 cannot be loaded: artifact hash mismatch") {
+		t.Errorf("V2 infer with a corrupt artifact: %d %s; want 503 saying v1 cannot be loaded", code, body)
+	}
+	if strings.Contains(e.Error.Message, "no production model yet") || strings.Contains(e.Error.Message, dir) {
+		t.Errorf("predict with a corrupt artifact: message %q says there is no model or names a path", e.Error.Message)
+	}
+	if logs := s.stderr.String(); strings.Contains(logs, "still serving the previous one") || !strings.Contains(logs, "hash") {
+		t.Errorf("log claims a previous version is served, or does not say the hash is wrong:\n%s", lastLines(logs, 10))
+	}
+
+	if err := os.WriteFile(path, good, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	took := eventually(t, 5*time.Second, 50*time.Millisecond, "predict answers 200 after the artifact was restored", func() bool {
+		code, _ := s.get(predict)
+		return code == http.StatusOK
+	})
+	t.Logf("artifact restored: served after %.1f s", took.Seconds())
 }
