@@ -141,6 +141,9 @@ func (s *Server) writeErr(w http.ResponseWriter, r *http.Request, err error) {
 		s.logger.Warn("artifact unusable", "path", r.URL.Path, "request_id", httpx.RequestID(r), "err", err)
 		err = httpx.Errorf(http.StatusConflict, "artifact_unusable",
 			"the version's artifact is missing or corrupt in the object store, so it cannot be served; production is unchanged (request id %s; the server log has the details)", httpx.RequestID(r))
+	case errors.Is(err, store.ErrDiskFull):
+		s.logger.Warn("database disk full", "path", r.URL.Path, "request_id", httpx.RequestID(r), "err", err)
+		err = httpx.DiskFull()
 	case errors.Is(err, blob.ErrUnavailable), errors.Is(err, store.ErrUnavailable):
 		what := "the database"
 		if errors.Is(err, blob.ErrUnavailable) {

@@ -18,14 +18,20 @@ type pinger interface {
 // holds its models in memory and keeps answering while the database is
 // down, so it stays ready and reports the database as degraded (the models
 // check, added by the api role, makes it unready until its models are
-// loaded). Ingest and the trainer can do nothing without the database. The
+// loaded). An embedded database whose disk is full reads but cannot
+// write: it is listed the same way ("disk full"). Ingest and the trainer can do nothing without the database. The
 // object store is soft for every role: only loading a new version and
 // publishing a trained one need it.
 func (a *App) readiness(roles Roles) (required, soft map[string]httpx.Check) {
 	required, soft = map[string]httpx.Check{}, map[string]httpx.Check{}
 	database := func(ctx context.Context) error {
-		_, err := a.Store.ProductionList(ctx)
-		return err
+		if _, err := a.Store.ProductionList(ctx); err != nil {
+			return err
+		}
+		if a.dbDir != "" {
+			return diskSpace(a.dbDir)
+		}
+		return nil
 	}
 	if roles.API {
 		soft["database"] = database

@@ -20,6 +20,8 @@ import (
 	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
 	"github.com/robfig/cron/v3"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/mlserve/mlserve/internal/config"
 	"github.com/mlserve/mlserve/internal/metrics"
@@ -36,6 +38,9 @@ type Backend struct {
 	// leader reports whether River has an elected leader now; nil where
 	// the backend cannot tell.
 	leader func(ctx context.Context) (bool, error)
+	// interpret maps a database error River returned onto the store's
+	// sentinels (store.ErrDiskFull), keeping its text.
+	interpret func(err error) error
 }
 
 // ErrUnknown is returned by TrainerRunning on a backend that cannot tell.
@@ -79,6 +84,13 @@ func SQLite(db *sql.DB) Backend {
 			return err
 		},
 		client: func(cfg *river.Config) (riverClient, error) { return river.NewClient(drv, cfg) },
+		interpret: func(err error) error {
+			var se *sqlite.Error
+			if errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_FULL {
+				return fmt.Errorf("%w: %w", store.ErrDiskFull, err)
+			}
+			return err
+		},
 	}
 }
 
@@ -236,7 +248,7 @@ func (q *Queue) Start(ctx context.Context) error {
 		return nil
 	}
 	if err := q.client.Start(ctx); err != nil {
-		return fmt.Errorf("start job queue: %w", err)
+		return fmt.Errorf("start job queue: %w", q.cfg.Backend.interpret(err))
 	}
 	tctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	q.stop = cancel
@@ -293,7 +305,7 @@ func (q *Queue) Enqueue(ctx context.Context, pipeline, reason string, delay time
 		_, ferr := q.cfg.Store.RunFinish(context.WithoutCancel(ctx), &store.RunFinishParams{
 			ID: run.ID, State: store.RunFailed, Error: "could not enqueue the job: " + err.Error(),
 		})
-		return nil, errors.Join(fmt.Errorf("enqueue training of %s: %w", pipeline, err), ferr)
+		return nil, errors.Join(fmt.Errorf("enqueue training of %s: %w", pipeline, q.cfg.Backend.interpret(err)), ferr)
 	}
 	q.cfg.Metrics.RunEnqueued(pipeline, reason)
 	q.logger.InfoContext(ctx, "training queued", "pipeline", pipeline, "run", run.ID, "reason", reason, "delay", delay)

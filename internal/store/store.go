@@ -30,6 +30,9 @@ var (
 	// reached or dropped the connection (as opposed to a refused request),
 	// so callers can say "the database is down" and retry.
 	ErrUnavailable = errors.New("database unavailable")
+	// ErrDiskFull wraps errors that mean the database's disk is full: reads
+	// still work, writes fail until space is freed.
+	ErrDiskFull = errors.New("disk full")
 )
 
 // Store is the database. Every method is safe for concurrent use. Methods
