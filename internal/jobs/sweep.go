@@ -82,11 +82,13 @@ func (q *Queue) Sweep(ctx context.Context, p *config.Pipeline) error {
 		return nil // it finished; only the lease was left behind
 	}
 	final := run.Attempt >= q.cfg.MaxAttempts
-	note := fmt.Sprintf("%v: %s stopped during attempt %d; the run was queued again", ErrTrainerGone, dead.Process(), run.Attempt)
+	// The note is shown to any caller of GET /v1/runs/{id}: it names no
+	// host; the log line below does.
+	note := fmt.Sprintf("%v: its process stopped during attempt %d; the run was queued again", ErrTrainerGone, run.Attempt)
 	state := store.RunRunning
 	if final {
-		note = fmt.Sprintf("%v: %s stopped during attempt %d of %d; not retried (look at that trainer's memory and logs)",
-			ErrTrainerGone, dead.Process(), run.Attempt, q.cfg.MaxAttempts)
+		note = fmt.Sprintf("%v: its process stopped during attempt %d of %d; not retried (look at that trainer's memory and logs)",
+			ErrTrainerGone, run.Attempt, q.cfg.MaxAttempts)
 		state = store.RunFailed
 	}
 	if _, err := q.cfg.Store.RunFinish(ctx, &store.RunFinishParams{
