@@ -141,6 +141,9 @@ func (s *Server) writeErr(w http.ResponseWriter, r *http.Request, err error) {
 		s.logger.Warn("artifact unusable", "path", r.URL.Path, "request_id", httpx.RequestID(r), "err", err)
 		err = httpx.Errorf(http.StatusConflict, "artifact_unusable",
 			"the version's artifact is missing or corrupt in the object store, so it cannot be served; production is unchanged (request id %s; the server log has the details)", httpx.RequestID(r))
+	case errors.Is(err, store.ErrDiskFull):
+		s.logger.Warn("database disk full", "path", r.URL.Path, "request_id", httpx.RequestID(r), "err", err)
+		err = httpx.DiskFull()
 	case errors.Is(err, blob.ErrUnavailable), errors.Is(err, store.ErrUnavailable):
 		what := "the database"
 		if errors.Is(err, blob.ErrUnavailable) {
@@ -190,6 +193,9 @@ func (s *Server) lookup(name string) (*Pipeline, *Served, error) {
 	}
 	sv := s.models.Get(name)
 	if sv == nil {
+		if err := s.models.LoadError(name); err != nil {
+			return p, nil, &httpx.Error{Status: http.StatusServiceUnavailable, Code: "model_unloadable", RetryAfter: 5, Message: err.Error()}
+		}
 		return p, nil, &httpx.Error{Status: http.StatusServiceUnavailable, Code: "no_model", RetryAfter: 5,
 			Message: fmt.Sprintf("pipeline %s has no production model yet: ingest rows (POST /v1/datasets/%s/rows or `mlserve ingest-file %s FILE.csv`), then train (`mlserve train %s --wait`); the first model is promoted automatically", name, name, name, name)}
 	}

@@ -49,7 +49,38 @@ type Models struct {
 	mu      sync.Mutex // serialises reloads
 	wanted  atomic.Pointer[map[string]int]
 	checked atomic.Bool
-	failed  sync.Map // pipeline → version whose load failed (not retried until it changes)
+	// failed maps a pipeline to the *loadFailure of its production
+	// version, while that version does not load; every check retries it.
+	failed sync.Map
+}
+
+// loadFailure is why a pipeline's production version does not load.
+type loadFailure struct {
+	version int
+	sha     string
+	reason  string // a metrics.Load* word
+}
+
+// loadFailureText says in words what a metrics.Load* reason means and what
+// to do about it.
+var loadFailureText = map[string]string{
+	metrics.LoadMissing:      "its artifact is missing from the object store; restore it or promote another version",
+	metrics.LoadUnavailable:  "the object store or the database cannot be reached; retrying at each registry check",
+	metrics.LoadHashMismatch: "artifact hash mismatch (the stored bytes changed); restore it or promote another version",
+	metrics.LoadInvalid:      "its artifact does not decode into a model; restore it or promote another version",
+	metrics.LoadWarmup:       "its test prediction failed; promote another version",
+}
+
+// LoadError says why a pipeline's production version is not served, or
+// is nil when it is (or the pipeline has none). The answer names the
+// version and the cause class, never a path or a host.
+func (m *Models) LoadError(pipeline string) error {
+	f, ok := m.failed.Load(pipeline)
+	if !ok {
+		return nil
+	}
+	lf := f.(*loadFailure)
+	return fmt.Errorf("pipeline %s: production model v%d cannot be loaded: %s", pipeline, lf.version, loadFailureText[lf.reason])
 }
 
 // ModelsConfig configures Models.
@@ -117,8 +148,9 @@ func (m *Models) Run(ctx context.Context) {
 // Reload compares the served versions with the registry's production
 // versions and swaps in the ones that changed. A new version is loaded,
 // verified against its hash and given a test prediction aside; only then is
-// it swapped in. A version that fails to load is logged and the previous
-// one keeps serving.
+// it swapped in. A version that fails to load is logged, the previous one
+// (if any) keeps serving, LoadError says why, and the next check tries it
+// again.
 func (m *Models) Reload(ctx context.Context) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -138,13 +170,12 @@ func (m *Models) Reload(ctx context.Context) error {
 	for _, name := range m.pipelines {
 		v, ok := byName[name]
 		if !ok {
+			m.failed.Delete(name)
 			continue
 		}
 		wanted[name] = v.Version
 		if s := cur[name]; s != nil && s.Version.Version == v.Version && s.Version.ArtifactSHA256 == v.ArtifactSHA256 {
-			continue
-		}
-		if bad, ok := m.failed.Load(name); ok && bad.(string) == v.ArtifactSHA256 {
+			m.failed.Delete(name)
 			continue
 		}
 		model, err := m.registry.Load(ctx, v)
@@ -153,20 +184,31 @@ func (m *Models) Reload(ctx context.Context) error {
 			err, reason = warm(model), metrics.LoadWarmup
 		}
 		if err != nil {
-			// A bad artifact is not tried again until production changes;
-			// an object store that could not be reached is, at the next
-			// check.
-			if !errors.Is(err, blob.ErrUnavailable) && !errors.Is(err, store.ErrUnavailable) && ctx.Err() == nil {
-				m.failed.Store(name, v.ArtifactSHA256)
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			// The version is tried again at every check (a restored
+			// artifact is served within one period), but a failure is
+			// logged and counted once until its cause changes.
+			lf := &loadFailure{version: v.Version, sha: v.ArtifactSHA256, reason: reason}
+			prev, seen := m.failed.Swap(name, lf)
+			if seen && *prev.(*loadFailure) == *lf && reason != metrics.LoadUnavailable {
+				continue
 			}
 			m.metrics.ModelLoadFailed(name, reason)
-			m.logger.Error("production version failed to load; still serving the previous one",
-				"pipeline", name, "version", v.Version, "err", err)
+			if s := cur[name]; s != nil {
+				m.logger.Error("production version failed to load; still serving the previous one",
+					"pipeline", name, "version", v.Version, "serving", s.Version.Version, "err", err)
+			} else {
+				m.logger.Error("production version failed to load; nothing is served for this pipeline until it loads",
+					"pipeline", name, "version", v.Version, "err", err)
+			}
 			if m.onFail != nil {
 				m.onFail(name, v.Version, err)
 			}
 			continue
 		}
+		m.failed.Delete(name)
 		from := 0
 		if s := cur[name]; s != nil {
 			from = s.Version.Version
@@ -233,6 +275,9 @@ func (m *Models) Ready(context.Context) error {
 	cur := *m.set.Load()
 	for name := range *m.wanted.Load() {
 		if cur[name] == nil {
+			if err := m.LoadError(name); err != nil {
+				return err
+			}
 			return fmt.Errorf("pipeline %s has a production version that is not loaded", name)
 		}
 	}

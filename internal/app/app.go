@@ -64,8 +64,11 @@ type App struct {
 	// Metrics are the process's Prometheus collectors, served at /metrics.
 	Metrics *metrics.Metrics
 
-	prom    *prometheus.Registry
-	jobs    jobs.Backend
+	prom *prometheus.Registry
+	jobs jobs.Backend
+	// dbDir is the folder of an embedded (SQLite) database, whose free
+	// space readiness checks; "" for PostgreSQL.
+	dbDir   string
 	schemas map[string]*schema.Compiled
 	closers []func() error
 }
@@ -161,6 +164,7 @@ func (a *App) openStore(ctx context.Context) error {
 			return fmt.Errorf("open database %s: %w", path, err)
 		}
 		a.closers = append(a.closers, db.Close)
+		a.dbDir = filepath.Dir(path)
 		if err := db.Migrate(ctx); err != nil {
 			return fmt.Errorf("migrate database %s: %w", path, err)
 		}

@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/mlserve/mlserve/internal/httpx"
+	"github.com/mlserve/mlserve/internal/store"
 )
 
 // pinger is a bucket that can check it is reachable (s3.Bucket).
@@ -20,7 +21,8 @@ type pinger interface {
 // holds its models in memory and keeps answering while the database is
 // down, so it stays ready and reports the database as degraded (the models
 // check, added by the api role, makes it unready until its models are
-// loaded). Ingest and the trainer can do nothing without the database. The
+// loaded). An embedded database whose disk is full reads but cannot
+// write: it is listed the same way ("disk full"). Ingest and the trainer can do nothing without the database. The
 // object store is soft for every role: only loading a new version and
 // publishing a trained one need it.
 //
@@ -31,8 +33,13 @@ type pinger interface {
 func (a *App) readiness(roles Roles) (required, soft map[string]httpx.Check) {
 	required, soft = map[string]httpx.Check{}, map[string]httpx.Check{}
 	database := a.publicCheck("database", "database unavailable", func(ctx context.Context) error {
-		_, err := a.Store.ProductionList(ctx)
-		return err
+		if _, err := a.Store.ProductionList(ctx); err != nil {
+			return err
+		}
+		if a.dbDir != "" {
+			return diskSpace(a.dbDir)
+		}
+		return nil
 	})
 	if roles.API {
 		soft["database"] = database
@@ -69,9 +76,16 @@ func (a *App) publicCheck(name, public string, check httpx.Check) httpx.Check {
 		case err != nil && changed:
 			a.Logger.Warn("readiness check failing", "check", name, "err", err)
 		}
-		if err != nil {
+		switch {
+		case errors.Is(err, store.ErrDiskFull):
+			return errors.New(diskFullPublic)
+		case err != nil:
 			return errors.New(public)
 		}
 		return nil
 	}
 }
+
+// diskFullPublic is what /readyz says of a database whose disk is full:
+// true and useful to anyone, and it names no path.
+const diskFullPublic = "disk full: the database reads but cannot store anything until space is freed"

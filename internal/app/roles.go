@@ -115,10 +115,21 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) error {
 		return err
 	}
 	if o.Roles.Trainer {
-		if err := queue.Start(gctx); err != nil {
-			return err
+		// A full disk does not keep the process from serving: the api
+		// answers from the models it holds while the queue retries.
+		started := queue.Start(gctx)
+		if started != nil && !errors.Is(started, store.ErrDiskFull) {
+			return started
+		}
+		if started != nil {
+			a.Logger.Error("the job queue cannot start: the database's disk is full; serving without training until space is freed", "err", started)
 		}
 		g.Go(func() error {
+			if started != nil {
+				if err := retryStart(gctx, queue, a.Logger); err != nil {
+					return err
+				}
+			}
 			<-gctx.Done()
 			sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
@@ -203,4 +214,31 @@ func (a *App) mountOpenAPI(mux *http.ServeMux, roles Roles) error {
 	}
 	mux.Handle("GET /openapi.json", openapi.Handler(doc))
 	return nil
+}
+
+// queueRetryEvery is how often a job queue that could not start (disk
+// full) tries again.
+const queueRetryEvery = 2 * time.Second
+
+// retryStart starts queue again every queueRetryEvery while its database's
+// disk is full; it returns nil once started or when ctx ends, and any other
+// error.
+func retryStart(ctx context.Context, queue *jobs.Queue, logger *slog.Logger) error {
+	t := time.NewTicker(queueRetryEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		err := queue.Start(ctx)
+		if err == nil {
+			logger.Info("job queue started: disk space was freed")
+			return nil
+		}
+		if !errors.Is(err, store.ErrDiskFull) {
+			return err
+		}
+	}
 }

@@ -30,6 +30,14 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Message }
 
+// DiskFull is the answer to a write the database refused because its disk
+// is full (store.ErrDiskFull): a 503 that says so and what to do, without
+// a path.
+func DiskFull() *Error {
+	return &Error{Status: http.StatusServiceUnavailable, Code: "disk_full", RetryAfter: 30,
+		Message: "disk full: the database cannot store anything more until space is freed on its disk; nothing was written"}
+}
+
 // Errorf returns an *Error with a formatted message.
 func Errorf(status int, code, format string, args ...any) *Error {
 	return &Error{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}

@@ -94,6 +94,9 @@ func (s *Service) writeErr(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, store.ErrIdempotencyMismatch):
 		err = httpx.Errorf(http.StatusUnprocessableEntity, "idempotency_key_reused",
 			"this Idempotency-Key was already used for a different request body; use a new key for new rows")
+	case errors.Is(err, store.ErrDiskFull):
+		s.logger.Error("ingest failed: database disk full", "pipeline", r.PathValue("name"), "request_id", httpx.RequestID(r), "err", err)
+		err = httpx.DiskFull()
 	case errors.Is(err, context.Canceled), r.Context().Err() != nil:
 		// A client that went away mid-write often surfaces as a closed
 		// statement or an interrupted query, not context.Canceled.

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -19,6 +20,8 @@ import (
 	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
 	"github.com/robfig/cron/v3"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/mlserve/mlserve/internal/config"
 	"github.com/mlserve/mlserve/internal/metrics"
@@ -35,6 +38,9 @@ type Backend struct {
 	// leader reports whether River has an elected leader now; nil where
 	// the backend cannot tell.
 	leader func(ctx context.Context) (bool, error)
+	// interpret maps a database error River returned onto the store's
+	// sentinels (store.ErrDiskFull), keeping its text.
+	interpret func(err error) error
 }
 
 // ErrUnknown is returned by TrainerRunning on a backend that cannot tell.
@@ -78,6 +84,13 @@ func SQLite(db *sql.DB) Backend {
 			return err
 		},
 		client: func(cfg *river.Config) (riverClient, error) { return river.NewClient(drv, cfg) },
+		interpret: func(err error) error {
+			var se *sqlite.Error
+			if errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_FULL {
+				return fmt.Errorf("%w: %w", store.ErrDiskFull, err)
+			}
+			return err
+		},
 	}
 }
 
@@ -104,8 +117,13 @@ type Config struct {
 	// for dead and gives it to another trainer (default 1 min). River has no
 	// heartbeat, so a live run that takes longer is handed out too; the
 	// pipeline's training lease keeps it from being run twice (the copy
-	// waits, then finds the run finished).
+	// waits, then finds the run finished). It is a backstop: a run whose
+	// trainer died is handed back within seconds by Sweep, which watches
+	// the training lease (renewed by live trainers) instead.
 	RescueAfter time.Duration
+	// SweepEvery is how often a working queue looks for runs whose trainer
+	// is gone (default SweepEveryDefault; see Sweep).
+	SweepEvery time.Duration
 	// StopGrace is how long Stop (or cancelling Start's context) lets a
 	// running job finish before it is cancelled and handed back for a retry
 	// elsewhere (default 5 s).
@@ -165,6 +183,9 @@ func New(cfg Config) (*Queue, error) {
 	}
 	if cfg.TriggerPoll == 0 {
 		cfg.TriggerPoll = 5 * time.Second
+	}
+	if cfg.SweepEvery == 0 {
+		cfg.SweepEvery = SweepEveryDefault
 	}
 	q := &Queue{cfg: cfg, logger: cfg.Logger, byName: map[string]*config.Pipeline{}}
 	q.work, q.cancelWork = context.WithCancelCause(context.Background())
@@ -227,16 +248,19 @@ func (q *Queue) Start(ctx context.Context) error {
 		return nil
 	}
 	if err := q.client.Start(ctx); err != nil {
-		return fmt.Errorf("start job queue: %w", err)
+		return fmt.Errorf("start job queue: %w", q.cfg.Backend.interpret(err))
 	}
 	tctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	q.stop = cancel
 	q.done = make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() { q.sweepLoop(tctx) })
+	if q.cfg.Trigger {
+		wg.Go(func() { q.triggerLoop(tctx) })
+	}
 	go func() {
 		defer close(q.done)
-		if q.cfg.Trigger {
-			q.triggerLoop(tctx)
-		}
+		wg.Wait()
 	}()
 	return nil
 }
@@ -281,7 +305,7 @@ func (q *Queue) Enqueue(ctx context.Context, pipeline, reason string, delay time
 		_, ferr := q.cfg.Store.RunFinish(context.WithoutCancel(ctx), &store.RunFinishParams{
 			ID: run.ID, State: store.RunFailed, Error: "could not enqueue the job: " + train.PublicError(err),
 		})
-		return nil, errors.Join(fmt.Errorf("enqueue training of %s: %w", pipeline, err), ferr)
+		return nil, errors.Join(fmt.Errorf("enqueue training of %s: %w", pipeline, q.cfg.Backend.interpret(err)), ferr)
 	}
 	q.cfg.Metrics.RunEnqueued(pipeline, reason)
 	q.logger.InfoContext(ctx, "training queued", "pipeline", pipeline, "run", run.ID, "reason", reason, "delay", delay)

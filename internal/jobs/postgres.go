@@ -2,14 +2,18 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivermigrate"
+
+	"github.com/mlserve/mlserve/internal/store"
 )
 
 // lockRiverMigrate is the first key of the advisory lock that serialises
@@ -55,6 +59,13 @@ func Postgres(pool *pgxpool.Pool) Backend {
 			return err
 		},
 		client: func(cfg *river.Config) (riverClient, error) { return river.NewClient(drv, cfg) },
+		interpret: func(err error) error {
+			var pe *pgconn.PgError
+			if errors.As(err, &pe) && pe.Code == "53100" { // disk_full
+				return fmt.Errorf("%w: %w", store.ErrDiskFull, err)
+			}
+			return err
+		},
 		leader: func(ctx context.Context) (bool, error) {
 			var ok bool
 			err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM river_leader WHERE expires_at > now())`).Scan(&ok)

@@ -248,6 +248,9 @@ func (s *Server) resolve(ctx context.Context, name, version string, rp *httpx.Re
 	sv := s.cfg.Models.Get(name)
 	if version == "" {
 		if sv == nil {
+			if err := s.cfg.Models.LoadError(name); err != nil {
+				return nil, errorf(http.StatusServiceUnavailable, "%v", err)
+			}
 			return nil, errorf(http.StatusServiceUnavailable,
 				"model %s has no production version yet: ingest rows and train (`mlserve train %s --wait`); the first version is promoted automatically", name, name)
 		}

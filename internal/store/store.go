@@ -31,6 +31,9 @@ var (
 	// reached or dropped the connection (as opposed to a refused request),
 	// so callers can say "the database is down" and retry.
 	ErrUnavailable = errors.New("database unavailable")
+	// ErrDiskFull wraps errors that mean the database's disk is full: reads
+	// still work, writes fail until space is freed.
+	ErrDiskFull = errors.New("disk full")
 )
 
 // Store is the database. Every method is safe for concurrent use. Methods
@@ -123,6 +126,9 @@ type Store interface {
 	LeaseAcquire(ctx context.Context, params *LeaseParams) (bool, error)
 	// LeaseRelease gives the lease up if holder has it.
 	LeaseRelease(ctx context.Context, params *LeaseParams) error
+	// LeaseGet returns the named lease as stored, expired or not (a holder
+	// that died leaves its lease until another takes it), or ErrNotFound.
+	LeaseGet(ctx context.Context, name string) (*Lease, error)
 }
 
 // Change notification channels (see Notifier). The payload is the name of
@@ -402,4 +408,11 @@ type LeaseParams struct {
 	Name   string // e.g. "train:titanic"
 	Holder string // unique per process and job attempt
 	TTL    time.Duration
+}
+
+// Lease is a stored lease (LeaseGet).
+type Lease struct {
+	Name      string
+	Holder    string
+	ExpiresAt time.Time // by the store's clock
 }

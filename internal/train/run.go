@@ -2,7 +2,6 @@ package train
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -27,8 +26,13 @@ import (
 var ErrBusy = errors.New("another training of this pipeline is running")
 
 // LeaseTTL is how long a training lease lasts without renewal; a trainer
-// that dies releases its pipeline after at most this long.
-const LeaseTTL = 30 * time.Second
+// that dies releases its pipeline after at most this long (sooner when a
+// sweeper on its machine sees its process gone, see Holder.Gone). A live
+// trainer renews its lease every LeaseRenew.
+const (
+	LeaseTTL   = 10 * time.Second
+	LeaseRenew = 3 * time.Second
+)
 
 // Runner performs training runs: snapshot, fit, publish, register, gate.
 type Runner struct {
@@ -37,7 +41,6 @@ type Runner struct {
 	lookup   func(name string) (*config.Pipeline, bool)
 	logger   *slog.Logger
 	metrics  *metrics.Metrics
-	holder   string
 }
 
 // RunnerConfig configures a Runner.
@@ -57,9 +60,7 @@ func NewRunner(cfg RunnerConfig) *Runner {
 	if l == nil {
 		l = slog.New(slog.DiscardHandler)
 	}
-	var b [6]byte
-	rand.Read(b[:])
-	return &Runner{store: cfg.Store, registry: cfg.Registry, lookup: cfg.Pipeline, logger: l, metrics: cfg.Metrics, holder: hex.EncodeToString(b[:])}
+	return &Runner{store: cfg.Store, registry: cfg.Registry, lookup: cfg.Pipeline, logger: l, metrics: cfg.Metrics}
 }
 
 // RunOptions are the options of Run.
@@ -84,14 +85,16 @@ func (r *Runner) Run(ctx context.Context, id int64, o *RunOptions) (*store.Run, 
 	if err != nil {
 		return nil, fmt.Errorf("read run %d: %w", id, err)
 	}
-	if run.State == store.RunSucceeded {
-		return run, nil // a duplicate delivery of a finished job
+	if run.State == store.RunSucceeded || run.FinishedAt != nil {
+		// A duplicate delivery of a finished job: River rescuing the job
+		// of a run a sweeper has already handed on or failed.
+		return run, nil
 	}
 	p, ok := r.lookup(run.Pipeline)
 	if !ok {
 		return r.finishFailed(ctx, run, fmt.Errorf("pipeline %q is not in this trainer's configuration", run.Pipeline), false, true, time.Now())
 	}
-	lease := &store.LeaseParams{Name: "train:" + run.Pipeline, Holder: fmt.Sprintf("%s/run-%d", r.holder, id), TTL: LeaseTTL}
+	lease := &store.LeaseParams{Name: LeaseName(run.Pipeline), Holder: Self(id).String(), TTL: LeaseTTL}
 	got, err := r.store.LeaseAcquire(ctx, lease)
 	if err != nil {
 		return nil, fmt.Errorf("take training lease of %s: %w", run.Pipeline, err)
@@ -133,7 +136,7 @@ func (r *Runner) Run(ctx context.Context, id int64, o *RunOptions) (*store.Run, 
 
 // renew keeps the lease alive; losing it cancels the run.
 func (r *Runner) renew(ctx context.Context, cancel context.CancelCauseFunc, lease *store.LeaseParams) {
-	t := time.NewTicker(LeaseTTL / 3)
+	t := time.NewTicker(LeaseRenew)
 	defer t.Stop()
 	for {
 		select {

@@ -167,6 +167,8 @@ func interpretError(err error) error {
 			pe.Code == "57P03", // cannot_connect_now
 			pe.Code == "53300": // too_many_connections
 			return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
+		case pe.Code == "53100": // disk_full
+			return fmt.Errorf("%w: %w", store.ErrDiskFull, err)
 		}
 		return err
 	}

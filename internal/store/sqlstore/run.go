@@ -207,3 +207,14 @@ func (s *Store) LeaseRelease(ctx context.Context, params *store.LeaseParams) err
 	}
 	return nil
 }
+
+// LeaseGet returns the named lease, or ErrNotFound.
+func (s *Store) LeaseGet(ctx context.Context, name string) (*store.Lease, error) {
+	l := &store.Lease{Name: name}
+	var expires timeDest
+	if err := s.d.Reader().QueryRow(ctx, `SELECT holder, expires_at FROM leases WHERE name = $1`, s.d.Text(name)).Scan(&l.Holder, &expires); err != nil {
+		return nil, fmt.Errorf("read lease %q: %w", name, err)
+	}
+	l.ExpiresAt = expires.t
+	return l, nil
+}

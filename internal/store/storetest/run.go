@@ -216,6 +216,52 @@ func testLease(t *testing.T, open func(t *testing.T) store.Store) {
 		}
 	})
 
+	t.Run("Get", func(t *testing.T) {
+		b := setup(t, open)
+		if _, err := b.s.LeaseGet(b.ctx, "train:titanic"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("LeaseGet of a lease never taken: %v, want ErrNotFound", err)
+		}
+		before := time.Now()
+		if got, err := b.s.LeaseAcquire(b.ctx, lease("a", 50*time.Millisecond)); err != nil || !got {
+			t.Fatalf("LeaseAcquire(a) = %v, %v", got, err)
+		}
+		l, err := b.s.LeaseGet(b.ctx, "train:titanic")
+		if err != nil {
+			t.Fatalf("LeaseGet: %v", err)
+		}
+		if l.Name != "train:titanic" || l.Holder != "a" || l.ExpiresAt.Before(before.Add(49*time.Millisecond)) || l.ExpiresAt.After(time.Now().Add(time.Second)) {
+			t.Fatalf("LeaseGet = %+v; want holder a, expiring about 50 ms after %v", l, before)
+		}
+		// An expired lease stays readable (its holder died) until another
+		// holder takes it or it is released.
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			got, err := b.s.LeaseAcquire(b.ctx, lease("b", time.Hour))
+			if err != nil {
+				t.Fatalf("LeaseAcquire(b): %v", err)
+			}
+			if got {
+				break
+			}
+			if l, err := b.s.LeaseGet(b.ctx, "train:titanic"); err != nil || l.Holder != "a" {
+				t.Fatalf("LeaseGet while a holds it = %+v, %v", l, err)
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("expired lease was never taken over")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		if l, err := b.s.LeaseGet(b.ctx, "train:titanic"); err != nil || l.Holder != "b" {
+			t.Fatalf("LeaseGet after b took over = %+v, %v; want holder b", l, err)
+		}
+		if err := b.s.LeaseRelease(b.ctx, lease("b", 0)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.s.LeaseGet(b.ctx, "train:titanic"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("LeaseGet after release: %v, want ErrNotFound", err)
+		}
+	})
+
 	t.Run("Expiry", func(t *testing.T) {
 		b := setup(t, open)
 		if got, err := b.s.LeaseAcquire(b.ctx, lease("a", 50*time.Millisecond)); err != nil || !got {
