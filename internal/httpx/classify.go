@@ -102,7 +102,8 @@ func Report(ctx context.Context, logger *slog.Logger, err error, requestID strin
 		e, level = cancelled(), slog.LevelDebug
 	}
 	if level > quiet && logger.Enabled(ctx, level) {
-		logger.Log(ctx, level, "request failed", append(attrs, "status", e.Status, "request_id", requestID, "err", err)...)
+		// Not ctx: LogHandler would add the request id a second time.
+		logger.Log(context.Background(), level, "request failed", append(attrs, "status", e.Status, "request_id", requestID, "err", err)...)
 	}
 	return e
 }
