@@ -14,7 +14,6 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/mlserve/mlserve/internal/blob"
 	"github.com/mlserve/mlserve/internal/features"
 	"github.com/mlserve/mlserve/internal/httpx"
 	"github.com/mlserve/mlserve/internal/ml"
@@ -128,31 +127,6 @@ func (s *Server) Routes(mux *http.ServeMux, admin func(http.Handler) http.Handle
 }
 
 func (s *Server) writeErr(w http.ResponseWriter, r *http.Request, err error) {
-	var he *httpx.Error
-	switch {
-	case errors.As(err, &he):
-	case errors.Is(err, store.ErrNotFound):
-		err = httpx.Errorf(http.StatusNotFound, "not_found", "%v", err)
-	case errors.Is(err, store.ErrConflict):
-		err = httpx.Errorf(http.StatusConflict, "conflict", "%v", err)
-	case errors.Is(err, registry.ErrArtifactUnusable):
-		// The version exists but cannot be served; the details (keys,
-		// hashes) go to the log.
-		s.logger.Warn("artifact unusable", "path", r.URL.Path, "request_id", httpx.RequestID(r), "err", err)
-		err = httpx.Errorf(http.StatusConflict, "artifact_unusable",
-			"the version's artifact is missing or corrupt in the object store, so it cannot be served; production is unchanged (request id %s; the server log has the details)", httpx.RequestID(r))
-	case errors.Is(err, store.ErrDiskFull):
-		s.logger.Warn("database disk full", "path", r.URL.Path, "request_id", httpx.RequestID(r), "err", err)
-		err = httpx.DiskFull()
-	case errors.Is(err, blob.ErrUnavailable), errors.Is(err, store.ErrUnavailable):
-		what := "the database"
-		if errors.Is(err, blob.ErrUnavailable) {
-			what = "the object store"
-		}
-		s.logger.Warn("backend unavailable", "path", r.URL.Path, "request_id", httpx.RequestID(r), "err", err)
-		err = &httpx.Error{Status: http.StatusServiceUnavailable, Code: "unavailable", RetryAfter: 5,
-			Message: what + " cannot be reached; try again shortly"}
-	}
 	httpx.WriteError(w, r, s.logger, err)
 }
 
@@ -194,9 +168,9 @@ func (s *Server) lookup(name string) (*Pipeline, *Served, error) {
 	sv := s.models.Get(name)
 	if sv == nil {
 		if err := s.models.LoadError(name); err != nil {
-			return p, nil, &httpx.Error{Status: http.StatusServiceUnavailable, Code: "model_unloadable", RetryAfter: 5, Message: err.Error()}
+			return p, nil, &httpx.Error{Status: http.StatusServiceUnavailable, Code: "model_unloadable", RetryAfter: httpx.RetryAfter, Message: err.Error()}
 		}
-		return p, nil, &httpx.Error{Status: http.StatusServiceUnavailable, Code: "no_model", RetryAfter: 5,
+		return p, nil, &httpx.Error{Status: http.StatusServiceUnavailable, Code: "no_model", RetryAfter: httpx.RetryAfter,
 			Message: fmt.Sprintf("pipeline %s has no production model yet: ingest rows (POST /v1/datasets/%s/rows or `mlserve ingest-file %s FILE.csv`), then train (`mlserve train %s --wait`); the first model is promoted automatically", name, name, name, name)}
 	}
 	return p, sv, nil

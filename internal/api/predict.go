@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -212,27 +211,27 @@ func (s *Server) handlePredictPost(w http.ResponseWriter, r *http.Request) {
 		s.writeErr(w, r, err)
 		return
 	}
-	body := bodies.Get().(*bytes.Buffer)
+	body := bodies.Get().(*bodyBuf)
 	defer func() {
-		if body.Cap() <= maxKeep {
-			body.Reset()
+		if cap(body.b) <= maxKeep {
+			body.b = body.b[:0]
 			bodies.Put(body)
 		}
 	}()
-	httpx.LimitBody(w, r, s.maxBody)
-	if r.ContentLength > 0 && r.ContentLength <= s.maxBody {
-		body.Grow(int(r.ContentLength) + 1)
-	}
-	if _, err := body.ReadFrom(r.Body); err != nil {
+	var err error
+	if body.b, err = httpx.ReadRequestBody(body.b[:0], r, s.maxBody); err != nil {
 		s.writeErr(w, r, err)
 		return
 	}
 	rp := replies.Get().(*httpx.Reply)
-	s.PredictPost(name, body.Bytes(), rp)
+	s.PredictPost(name, body.b, rp)
 	writeReply(w, r, rp)
 }
 
-var bodies = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+// bodyBuf is a pooled request body.
+type bodyBuf struct{ b []byte }
+
+var bodies = sync.Pool{New: func() any { return new(bodyBuf) }}
 
 // writeReply writes rp, notes what it noted on r and gives rp back to the
 // pool.

@@ -10,8 +10,11 @@ import (
 	"net/url"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/mlserve/mlserve/internal/httpx"
 )
 
 // prototype is the answer of GET /.
@@ -354,8 +357,8 @@ func TestPredict(t *testing.T) {
 					t.Errorf("message %q lacks %q", e.Message, s)
 				}
 			}
-			if got := r.header.Get("Retry-After"); got != "5" {
-				t.Errorf("Retry-After: got %q, want 5", got)
+			if got, want := r.header.Get("Retry-After"), strconv.Itoa(httpx.RetryAfter); got != want {
+				t.Errorf("Retry-After: got %q, want %s", got, want)
 			}
 		}
 	})

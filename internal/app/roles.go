@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -168,11 +169,15 @@ func (a *App) listen(o ServeOptions, h http.Handler, fast []fastfront.Route) (se
 	if err != nil {
 		return nil, "", err
 	}
+	env := a.Opts.Env
+	lim := httpx.DefaultLimits
+	lim.MaxConns = cmp.Or(env.MaxConns, lim.MaxConns)
+	lim.MaxBodyInFlight = cmp.Or(env.MaxBodyInFlight, lim.MaxBodyInFlight)
 	if engine == config.EngineNetHTTP {
-		srv, err := httpx.Listen(o.Addr, h, a.Logger)
+		srv, err := httpx.ListenLimits(o.Addr, h, a.Logger, lim)
 		return srv, engine, err
 	}
-	srv, err := fastfront.Listen(o.Addr, h, fast, fastfront.Options{Logger: a.Logger, Observe: a.Metrics.Request, Limits: httpx.DefaultLimits, MaxBody: a.Opts.Env.MaxBody,
+	srv, err := fastfront.Listen(o.Addr, h, fast, fastfront.Options{Logger: a.Logger, Observe: a.Metrics.Request, Limits: lim, MaxBody: env.MaxBody,
 		ErrorBody: oip.ErrorBody})
 	return srv, engine, err
 }

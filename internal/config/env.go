@@ -31,6 +31,11 @@ const (
 	EnvMaxBatch       = "MLSERVE_MAX_BATCH"
 	EnvMaxBody        = "MLSERVE_MAX_BODY"
 	EnvHTTPEngine     = "MLSERVE_HTTP_ENGINE"
+	// EnvMaxConns caps a process's open HTTP connections; EnvMaxBodyInFlight
+	// caps the request body bytes it holds at once. Past either, requests
+	// are answered 503 with Retry-After.
+	EnvMaxConns        = "MLSERVE_MAX_CONNS"
+	EnvMaxBodyInFlight = "MLSERVE_MAX_BODY_BYTES_IN_FLIGHT"
 )
 
 // Values of MLSERVE_HTTP_ENGINE: which HTTP server a process runs.
@@ -94,6 +99,11 @@ type Env struct {
 	// HTTPEngine picks the HTTP server: EngineAuto (empty means it),
 	// EngineFastHTTP or EngineNetHTTP.
 	HTTPEngine string
+	// MaxConns caps open HTTP connections; MaxBodyInFlight caps the
+	// request body bytes held at once, across connections. Zero means the
+	// default (httpx.DefaultLimits).
+	MaxConns        int
+	MaxBodyInFlight int64
 
 	bad string // what FromEnv could not read; Resolve reports it
 }
@@ -129,6 +139,8 @@ func FromEnv(getenv func(string) string) Env {
 	}
 	e.MaxBatch = int(positive(EnvMaxBatch, 10_000_000))
 	e.MaxBody = positive(EnvMaxBody, 1<<40)
+	e.MaxConns = int(positive(EnvMaxConns, 1_000_000))
+	e.MaxBodyInFlight = positive(EnvMaxBodyInFlight, 1<<40)
 	return e
 }
 

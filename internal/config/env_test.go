@@ -174,12 +174,13 @@ func TestEnvServingLimits(t *testing.T) {
 		return FromEnv(func(k string) string { return vars[k] }).Resolve(t.TempDir())
 	}
 	e, err := read(map[string]string{"MLSERVE_MAX_BATCH": " 500 ", "MLSERVE_MAX_BODY": "1048576",
+		"MLSERVE_MAX_CONNS": "300", "MLSERVE_MAX_BODY_BYTES_IN_FLIGHT": "67108864",
 		"MLSERVE_CORS_ORIGINS": "https://app.example.com, http://localhost:3000 ,"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.MaxBatch != 500 || e.MaxBody != 1<<20 {
-		t.Errorf("limits: got batch %d body %d, want 500 and 1048576", e.MaxBatch, e.MaxBody)
+	if e.MaxBatch != 500 || e.MaxBody != 1<<20 || e.MaxConns != 300 || e.MaxBodyInFlight != 64<<20 {
+		t.Errorf("limits: got batch %d body %d conns %d in flight %d, want 500, 1048576, 300, 67108864", e.MaxBatch, e.MaxBody, e.MaxConns, e.MaxBodyInFlight)
 	}
 	if got := e.CORSList(); len(got) != 2 || got[0] != "https://app.example.com" || got[1] != "http://localhost:3000" {
 		t.Errorf("CORSList: got %q", got)
@@ -192,7 +193,7 @@ func TestEnvServingLimits(t *testing.T) {
 			t.Errorf("MLSERVE_HTTP_ENGINE=%s: got %q, %v", v, e.HTTPEngine, err)
 		}
 	}
-	if e, err := read(nil); err != nil || e.MaxBatch != 0 || e.MaxBody != 0 || e.CORSList() != nil {
+	if e, err := read(nil); err != nil || e.MaxBatch != 0 || e.MaxBody != 0 || e.MaxConns != 0 || e.MaxBodyInFlight != 0 || e.CORSList() != nil {
 		t.Errorf("unset: got %d %d %v %v, want zero values (defaults)", e.MaxBatch, e.MaxBody, e.CORSList(), err)
 	}
 	for _, tc := range []struct{ name, value, want string }{
@@ -200,6 +201,8 @@ func TestEnvServingLimits(t *testing.T) {
 		{"MLSERVE_MAX_BATCH", "ten", "MLSERVE_MAX_BATCH \"ten\""},
 		{"MLSERVE_MAX_BODY", "-5", "MLSERVE_MAX_BODY \"-5\""},
 		{"MLSERVE_MAX_BODY", "8MiB", "MLSERVE_MAX_BODY \"8MiB\""},
+		{"MLSERVE_MAX_CONNS", "0", "MLSERVE_MAX_CONNS \"0\" must be a whole number between 1 and"},
+		{"MLSERVE_MAX_BODY_BYTES_IN_FLIGHT", "1GB", "MLSERVE_MAX_BODY_BYTES_IN_FLIGHT \"1GB\""},
 		{"MLSERVE_CORS_ORIGINS", "app.example.com", "MLSERVE_CORS_ORIGINS: \"app.example.com\" is not an origin"},
 		{"MLSERVE_CORS_ORIGINS", "https://a.com/path", "is not an origin"},
 		{"MLSERVE_HTTP_ENGINE", "nginx", "MLSERVE_HTTP_ENGINE \"nginx\": want auto, fasthttp or net/http"},

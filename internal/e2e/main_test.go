@@ -173,8 +173,15 @@ type server struct {
 // when the test failed.
 func startServer(t testing.TB, dir string, args ...string) *server {
 	t.Helper()
+	return startServerEnv(t, dir, nil, args...)
+}
+
+// startServerEnv is startServer with env (KEY=value) added to the
+// process's environment.
+func startServerEnv(t testing.TB, dir string, env []string, args ...string) *server {
+	t.Helper()
 	for attempt := 1; ; attempt++ {
-		s, err := tryStart(t, dir, args)
+		s, err := tryStart(t, dir, env, args)
 		if err == nil {
 			return s
 		}
@@ -188,7 +195,7 @@ func startServer(t testing.TB, dir string, args ...string) *server {
 	}
 }
 
-func tryStart(t testing.TB, dir string, args []string) (*server, error) {
+func tryStart(t testing.TB, dir string, env, args []string) (*server, error) {
 	port := freePort(t)
 	args = append(append([]string(nil), args...), "--addr", "127.0.0.1:"+strconv.Itoa(port), "--log-format", "json")
 	s := &server{
@@ -196,7 +203,7 @@ func tryStart(t testing.TB, dir string, args []string) (*server, error) {
 		stderr: &syncBuffer{}, done: make(chan struct{}),
 	}
 	s.cmd.Dir = dir
-	s.cmd.Env = childEnv()
+	s.cmd.Env = append(childEnv(), env...)
 	s.cmd.Stdout = s.stderr
 	s.cmd.Stderr = s.stderr
 	s.started = time.Now()

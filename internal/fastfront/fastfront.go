@@ -10,9 +10,11 @@
 // requests a core can answer. The front keeps net/http's behaviour where a
 // client can see it: the same answers and headers (X-Request-Id, JSON error
 // envelopes for bad requests, 413 and 431), the same timeouts and a graceful
-// drain. What it does not do: HTTP/2, and streaming request bodies (the
-// adaptor reads a body whole, within the body limit), which is why the
-// ingest role stays on net/http.
+// drain. Request bodies are read as their bytes arrive (never into a buffer
+// of the size a client declares), within the body limit and the server's
+// budget of body bytes in flight (httpx.Limits.MaxBodyInFlight), and handed
+// to the handlers whole. What it does not do: HTTP/2, and streaming request
+// bodies to the handlers, which is why the ingest role stays on net/http.
 package fastfront
 
 import (
@@ -156,6 +158,7 @@ type Options struct {
 type Server struct {
 	srv *fasthttp.Server
 	ln  *httpx.SweptListener
+	f   *front
 }
 
 // Listen binds addr (":0" picks a free port) and prepares to serve: a
@@ -183,8 +186,8 @@ func Listen(addr string, next http.Handler, routes []Route, o Options) (*Server,
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
-	f := &front{routes: routes, next: fasthttpadaptor.NewFastHTTPHandler(liveContext(next)), o: o}
 	lim := o.Limits
+	f := &front{routes: routes, next: fasthttpadaptor.NewFastHTTPHandler(liveContext(next)), o: o, budget: httpx.NewBudget(lim.MaxBodyInFlight)}
 	srv := &fasthttp.Server{
 		Handler:      f.serve,
 		ErrorHandler: f.fail,
@@ -193,19 +196,32 @@ func Listen(addr string, next http.Handler, routes []Route, o Options) (*Server,
 		// counts Read from the first byte: this allows up to ReadHeader
 		// more).
 		ReadTimeout: lim.ReadHeader,
-		HeaderReceived: func(*fasthttp.RequestHeader) fasthttp.RequestConfig {
+		HeaderReceived: func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+			h.DelBytes(headerOverLimit)
+			if int64(h.ContentLength()) > o.MaxBody {
+				// Refused before a byte of the body is read (fasthttp would
+				// wait for the first 8 KiB): serve answers 413 and the
+				// connection closes, its body unread.
+				h.SetContentLength(0)
+				h.SetConnectionClose()
+				h.SetBytesKV(headerOverLimit, []byte("1"))
+			}
 			return fasthttp.RequestConfig{ReadTimeout: lim.Read}
 		},
-		WriteTimeout:                 lim.Write,
-		IdleTimeout:                  lim.Idle,
-		ReadBufferSize:               lim.MaxHeaderBytes,
-		MaxRequestBodySize:           int(min(o.MaxBody, math.MaxInt)),
+		WriteTimeout:       lim.Write,
+		IdleTimeout:        lim.Idle,
+		ReadBufferSize:     lim.MaxHeaderBytes,
+		MaxRequestBodySize: int(min(o.MaxBody, math.MaxInt)),
+		// Bodies come to the handler as a stream after an 8 KiB prefetch,
+		// which front reads as it arrives (readBody): without it, fasthttp
+		// allocates a body's declared length before its bytes arrive.
+		StreamRequestBody:            true,
 		NoDefaultServerHeader:        true,
 		DisablePreParseMultipartForm: true,
 		CloseOnShutdown:              true,
 		Logger:                       slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),
 	}
-	return &Server{srv: srv, ln: httpx.NewSweptListener(ln, lim)}, nil
+	return &Server{srv: srv, ln: httpx.NewSweptListener(ln, lim), f: f}, nil
 }
 
 // liveContext gives next's requests a context that the server's stop does
@@ -226,6 +242,10 @@ func (s *Server) Handler() fasthttp.RequestHandler { return s.srv.Handler }
 // Addr is the bound address.
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
+// BodyInFlight returns the request body bytes the server holds now (see
+// httpx.Limits.MaxBodyInFlight).
+func (s *Server) BodyInFlight() int64 { return s.f.budget.InFlight() }
+
 // Serve serves until ctx is done, then stops taking connections and waits
 // up to 15 s for in-flight requests.
 func (s *Server) Serve(ctx context.Context) error {
@@ -237,17 +257,26 @@ type front struct {
 	routes []Route
 	next   fasthttp.RequestHandler
 	o      Options // with Logger and MaxBody set
+	budget *httpx.Budget
 }
 
 var (
 	headerRequestID  = []byte("X-Request-Id")
 	headerOrigin     = []byte("Origin")
 	headerRetryAfter = []byte("Retry-After")
-	contentTypeJSON  = []byte("application/json")
+	// headerOverLimit marks a request whose declared body is over the
+	// limit (see Listen's HeaderReceived); a client's own is removed.
+	headerOverLimit = []byte("X-Mlserve-Body-Over-Limit")
+	contentTypeJSON = []byte("application/json")
 )
 
 func (f *front) serve(c *fasthttp.RequestCtx) {
 	h := &c.Request.Header
+	if h.PeekBytes(headerOverLimit) != nil {
+		c.SetConnectionClose()
+		f.answerError(c, httpx.BodyTooLarge(f.o.MaxBody))
+		return
+	}
 	if method := h.Method(); (string(method) == fasthttp.MethodGet || string(method) == fasthttp.MethodPost) && h.PeekBytes(headerOrigin) == nil {
 		// The request target as sent, split at its first '?' as net/http
 		// splits it into the path and RawQuery.
@@ -268,7 +297,49 @@ func (f *front) serve(c *fasthttp.RequestCtx) {
 			}
 		}
 	}
+	f.serveNext(c)
+}
+
+// serveNext serves c by the net/http handler, its body read first: the
+// adaptor would read it whole, whatever its size, before the handler runs.
+func (f *front) serveNext(c *fasthttp.RequestCtx) {
+	if !c.Request.IsBodyStream() {
+		f.next(c)
+		return
+	}
+	b := bodies.Get().(*body)
+	defer func() {
+		b.hold.Release()
+		if cap(b.b) <= 1<<20 {
+			bodies.Put(b)
+		}
+	}()
+	b.hold = httpx.NewHold(f.budget)
+	var err error
+	if b.b, err = f.readBody(c, b.b[:0], &b.hold); err != nil {
+		f.answerError(c, httpx.Report(context.Background(), f.o.Logger, err, "", "method", string(c.Method()), "path", string(c.Path())))
+		return
+	}
+	c.Request.SetBodyRaw(b.b)
 	f.next(c)
+	c.Request.ResetBody() // b goes back to the pool
+}
+
+// body is a request body read by the front and its share of the budget.
+type body struct {
+	b    []byte
+	hold httpx.Hold
+}
+
+var bodies = sync.Pool{New: func() any { return new(body) }}
+
+// readBody appends c's body to dst as it arrives (httpx.ReadBody).
+func (f *front) readBody(c *fasthttp.RequestCtx, dst []byte, h *httpx.Hold) ([]byte, error) {
+	rs := c.RequestBodyStream()
+	if rs == nil {
+		return append(dst, c.Request.Body()...), nil
+	}
+	return httpx.ReadBody(dst, rs, int64(c.Request.Header.ContentLength()), f.o.MaxBody, h)
 }
 
 // serveRoute answers a hot route as httpx.Middleware and the net/http
@@ -306,6 +377,10 @@ func (f *front) serveRoute(c *fasthttp.RequestCtx, rt *Route, segs *[MaxSegments
 				"duration_ms", float64(d.Microseconds())/1000, "request_id", string(id))
 		}
 		x.r = Request{}
+		x.body.hold.Release()
+		if cap(x.body.b) > 1<<20 {
+			x.body.b = nil
+		}
 		if cap(rp.Body) <= 1<<20 {
 			exchanges.Put(x)
 		}
@@ -315,16 +390,35 @@ func (f *front) serveRoute(c *fasthttp.RequestCtx, rt *Route, segs *[MaxSegments
 	for i, s := range segs {
 		x.r.Segments[i] = unsafeString(s)
 	}
-	if rt.Method == fasthttp.MethodPost {
-		x.r.Body = c.PostBody()
+	if rt.Method == fasthttp.MethodPost && !f.readRouteBody(c, x, id) {
+		return
 	}
 	rt.Serve(&x.r, rp)
 }
 
-// exchange is a hot route's request and reply, pooled.
+// readRouteBody reads the body of a hot route's request into x, or makes
+// x's reply the error (in the form of the protocol of the request's path)
+// and returns false.
+func (f *front) readRouteBody(c *fasthttp.RequestCtx, x *exchange, id []byte) bool {
+	x.body.hold = httpx.NewHold(f.budget)
+	var err error
+	if x.body.b, err = f.readBody(c, x.body.b[:0], &x.body.hold); err != nil {
+		e := httpx.Report(context.Background(), f.o.Logger, err, string(id), "method", string(c.Method()), "path", string(c.Path()))
+		x.rp.SetError(e)
+		if b := f.errorBody(c, e); b != nil {
+			x.rp.Body = b
+		}
+		return false
+	}
+	x.r.Body = x.body.b
+	return true
+}
+
+// exchange is a hot route's request, body and reply, pooled.
 type exchange struct {
-	r  Request
-	rp httpx.Reply
+	r    Request
+	body body
+	rp   httpx.Reply
 }
 
 var exchanges = sync.Pool{New: func() any { return new(exchange) }}
@@ -350,18 +444,32 @@ func (f *front) fail(c *fasthttp.RequestCtx, err error) {
 	default:
 		e = httpx.Errorf(http.StatusBadRequest, "bad_request", "malformed HTTP request")
 	}
+	f.answerError(c, e)
+}
+
+// answerError answers c with e, in the form of the protocol of c's path.
+func (f *front) answerError(c *fasthttp.RequestCtx, e *httpx.Error) {
 	var rp httpx.Reply
 	rp.SetError(e)
-	if f.o.ErrorBody != nil {
-		path := c.Request.Header.RequestURI()
-		if i := bytes.IndexByte(path, '?'); i >= 0 {
-			path = path[:i]
-		}
-		if body := f.o.ErrorBody(path, e); body != nil {
-			rp.Body = body
-		}
+	if b := f.errorBody(c, e); b != nil {
+		rp.Body = b
 	}
 	c.SetStatusCode(rp.Status)
 	c.Response.Header.SetContentTypeBytes(contentTypeJSON)
+	if rp.RetryAfter > 0 {
+		c.Response.Header.SetCanonical(headerRetryAfter, strconv.AppendInt(nil, int64(rp.RetryAfter), 10))
+	}
 	c.Response.SetBody(rp.Body)
+}
+
+// errorBody is Options.ErrorBody's answer for e on c's path, or nil.
+func (f *front) errorBody(c *fasthttp.RequestCtx, e *httpx.Error) []byte {
+	if f.o.ErrorBody == nil {
+		return nil
+	}
+	path := c.Request.Header.RequestURI()
+	if i := bytes.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	return f.o.ErrorBody(path, e)
 }

@@ -1,6 +1,8 @@
 package httpx
 
 import (
+	"fmt"
+	"io"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -172,15 +174,20 @@ func (c *sweptConn) Close() error {
 }
 
 // SweptListener hands out connections whose long deadlines a sweeper keeps
-// (see the top of this file); Sweep runs the sweeper.
+// (see the top of this file); Sweep runs the sweeper. With a connection cap
+// (Limits.MaxConns), a connection past it is answered 503 and closed.
 type SweptListener struct {
 	net.Listener
-	s *sweeper
+	s        *sweeper
+	maxConns int
+	refusing chan struct{} // bounds the goroutines answering refused connections
 }
 
 // NewSweptListener wraps ln for a server with limits lim.
 func NewSweptListener(ln net.Listener, lim Limits) *SweptListener {
-	return newSweptListener(ln, sweepTick(lim))
+	l := newSweptListener(ln, sweepTick(lim))
+	l.maxConns = lim.MaxConns
+	return l
 }
 
 // Sweep starts the sweeper; stop ends it.
@@ -192,22 +199,65 @@ func (l *SweptListener) Sweep() (stop func()) {
 // newSweptListener wraps ln, sweeping every tick; connections that are not
 // TCP pass through.
 func newSweptListener(ln net.Listener, tick time.Duration) *SweptListener {
-	return &SweptListener{Listener: ln, s: newSweeper(tick)}
+	return &SweptListener{Listener: ln, s: newSweeper(tick), refusing: make(chan struct{}, maxRefusing)}
 }
 
-// Accept waits for the next connection.
+// Accept waits for the next connection within the cap.
 func (l *SweptListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		tc, ok := c.(*net.TCPConn)
+		if !ok {
+			return c, nil
+		}
+		sc := &sweptConn{TCPConn: tc, s: l.s}
+		l.s.mu.Lock()
+		full := l.maxConns > 0 && len(l.s.live) >= l.maxConns
+		if !full {
+			l.s.live[sc] = struct{}{}
+		}
+		l.s.mu.Unlock()
+		if !full {
+			return sc, nil
+		}
+		select {
+		case l.refusing <- struct{}{}:
+			go func() {
+				defer func() { <-l.refusing }()
+				refuse(tc)
+			}()
+		default:
+			tc.Close() // refusing politely is capped too
+		}
 	}
-	tc, ok := c.(*net.TCPConn)
-	if !ok {
-		return c, nil
+}
+
+// maxRefusing caps the connections being refused at once; past it a
+// connection is closed without an answer.
+const maxRefusing = 64
+
+// refused is the answer to a connection past the cap.
+var refused = func() []byte {
+	var rp Reply
+	rp.SetError(Overloaded())
+	return fmt.Appendf(nil, "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: %d\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s",
+		RetryAfter, len(rp.Body), rp.Body)
+}()
+
+// refuse answers c 503 (Overloaded) and closes it. It writes at once (the
+// request has not been read, but a fresh connection's send buffer takes the
+// answer) and then reads, for up to a second, what the client sends, so
+// that closing does not reset the connection before the client read the
+// answer.
+func refuse(c *net.TCPConn) {
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(time.Second))
+	if _, err := c.Write(refused); err != nil {
+		return
 	}
-	sc := &sweptConn{TCPConn: tc, s: l.s}
-	l.s.mu.Lock()
-	l.s.live[sc] = struct{}{}
-	l.s.mu.Unlock()
-	return sc, nil
+	c.CloseWrite()
+	io.Copy(io.Discard, io.LimitReader(c, 64<<10))
 }

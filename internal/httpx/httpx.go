@@ -8,12 +8,12 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 )
 
@@ -34,7 +34,7 @@ func (e *Error) Error() string { return e.Message }
 // is full (store.ErrDiskFull): a 503 that says so and what to do, without
 // a path.
 func DiskFull() *Error {
-	return &Error{Status: http.StatusServiceUnavailable, Code: "disk_full", RetryAfter: 30,
+	return &Error{Status: http.StatusServiceUnavailable, Code: "disk_full", RetryAfter: RetryAfter,
 		Message: "disk full: the database cannot store anything more until space is freed on its disk; nothing was written"}
 }
 
@@ -56,22 +56,12 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	w.Write(data)
 }
 
-// WriteError writes err in the error envelope. An *Error is written as is;
-// an oversized body becomes 413; anything else is a 500 whose text is
-// logged, not sent.
+// WriteError writes err in the error envelope, as Classify maps it, and
+// logs it as Report does.
 func WriteError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
-	var e *Error
-	var mbe *http.MaxBytesError
-	switch {
-	case errors.As(err, &e):
-	case errors.As(err, &mbe):
-		e = BodyTooLarge(mbe.Limit)
-	default:
-		logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "request_id", RequestID(r), "err", err)
-		e = Errorf(http.StatusInternalServerError, "internal", "internal error (request id %s); the server log has the details", RequestID(r))
-	}
+	e := Report(r.Context(), logger, err, RequestID(r), "method", r.Method, "path", r.URL.Path)
 	if e.RetryAfter > 0 {
-		w.Header().Set("Retry-After", fmt.Sprint(e.RetryAfter))
+		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
 	}
 	WriteJSON(w, e.Status, map[string]any{"error": e})
 }
@@ -79,12 +69,6 @@ func WriteError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 // BodyTooLarge is the 413 of a request body over limit bytes.
 func BodyTooLarge(limit int64) *Error {
 	return Errorf(http.StatusRequestEntityTooLarge, "payload_too_large", "request body is over the limit of %d bytes; split it into smaller requests", limit)
-}
-
-// LimitBody caps r's body at n bytes; reading past it fails with
-// *http.MaxBytesError, which WriteError turns into 413.
-func LimitBody(w http.ResponseWriter, r *http.Request, n int64) {
-	r.Body = http.MaxBytesReader(w, r.Body, n)
 }
 
 type ctxKey struct{}
@@ -96,6 +80,7 @@ type reqState struct {
 	model   string
 	version int
 	rows    int
+	hold    Hold // the request's share of the server's body budget
 }
 
 func stateOf(ctx context.Context) *reqState {
@@ -205,7 +190,8 @@ type request struct {
 	state           reqState
 	sw              statusWriter
 	idHeader        [1]string
-	inUse           bool // a request on the connection is being served
+	inUse           bool    // a request on the connection is being served
+	budget          *Budget // the server's body budget, or nil
 }
 
 // Value answers the request's state and defers every other key.
@@ -229,14 +215,28 @@ func ConnContext(ctx context.Context, _ net.Conn) context.Context {
 	return &request{Context: ctx}
 }
 
+// connContext is ConnContext for a server whose requests' bodies take from
+// b.
+func connContext(b *Budget) func(context.Context, net.Conn) context.Context {
+	return func(ctx context.Context, _ net.Conn) context.Context {
+		return &request{Context: ctx, budget: b}
+	}
+}
+
 // begin returns the request state for r, reusing its connection's when it
 // can, and r with a context that carries it.
 func begin(w http.ResponseWriter, r *http.Request, id string) (*request, *http.Request) {
-	if c, ok := r.Context().Value(connKey{}).(*request); ok && r.ProtoMajor == 1 && !c.inUse {
-		*c = request{Context: c.Context, state: reqState{id: id}, sw: statusWriter{ResponseWriter: w}, idHeader: [1]string{id}, inUse: true}
-		return c, r
+	conn, ok := r.Context().Value(connKey{}).(*request)
+	if ok && r.ProtoMajor == 1 && !conn.inUse {
+		*conn = request{Context: conn.Context, state: reqState{id: id, hold: NewHold(conn.budget)}, sw: statusWriter{ResponseWriter: w},
+			idHeader: [1]string{id}, inUse: true, budget: conn.budget}
+		return conn, r
 	}
-	c := &request{Context: r.Context(), state: reqState{id: id}, sw: statusWriter{ResponseWriter: w}, idHeader: [1]string{id}}
+	var b *Budget
+	if ok {
+		b = conn.budget
+	}
+	c := &request{Context: r.Context(), state: reqState{id: id, hold: NewHold(b)}, sw: statusWriter{ResponseWriter: w}, idHeader: [1]string{id}, budget: b}
 	return c, r.WithContext(c)
 }
 
@@ -246,6 +246,7 @@ func begin(w http.ResponseWriter, r *http.Request, id string) (*request, *http.R
 // header after the handler returned, and the connection's next request
 // only begins once that answer is out.
 func (c *request) end() {
+	c.state.hold.Release()
 	c.state, c.sw, c.inUse = reqState{}, statusWriter{}, false
 }
 

@@ -81,23 +81,35 @@ type Limits struct {
 	Write          time.Duration // to write an answer, from the end of the request's header
 	Idle           time.Duration // a keep-alive connection waits this long for its next request
 	MaxHeaderBytes int           // larger request headers get 431
+	// MaxConns caps the open connections: one more is answered 503
+	// (Overloaded) and closed. 0: no cap.
+	MaxConns int
+	// MaxBodyInFlight caps the request body bytes the server holds at once,
+	// across its connections: a request whose next bytes would pass it is
+	// answered 503 (Overloaded), unless it is the only one holding any.
+	// 0: no cap.
+	MaxBodyInFlight int64
 }
 
 // DefaultLimits are the limits of every mlserve role: generous for large
-// CSV uploads and batch answers, short for headers.
+// CSV uploads and batch answers, short for headers. MLSERVE_MAX_CONNS and
+// MLSERVE_MAX_BODY_BYTES_IN_FLIGHT override the last two.
 var DefaultLimits = Limits{
-	ReadHeader:     10 * time.Second,
-	Read:           5 * time.Minute,
-	Write:          5 * time.Minute,
-	Idle:           2 * time.Minute,
-	MaxHeaderBytes: 64 << 10,
+	ReadHeader:      10 * time.Second,
+	Read:            5 * time.Minute,
+	Write:           5 * time.Minute,
+	Idle:            2 * time.Minute,
+	MaxHeaderBytes:  64 << 10,
+	MaxConns:        1024,
+	MaxBodyInFlight: 256 << 20,
 }
 
 // Server is an HTTP server with mlserve's timeouts and limits and a graceful
 // shutdown.
 type Server struct {
-	srv *http.Server
-	ln  *SweptListener
+	srv    *http.Server
+	ln     *SweptListener
+	budget *Budget
 }
 
 // Listen binds addr (":0" picks a free port) and prepares to serve h with
@@ -112,8 +124,10 @@ func ListenLimits(addr string, h http.Handler, logger *slog.Logger, lim Limits) 
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
+	b := NewBudget(lim.MaxBodyInFlight)
 	return &Server{
-		ln: NewSweptListener(ln, lim),
+		ln:     NewSweptListener(ln, lim),
+		budget: b,
 		srv: &http.Server{
 			Handler:           h,
 			ReadHeaderTimeout: lim.ReadHeader,
@@ -121,7 +135,7 @@ func ListenLimits(addr string, h http.Handler, logger *slog.Logger, lim Limits) 
 			WriteTimeout:      lim.Write,
 			IdleTimeout:       lim.Idle,
 			MaxHeaderBytes:    lim.MaxHeaderBytes,
-			ConnContext:       ConnContext,
+			ConnContext:       connContext(b),
 			ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		},
 	}, nil
@@ -129,6 +143,10 @@ func ListenLimits(addr string, h http.Handler, logger *slog.Logger, lim Limits) 
 
 // Addr is the bound address.
 func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// BodyInFlight returns the request body bytes the server's handlers hold
+// now (see Limits.MaxBodyInFlight).
+func (s *Server) BodyInFlight() int64 { return s.budget.InFlight() }
 
 // Serve serves until ctx is done, then stops taking connections and waits
 // up to 15 s for in-flight requests.

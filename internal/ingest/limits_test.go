@@ -265,20 +265,34 @@ func TestRowsAtomic(t *testing.T) {
 
 	t.Run("storage_fails_midway", func(t *testing.T) {
 		t.Parallel()
-		_, b := setup(t)
+		var logs syncBuffer
+		_, b := setupWith(t, setupOpts{logs: &logs})
 		// The last reject's quarantine insert fails: by then the batch and
-		// every row are written in the transaction.
+		// every row are written in the transaction. An error the store
+		// does not call unavailability is ours: 500, logged with the
+		// request id, never 503 "retry".
 		if _, err := b.raw.Exec(`CREATE TRIGGER fail_midway BEFORE INSERT ON quarantine WHEN NEW.raw LIKE '%boom%'
 			BEGIN SELECT RAISE(ABORT, 'disk on fire'); END`); err != nil {
 			t.Fatal(err)
 		}
 		r := b.post(t, "titanic", "text/csv", bigCSV(3000), "Idempotency-Key", "atomic-1")
-		e := errAnswer(t, r, http.StatusServiceUnavailable, "unavailable")
+		e := errAnswer(t, r, http.StatusInternalServerError, "internal")
 		if strings.Contains(e.Message, "disk on fire") {
 			t.Errorf("message %q leaks the internal error", e.Message)
 		}
-		if got := r.header.Get("Retry-After"); got != "2" {
-			t.Errorf("Retry-After: got %q, want 2", got)
+		id := r.header.Get("X-Request-Id")
+		if id == "" || !strings.Contains(e.Message, id) {
+			t.Errorf("message %q does not name the request id %q", e.Message, id)
+		}
+		if got := r.header.Get("Retry-After"); got != "" {
+			t.Errorf("Retry-After: got %q, want none", got)
+		}
+		logged := false
+		for line := range strings.SplitSeq(logs.String(), "\n") {
+			logged = logged || strings.Contains(line, `"level":"ERROR"`) && strings.Contains(line, `"request_id":"`+id+`"`) && strings.Contains(line, "disk on fire")
+		}
+		if !logged {
+			t.Errorf("no ERROR line with request_id %s and the error:\n%s", id, logs.String())
 		}
 		b.nothingWritten(t, "titanic")
 
@@ -300,7 +314,8 @@ func TestRowsAtomic(t *testing.T) {
 		_, b := setup(t)
 		b.db.Close()
 		r := b.post(t, "titanic", "text/csv", bigCSV(10))
-		errAnswer(t, r, http.StatusServiceUnavailable, "unavailable")
+		// A closed store is our bug, not the database being unreachable.
+		errAnswer(t, r, http.StatusInternalServerError, "internal")
 		if got := b.counts(t, "titanic"); got != (counts{}) {
 			t.Errorf("database: got %+v, want nothing written", got)
 		}

@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -80,31 +79,17 @@ func (s *Service) handleInfo(w http.ResponseWriter, r *http.Request) {
 	httpx.WriteJSON(w, http.StatusOK, info)
 }
 
-// writeErr maps ingest errors to the HTTP error envelope.
+// writeErr writes err in the error envelope: the ingest's own errors (a
+// bad body, an unknown pipeline) as they say, anything else as
+// httpx.Classify maps it for every route. Only real storage unavailability
+// is 503; an unknown error is ours, a 500 logged with the request id.
 func (s *Service) writeErr(w http.ResponseWriter, r *http.Request, err error) {
 	var bre *BadRequestError
-	var he *httpx.Error
-	var mbe *http.MaxBytesError
 	switch {
-	case errors.As(err, &he), errors.As(err, &mbe):
 	case errors.As(err, &bre):
 		err = &httpx.Error{Status: http.StatusBadRequest, Code: "bad_request", Message: bre.Msg, Fields: bre.Fields}
 	case errors.Is(err, ErrUnknownPipeline):
 		err = httpx.Errorf(http.StatusNotFound, "not_found", "%v; pipelines: %v", err, s.order)
-	case errors.Is(err, store.ErrIdempotencyMismatch):
-		err = httpx.Errorf(http.StatusUnprocessableEntity, "idempotency_key_reused",
-			"this Idempotency-Key was already used for a different request body; use a new key for new rows")
-	case errors.Is(err, store.ErrDiskFull):
-		s.logger.Error("ingest failed: database disk full", "pipeline", r.PathValue("name"), "request_id", httpx.RequestID(r), "err", err)
-		err = httpx.DiskFull()
-	case errors.Is(err, context.Canceled), r.Context().Err() != nil:
-		// A client that went away mid-write often surfaces as a closed
-		// statement or an interrupted query, not context.Canceled.
-		err = httpx.Errorf(499, "cancelled", "request cancelled")
-	default:
-		s.logger.Error("ingest failed", "pipeline", r.PathValue("name"), "request_id", httpx.RequestID(r), "err", err)
-		err = &httpx.Error{Status: http.StatusServiceUnavailable, Code: "unavailable", RetryAfter: 2,
-			Message: "rows could not be stored right now (storage unavailable); nothing was written: retry with the same Idempotency-Key"}
 	}
 	httpx.WriteError(w, r, s.logger, err)
 }

@@ -61,6 +61,7 @@ const titanicHeader = "survived,class,sex,age,embarked"
 type setupOpts struct {
 	maxBody int64
 	token   string
+	logs    io.Writer // when set, the service's and middleware's JSON log at debug level
 }
 
 type testBundle struct {
@@ -113,14 +114,17 @@ func setupWith(t testing.TB, o setupOpts) (*ingest.Service, *testBundle) {
 	}
 	t.Cleanup(func() { raw.Close() })
 
+	logger := discard()
+	if o.logs != nil {
+		logger = slog.New(slog.NewJSONHandler(o.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	svc := ingest.New(ingest.Config{
 		Store:     db,
 		Pipelines: map[string]*schema.Compiled{"titanic": tc, "sensors": sc},
 		Order:     []string{"titanic", "sensors"},
-		Logger:    discard(),
+		Logger:    logger,
 	})
 	mux := http.NewServeMux()
-	logger := discard()
 	svc.Routes(mux, o.maxBody, func(h http.Handler) http.Handler { return httpx.Admin(o.token, logger, h) })
 	h := httpx.Middleware(logger, nil, httpx.FastRoutes(mux))
 	srv := httptest.NewUnstartedServer(h)
@@ -320,3 +324,22 @@ func format(c *schema.Compiled, rows []schema.Row) []string {
 }
 
 func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// syncBuffer is a bytes.Buffer safe for a server logging while a test
+// reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"slices"
@@ -132,8 +131,7 @@ func bad(format string, args ...any) *Error { return errorf(http.StatusBadReques
 func (s *Server) handleInfer(w http.ResponseWriter, r *http.Request) {
 	call := InferCall{Name: r.PathValue("name"), Version: r.PathValue("version"), RequestID: httpx.RequestID(r),
 		BinaryExtension: r.Header.Get(headerBinary) != ""}
-	httpx.LimitBody(w, r, s.cfg.MaxBody)
-	body, err := io.ReadAll(r.Body)
+	body, err := httpx.ReadRequestBody(nil, r, s.cfg.MaxBody)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -172,7 +170,7 @@ func (s *Server) Infer(ctx context.Context, call *InferCall, rp *httpx.Reply) {
 		if call.Version != "" {
 			path = "/v2/models/" + call.Name + "/versions/" + call.Version + "/infer"
 		}
-		s.setError(rp, err, call.RequestID, path)
+		s.setError(ctx, rp, err, call.RequestID, path)
 	}
 }
 

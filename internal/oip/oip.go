@@ -26,7 +26,6 @@ import (
 
 	"github.com/mlserve/mlserve/internal/api"
 	"github.com/mlserve/mlserve/internal/artifact"
-	"github.com/mlserve/mlserve/internal/blob"
 	"github.com/mlserve/mlserve/internal/fastfront"
 	"github.com/mlserve/mlserve/internal/httpx"
 	"github.com/mlserve/mlserve/internal/registry"
@@ -160,31 +159,20 @@ func errorf(status int, format string, args ...any) *Error {
 // fail writes err in the protocol's error form (see setError).
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var rp httpx.Reply
-	s.setError(&rp, err, httpx.RequestID(r), r.URL.Path)
+	s.setError(r.Context(), &rp, err, httpx.RequestID(r), r.URL.Path)
 	httpx.WriteReply(w, r, &rp)
 }
 
 // setError makes rp the protocol's error form of err, keeping the model
-// rp noted. Errors that are not *Error are ours: logged with the request's
-// id and where they happened, and answered 500 (503 with Retry-After when
-// the store or the object store is down) without their text.
-func (s *Server) setError(rp *httpx.Reply, err error, requestID, where string) {
+// rp noted. An *Error is the protocol's own; any other error gets the
+// status, message and Retry-After httpx.Report gives every route (and is
+// logged as it says), in the protocol's form.
+func (s *Server) setError(ctx context.Context, rp *httpx.Reply, err error, requestID, where string) {
 	var e *Error
-	var mbe *http.MaxBytesError
-	switch {
-	case errors.As(err, &e):
-	case errors.As(err, &mbe):
-		e = errorf(http.StatusRequestEntityTooLarge, "%s", httpx.BodyTooLarge(mbe.Limit).Message)
-	case errors.Is(err, store.ErrUnavailable), errors.Is(err, blob.ErrUnavailable):
-		s.logger.Warn("inference protocol request failed", "path", where, "request_id", requestID, "err", err)
-		rp.RetryAfter = 5
-		e = errorf(http.StatusServiceUnavailable, "the registry cannot be reached right now; try again shortly")
-	case errors.Is(err, registry.ErrArtifactUnusable):
-		s.logger.Error("inference protocol request failed", "path", where, "request_id", requestID, "err", err)
-		e = errorf(http.StatusInternalServerError, "this version cannot be served: its artifact is missing or corrupt in the object store (request id %s; the server log has the details)", requestID)
-	default:
-		s.logger.Error("inference protocol request failed", "path", where, "request_id", requestID, "err", err)
-		e = errorf(http.StatusInternalServerError, "internal error (request id %s); the server log has the details", requestID)
+	if !errors.As(err, &e) {
+		he := httpx.Report(ctx, s.logger, err, requestID, "path", where)
+		e = &Error{Status: he.Status, Message: he.Message}
+		rp.RetryAfter = he.RetryAfter
 	}
 	rp.Status, rp.Body, rp.Rows = e.Status, appendError(rp.Body[:0], e.Message), 0
 }

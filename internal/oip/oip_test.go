@@ -210,8 +210,9 @@ func TestUnusableVersion(t *testing.T) {
 	}
 	d := env.Data["titanic"]
 	req := body(t, map[string]any{"inputs": tensors(t, d, []int{0})})
-	oipError(t, sameInProcess(t, env, "/v2/models/titanic/versions/2/infer", req, ""), 500, "missing or corrupt")
-	oipError(t, env.Do(t, "GET", "/v2/models/titanic/versions/2/ready", "", ""), 500, "missing or corrupt")
+	// 409, as on /v1: one classifier (httpx.Classify) answers both.
+	oipError(t, sameInProcess(t, env, "/v2/models/titanic/versions/2/infer", req, ""), 409, "missing or corrupt")
+	oipError(t, env.Do(t, "GET", "/v2/models/titanic/versions/2/ready", "", ""), 409, "missing or corrupt")
 	// Production (version 1) still answers.
 	a := decode[inferAnswer](t, env.Do(t, "POST", "/v2/models/titanic/infer", "application/json", req), 200)
 	checkOutputs(t, a, d, want(t, d, 0, []int{0}))
