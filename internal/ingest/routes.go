@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/mlserve/mlserve/internal/apitypes/storeconv"
 	"github.com/mlserve/mlserve/internal/httpx"
 	"github.com/mlserve/mlserve/internal/store"
 )
@@ -59,7 +60,7 @@ func (s *Service) handleRows(w http.ResponseWriter, r *http.Request, maxBody int
 	if res.Replayed {
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
-	httpx.WriteJSON(w, status, res)
+	httpx.WriteJSON(w, status, storeconv.IngestAnswer(res))
 }
 
 func (s *Service) handleInfo(w http.ResponseWriter, r *http.Request) {
@@ -77,7 +78,7 @@ func (s *Service) handleInfo(w http.ResponseWriter, r *http.Request) {
 		s.writeErr(w, r, err)
 		return
 	}
-	httpx.WriteJSON(w, http.StatusOK, info)
+	httpx.WriteJSON(w, http.StatusOK, storeconv.Dataset(info))
 }
 
 // writeErr maps ingest errors to the HTTP error envelope.
