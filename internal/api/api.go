@@ -14,6 +14,8 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/mlserve/mlserve/internal/apitypes"
+	"github.com/mlserve/mlserve/internal/apitypes/storeconv"
 	"github.com/mlserve/mlserve/internal/features"
 	"github.com/mlserve/mlserve/internal/httpx"
 	"github.com/mlserve/mlserve/internal/ml"
@@ -205,11 +207,11 @@ func (s *Server) handleModel(w http.ResponseWriter, r *http.Request) {
 
 // ModelInfo is the answer of GET /v1/models/{name}.
 type ModelInfo struct {
-	Name              string         `json:"name"`
-	Task              ml.Task        `json:"task,omitempty"`
-	Schema            *schema.Schema `json:"schema,omitempty"`
-	ProductionVersion *int           `json:"production_version"`
-	Production        *store.Version `json:"production"`
+	Name              string            `json:"name"`
+	Task              ml.Task           `json:"task,omitempty"`
+	Schema            *schema.Schema    `json:"schema,omitempty"`
+	ProductionVersion *int              `json:"production_version"`
+	Production        *apitypes.Version `json:"production"`
 	// ServedVersion is the version this process serves (it may lag the
 	// registry by a few seconds).
 	ServedVersion *int `json:"served_version"`
@@ -232,7 +234,7 @@ func (s *Server) modelInfo(ctx context.Context, p *Pipeline, full bool) (*ModelI
 	case err != nil:
 		return nil, fmt.Errorf("read production version of %s: %w", p.Name, err)
 	default:
-		mi.ProductionVersion, mi.Production = &prod.Version, prod
+		mi.ProductionVersion, mi.Production = &prod.Version, storeconv.Version(prod)
 	}
 	if sv := s.models.Get(p.Name); sv != nil {
 		v := sv.Version.Version
@@ -278,10 +280,7 @@ func (s *Server) handleVersions(w http.ResponseWriter, r *http.Request) {
 		s.writeErr(w, r, err)
 		return
 	}
-	if vs == nil {
-		vs = []*store.Version{}
-	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"versions": vs})
+	httpx.WriteJSON(w, http.StatusOK, storeconv.VersionList(vs))
 }
 
 func (s *Server) handlePromotions(w http.ResponseWriter, r *http.Request) {
@@ -295,10 +294,7 @@ func (s *Server) handlePromotions(w http.ResponseWriter, r *http.Request) {
 		s.writeErr(w, r, err)
 		return
 	}
-	if ps == nil {
-		ps = []*store.Promotion{}
-	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"promotions": ps})
+	httpx.WriteJSON(w, http.StatusOK, storeconv.PromotionList(ps))
 }
 
 func actor(r *http.Request) string { return "api:" + r.RemoteAddr }
@@ -321,7 +317,7 @@ func (s *Server) handlePromote(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.reloadNow(r.Context())
-	httpx.WriteJSON(w, http.StatusOK, pr)
+	httpx.WriteJSON(w, http.StatusOK, storeconv.Promotion(pr))
 }
 
 func (s *Server) handleRollback(w http.ResponseWriter, r *http.Request) {
@@ -336,7 +332,7 @@ func (s *Server) handleRollback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.reloadNow(r.Context())
-	httpx.WriteJSON(w, http.StatusOK, pr)
+	httpx.WriteJSON(w, http.StatusOK, storeconv.Promotion(pr))
 }
 
 // reloadNow swaps the new production in before answering, so the caller's
@@ -362,7 +358,7 @@ func (s *Server) handleTrain(w http.ResponseWriter, r *http.Request) {
 		s.writeErr(w, r, err)
 		return
 	}
-	httpx.WriteJSON(w, http.StatusAccepted, run)
+	httpx.WriteJSON(w, http.StatusAccepted, storeconv.Run(run))
 }
 
 func (s *Server) handleRun(w http.ResponseWriter, r *http.Request) {
@@ -377,7 +373,7 @@ func (s *Server) handleRun(w http.ResponseWriter, r *http.Request) {
 		s.writeErr(w, r, err)
 		return
 	}
-	httpx.WriteJSON(w, http.StatusOK, run)
+	httpx.WriteJSON(w, http.StatusOK, storeconv.Run(run))
 }
 
 func (s *Server) handleRuns(w http.ResponseWriter, r *http.Request) {
@@ -393,8 +389,5 @@ func (s *Server) handleRuns(w http.ResponseWriter, r *http.Request) {
 		s.writeErr(w, r, err)
 		return
 	}
-	if runs == nil {
-		runs = []*store.Run{}
-	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"runs": runs})
+	httpx.WriteJSON(w, http.StatusOK, storeconv.RunList(runs))
 }

@@ -13,25 +13,26 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/mlserve/mlserve/internal/apitypes"
 	"github.com/mlserve/mlserve/internal/artifact"
 	"github.com/mlserve/mlserve/internal/blob"
 	"github.com/mlserve/mlserve/internal/store"
 )
 
 var (
-	versionKeys   = []string{"pipeline", "version", "state", "algorithm", "metrics", "artifact_sha256", "artifact_key", "data_watermark", "data_rows", "data_sha256", "run_id", "reason", "created_at"}
+	versionKeys   = []string{"pipeline", "version", "state", "algorithm", "metrics", "artifact_sha256", "data_watermark", "data_rows", "data_sha256", "run_id", "reason", "created_at"}
 	promotionKeys = []string{"id", "pipeline", "from_version", "to_version", "action", "actor", "reason", "created_at"}
 	modelKeys     = []string{"name", "task", "production_version", "production", "served_version"}
 )
 
 // modelInfo is the answer of GET /v1/models/{name}.
 type modelInfo struct {
-	Name              string           `json:"name"`
-	Task              string           `json:"task"`
-	Schema            *json.RawMessage `json:"schema"`
-	ProductionVersion *int             `json:"production_version"`
-	Production        *store.Version   `json:"production"`
-	ServedVersion     *int             `json:"served_version"`
+	Name              string            `json:"name"`
+	Task              string            `json:"task"`
+	Schema            *json.RawMessage  `json:"schema"`
+	ProductionVersion *int              `json:"production_version"`
+	Production        *apitypes.Version `json:"production"`
+	ServedVersion     *int              `json:"served_version"`
 }
 
 func getModel(t *testing.T, b *testBundle, name string) modelInfo {
@@ -40,7 +41,10 @@ func getModel(t *testing.T, b *testBundle, name string) modelInfo {
 	if r.status != http.StatusOK {
 		t.Fatalf("GET /v1/models/%s: status %d: %s", name, r.status, r.body)
 	}
-	hasKeys(t, r.body, append(slices.Clone(modelKeys), "schema"), []string{"feature_importance", "params"})
+	top := hasKeys(t, r.body, append(slices.Clone(modelKeys), "schema"), []string{"feature_importance", "params"})
+	if string(top["production"]) != "null" {
+		hasKeys(t, top["production"], versionKeys, nil)
+	}
 	var m modelInfo
 	if err := json.Unmarshal(r.body, &m); err != nil {
 		t.Fatal(err)
@@ -115,7 +119,7 @@ func TestModelRoutes(t *testing.T) {
 		if m.Name != "titanic" || m.Task != "binary" || intp(m.ProductionVersion) != "1" || intp(m.ServedVersion) != "1" {
 			t.Errorf("got name %s task %s production %s served %s", m.Name, m.Task, intp(m.ProductionVersion), intp(m.ServedVersion))
 		}
-		if m.Production == nil || m.Production.Version != 1 || m.Production.State != store.StateProduction ||
+		if m.Production == nil || m.Production.Version != 1 || m.Production.State != string(store.StateProduction) ||
 			m.Production.ArtifactSHA256 != b.fit.fits[0].SHA256 || !reflect.DeepEqual(m.Production.Metrics, b.fit.fits[0].Metrics) {
 			t.Errorf("production: got %+v", m.Production)
 		}
@@ -158,7 +162,7 @@ func TestModelRoutes(t *testing.T) {
 		var got []string
 		for _, raw := range list.Versions {
 			hasKeys(t, raw, versionKeys, nil)
-			var v store.Version
+			var v apitypes.Version
 			json.Unmarshal(raw, &v)
 			got = append(got, fmt.Sprintf("v%d %s %s", v.Version, v.State, v.ArtifactSHA256[:8]))
 		}
@@ -185,7 +189,7 @@ func TestModelRoutes(t *testing.T) {
 				t.Fatalf("status %d: %s", r.status, r.body)
 			}
 			hasKeys(t, r.body, promotionKeys, nil)
-			var p store.Promotion
+			var p apitypes.Promotion
 			json.Unmarshal(r.body, &p)
 			if p.Pipeline != "titanic" || p.FromVersion != from || p.ToVersion != to || p.Action != action || !strings.HasPrefix(p.Actor, "api:127.0.0.1") {
 				t.Errorf("promotion: got %s, want %d->%d %s by api:127.0.0.1", r.body, from, to, action)
@@ -219,7 +223,7 @@ func TestModelRoutes(t *testing.T) {
 
 		r := b.get(t, "/v1/models/titanic/promotions")
 		var log struct {
-			Promotions []store.Promotion `json:"promotions"`
+			Promotions []apitypes.Promotion `json:"promotions"`
 		}
 		decodeInto(t, r.body, &log, "promotions")
 		var got []string
@@ -269,9 +273,9 @@ func TestModelRoutes(t *testing.T) {
 		if r.status != http.StatusAccepted {
 			t.Fatalf("POST runs: status %d: %s", r.status, r.body)
 		}
-		var run store.Run
+		var run apitypes.Run
 		json.Unmarshal(r.body, &run)
-		if run.ID < 1 || run.Pipeline != "titanic" || run.State != store.RunQueued || run.Reason != store.ReasonManual {
+		if run.ID < 1 || run.Pipeline != "titanic" || run.State != string(store.RunQueued) || run.Reason != store.ReasonManual {
 			t.Errorf("POST runs: got %s", r.body)
 		}
 		r = b.get(t, fmt.Sprintf("/v1/runs/%d", run.ID))
@@ -279,9 +283,9 @@ func TestModelRoutes(t *testing.T) {
 			t.Fatalf("GET run: status %d: %s", r.status, r.body)
 		}
 		hasKeys(t, r.body, []string{"id", "pipeline", "state", "reason", "created_at", "started_at", "finished_at", "artifact_sha256", "error", "attempt", "data_watermark", "data_rows", "message"}, []string{"version"})
-		var got store.Run
+		var got apitypes.Run
 		json.Unmarshal(r.body, &got)
-		if got.ID != run.ID || got.State != store.RunQueued {
+		if got.ID != run.ID || got.State != string(store.RunQueued) {
 			t.Errorf("GET run: got %s", r.body)
 		}
 		errAnswer(t, b.post(t, "/v1/pipelines/nope/runs", ""), http.StatusNotFound, "model_not_found")

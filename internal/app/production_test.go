@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mlserve/mlserve/internal/apitypes"
 	"github.com/mlserve/mlserve/internal/blob/s3"
 	"github.com/mlserve/mlserve/internal/config"
 	"github.com/mlserve/mlserve/internal/ingest"
@@ -79,7 +80,7 @@ func serve(t testing.TB, a *App, o ServeOptions) string {
 	return ""
 }
 
-func postCSV(t testing.TB, url string, body []byte) *store.BatchResult {
+func postCSV(t testing.TB, url string, body []byte) *apitypes.IngestAnswer {
 	t.Helper()
 	resp, err := http.Post(url, "text/csv", bytes.NewReader(body))
 	if err != nil {
@@ -90,7 +91,7 @@ func postCSV(t testing.TB, url string, body []byte) *store.BatchResult {
 	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusCreated {
 		t.Fatalf("POST %s: %s: %s", url, resp.Status, data)
 	}
-	var res store.BatchResult
+	var res apitypes.IngestAnswer
 	if err := json.Unmarshal(data, &res); err != nil {
 		t.Fatalf("POST %s: %v: %s", url, err, data)
 	}

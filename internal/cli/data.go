@@ -13,6 +13,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mlserve/mlserve/internal/api"
+	"github.com/mlserve/mlserve/internal/apitypes"
+	"github.com/mlserve/mlserve/internal/apitypes/storeconv"
 	"github.com/mlserve/mlserve/internal/artifact"
 	"github.com/mlserve/mlserve/internal/ingest"
 	"github.com/mlserve/mlserve/internal/schema"
@@ -87,7 +89,7 @@ quarantine with their reasons. The format follows the file extension (.csv,
 				return ingestErr(err)
 			}
 			if asJSON {
-				return printJSON(g.env.Stdout, res)
+				return printJSON(g.env.Stdout, storeconv.IngestAnswer(res))
 			}
 			printBatch(g.env.Stdout, res, args[0])
 			return nil
@@ -114,18 +116,19 @@ func printBatch(w io.Writer, res *store.BatchResult, pipeline string) {
 	if res.Replayed {
 		fmt.Fprintf(w, "already loaded as batch %d (same idempotency key): nothing new stored\n", res.BatchID)
 	}
-	fmt.Fprintf(w, "batch %d of %s: %d rows accepted, %d rejected\n", res.BatchID, pipeline, res.Accepted, res.Rejected)
-	printRejects(w, res.Errors, res.Rejected)
+	a := storeconv.IngestAnswer(res)
+	fmt.Fprintf(w, "batch %d of %s: %d rows accepted, %d rejected\n", a.BatchID, pipeline, a.Accepted, a.Rejected)
+	printRejects(w, a.Errors, a.Rejected)
 }
 
-func printRejects(w io.Writer, rejects []*store.Reject, total int64) {
+func printRejects(w io.Writer, rejects []*apitypes.Reject, total int64) {
 	const show = 10
 	for i, r := range rejects {
 		if i == show {
 			fmt.Fprintf(w, "  … and %d more (--json lists them)\n", total-show)
 			break
 		}
-		fmt.Fprintf(w, "  row %d: %s\n", r.Row, r.Fields.Error())
+		fmt.Fprintf(w, "  row %d: %s\n", r.Row, schema.FieldErrors(r.Fields).Error())
 	}
 }
 

@@ -12,6 +12,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mlserve/mlserve/internal/apitypes"
+	"github.com/mlserve/mlserve/internal/apitypes/storeconv"
 	"github.com/mlserve/mlserve/internal/app"
 	"github.com/mlserve/mlserve/internal/jobs"
 	"github.com/mlserve/mlserve/internal/ml/metric"
@@ -67,7 +69,7 @@ trainers. --work or --work=false decides instead.`,
 			}
 			if !wait {
 				if asJSON {
-					return printJSON(g.env.Stdout, run)
+					return printJSON(g.env.Stdout, storeconv.Run(run))
 				}
 				fmt.Fprintf(g.env.Stdout, "run %d queued for %s; `mlserve runs %s` shows it\n", run.ID, run.Pipeline, run.Pipeline)
 				return nil
@@ -92,10 +94,11 @@ trainers. --work or --work=false decides instead.`,
 			if err != nil {
 				return err
 			}
+			out := storeconv.Run(fin)
 			if asJSON {
-				return printJSON(g.env.Stdout, fin)
+				return printJSON(g.env.Stdout, out)
 			}
-			printRun(g.env.Stdout, fin)
+			printRun(g.env.Stdout, out)
 			if fin.State == store.RunFailed {
 				return fmt.Errorf("run %d failed: %s", fin.ID, fin.Error)
 			}
@@ -151,7 +154,7 @@ func waitRun(ctx context.Context, s store.Store, id int64, timeout time.Duration
 	}
 }
 
-func printRun(w io.Writer, r *store.Run) {
+func printRun(w io.Writer, r *apitypes.Run) {
 	fmt.Fprintf(w, "run %d (%s, %s): %s", r.ID, r.Pipeline, r.Reason, r.State)
 	if r.StartedAt != nil && r.FinishedAt != nil {
 		fmt.Fprintf(w, " in %.1f s", r.FinishedAt.Sub(*r.StartedAt).Seconds())
@@ -185,23 +188,21 @@ func newRunsCmd(g *globals) *cobra.Command {
 				}
 				p = args[0]
 			}
-			runs, err := a.Store.RunList(cmd.Context(), &store.RunListParams{Pipeline: p, Limit: limit})
+			stored, err := a.Store.RunList(cmd.Context(), &store.RunListParams{Pipeline: p, Limit: limit})
 			if err != nil {
 				return err
 			}
-			if runs == nil {
-				runs = []*store.Run{}
-			}
+			list := storeconv.RunList(stored)
 			if asJSON {
-				return printJSON(g.env.Stdout, map[string]any{"runs": runs})
+				return printJSON(g.env.Stdout, list)
 			}
-			if len(runs) == 0 {
+			if len(list.Runs) == 0 {
 				fmt.Fprintln(g.env.Stdout, "no training runs yet: `mlserve train PIPELINE --wait` starts one")
 				return nil
 			}
 			tw := tabwriter.NewWriter(g.env.Stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tPIPELINE\tSTATE\tREASON\tSTARTED\tDURATION\tVERSION\tRESULT")
-			for _, r := range runs {
+			for _, r := range list.Runs {
 				started, dur := "-", "-"
 				if r.StartedAt != nil {
 					started = r.StartedAt.Local().Format("2006-01-02 15:04:05")
@@ -254,16 +255,17 @@ func newModelsCmd(g *globals) *cobra.Command {
 				}
 				all = append(all, vs...)
 			}
+			list := storeconv.VersionList(all)
 			if asJSON {
-				return printJSON(g.env.Stdout, map[string]any{"versions": all})
+				return printJSON(g.env.Stdout, list)
 			}
-			if len(all) == 0 {
+			if len(list.Versions) == 0 {
 				fmt.Fprintln(g.env.Stdout, "no model versions yet: ingest rows, then `mlserve train PIPELINE --wait`")
 				return nil
 			}
 			tw := tabwriter.NewWriter(g.env.Stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "PIPELINE\tVERSION\tSTATE\tALGORITHM\tMETRICS\tROWS\tWATERMARK\tCREATED\tREASON")
-			for _, v := range all {
+			for _, v := range list.Versions {
 				fmt.Fprintf(tw, "%s\tv%d\t%s\t%s\t%s\t%d\t%d\t%s\t%s\n", v.Pipeline, v.Version, v.State, v.Algorithm,
 					formatMetrics(v.Metrics), v.DataRows, v.DataWatermark, v.CreatedAt.Local().Format("2006-01-02 15:04:05"), truncate(v.Reason, 70))
 			}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mlserve/mlserve/internal/apitypes/storeconv"
 	"github.com/mlserve/mlserve/internal/config"
 	"github.com/mlserve/mlserve/internal/ingest"
 	"github.com/mlserve/mlserve/internal/rawcsv"
@@ -182,11 +183,12 @@ is the target.`,
 			if err != nil {
 				return ingestErr(err)
 			}
+			report := storeconv.CheckReport(res)
 			if asJSON {
-				return printJSON(g.env.Stdout, map[string]any{"accepted": res.Accepted, "rejected": res.Rejected, "errors": res.Errors})
+				return printJSON(g.env.Stdout, report)
 			}
-			fmt.Fprintf(g.env.Stdout, "%s against %s: %d rows would be accepted, %d rejected\n", args[1], args[0], res.Accepted, res.Rejected)
-			printRejects(g.env.Stdout, res.Errors, res.Rejected)
+			fmt.Fprintf(g.env.Stdout, "%s against %s: %d rows would be accepted, %d rejected\n", args[1], args[0], report.Accepted, report.Rejected)
+			printRejects(g.env.Stdout, report.Errors, report.Rejected)
 			return nil
 		},
 	}

@@ -62,12 +62,13 @@ type prodRun struct {
 	Message       string `json:"message"`
 }
 
-// prodVersion is a version with its run and artifact key.
+// prodVersion is a version with its run. ArtifactKey catches the
+// object-store key, which is internal and must not be in the answer.
 type prodVersion struct {
 	version
-	RunID       int64  `json:"run_id"`
-	ArtifactKey string `json:"artifact_key"`
-	Reason      string `json:"reason"`
+	RunID       int64           `json:"run_id"`
+	ArtifactKey json.RawMessage `json:"artifact_key"`
+	Reason      string          `json:"reason"`
 }
 
 type promotion struct {
@@ -557,22 +558,24 @@ func TestProduction(t *testing.T) {
 	t.Logf("summary:\n  %s", strings.Join(summary, "\n  "))
 }
 
-// checkArtifact requires that version v's artifact object exists in the
-// versitygw folder and hashes to the recorded artifact_sha256.
+// checkArtifact requires that version v's answer keeps the object-store
+// key to itself and that its artifact object exists in the versitygw
+// folder, named by its hash (docs/operations.md), and hashes to the
+// recorded artifact_sha256.
 func checkArtifact(t *testing.T, s3 *versitygw, v prodVersion) {
 	t.Helper()
-	if v.ArtifactKey == "" {
-		t.Errorf("v%d has no artifact_key", v.Version)
-		return
+	if v.ArtifactKey != nil {
+		t.Errorf("v%d answer has artifact_key %s: an internal object-store key", v.Version, v.ArtifactKey)
 	}
-	b, err := os.ReadFile(s3.objectPath(v.ArtifactKey))
+	key := "artifacts/" + v.Pipeline + "/" + v.ArtifactSHA256 + ".json"
+	b, err := os.ReadFile(s3.objectPath(key))
 	if err != nil {
-		t.Errorf("v%d artifact %s: %v", v.Version, v.ArtifactKey, err)
+		t.Errorf("v%d artifact %s: %v", v.Version, key, err)
 		return
 	}
 	sum := sha256.Sum256(b)
 	if got := hex.EncodeToString(sum[:]); got != v.ArtifactSHA256 {
-		t.Errorf("v%d artifact %s: %d bytes hashing to %s, want %s", v.Version, v.ArtifactKey, len(b), got, v.ArtifactSHA256)
+		t.Errorf("v%d artifact %s: %d bytes hashing to %s, want %s", v.Version, key, len(b), got, v.ArtifactSHA256)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/mlserve/mlserve/internal/apitypes/storeconv"
 	"github.com/mlserve/mlserve/internal/httpx"
 	"github.com/mlserve/mlserve/internal/store"
 )
@@ -58,7 +59,7 @@ func (s *Service) handleRows(w http.ResponseWriter, r *http.Request, maxBody int
 	if res.Replayed {
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
-	httpx.WriteJSON(w, status, res)
+	httpx.WriteJSON(w, status, storeconv.IngestAnswer(res))
 }
 
 func (s *Service) handleInfo(w http.ResponseWriter, r *http.Request) {
@@ -76,7 +77,7 @@ func (s *Service) handleInfo(w http.ResponseWriter, r *http.Request) {
 		s.writeErr(w, r, err)
 		return
 	}
-	httpx.WriteJSON(w, http.StatusOK, info)
+	httpx.WriteJSON(w, http.StatusOK, storeconv.Dataset(info))
 }
 
 // writeErr writes err in the error envelope: the ingest's own errors (a

@@ -50,7 +50,7 @@ func baseSchemas() obj {
 			"pipeline": str(), "version": integer(),
 			"state":     obj{"type": "string", "enum": []string{"candidate", "production", "archived", "rejected"}},
 			"algorithm": str(), "metrics": obj{"type": "object", "additionalProperties": number()},
-			"artifact_sha256": str(), "artifact_key": str(), "data_watermark": integer(), "data_rows": integer(),
+			"artifact_sha256": str(), "data_watermark": integer(), "data_rows": integer(),
 			"data_sha256": str(), "run_id": integer(), "reason": str(), "created_at": dateTime(),
 		}),
 		"ModelInfo": object([]string{"name", "production_version", "production", "served_version"}, obj{

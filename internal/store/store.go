@@ -170,12 +170,12 @@ type DatasetEnsureParams struct {
 
 // DatasetInfo describes a pipeline's stored data.
 type DatasetInfo struct {
-	Pipeline    string     `json:"name"`
-	Rows        int64      `json:"rows"`
-	Batches     int64      `json:"batches"`
-	LastBatchID int64      `json:"last_batch_id"`
-	LastBatchAt *time.Time `json:"last_batch_at"`
-	Quarantined int64      `json:"quarantined"`
+	Pipeline    string
+	Rows        int64
+	Batches     int64
+	LastBatchID int64
+	LastBatchAt *time.Time
+	Quarantined int64
 }
 
 // BatchInsertParams are the arguments of BatchInsert.
@@ -191,25 +191,25 @@ type BatchInsertParams struct {
 
 // BatchResult is the outcome of a stored batch.
 type BatchResult struct {
-	BatchID  int64     `json:"batch_id"`
-	Accepted int64     `json:"accepted"`
-	Rejected int64     `json:"rejected"`
-	Errors   []*Reject `json:"errors"`
+	BatchID  int64
+	Accepted int64
+	Rejected int64
+	Errors   []*Reject
 	// Replayed is true when an Idempotency-Key matched an earlier batch.
-	Replayed bool `json:"-"`
+	Replayed bool
 }
 
 // Reject is a row that failed validation, kept with its raw text.
 type Reject struct {
 	// Row is the row's index in its request or file (0-based, data rows only).
-	Row int `json:"row"`
+	Row int
 	// Raw is the row as it was received (a CSV line, a JSON object).
-	Raw string `json:"-"`
+	Raw string
 	// Fields maps a column name (or "_row" for the whole row) to the reason.
-	Fields schema.FieldErrors `json:"fields"`
+	Fields schema.FieldErrors
 	// BatchID and CreatedAt are set when read back.
-	BatchID   int64     `json:"-"`
-	CreatedAt time.Time `json:"-"`
+	BatchID   int64
+	CreatedAt time.Time
 }
 
 // RowsCountParams are the arguments of RowsCount.
@@ -257,20 +257,20 @@ const (
 
 // Version is a registered model version.
 type Version struct {
-	Pipeline       string             `json:"pipeline"`
-	Version        int                `json:"version"`
-	State          VersionState       `json:"state"`
-	Algorithm      string             `json:"algorithm"`
-	Metrics        map[string]float64 `json:"metrics"`
-	ArtifactSHA256 string             `json:"artifact_sha256"`
-	ArtifactKey    string             `json:"artifact_key"`
-	DataWatermark  int64              `json:"data_watermark"`
-	DataRows       int64              `json:"data_rows"`
-	DataSHA256     string             `json:"data_sha256"`
-	RunID          int64              `json:"run_id"`
+	Pipeline       string
+	Version        int
+	State          VersionState
+	Algorithm      string
+	Metrics        map[string]float64
+	ArtifactSHA256 string
+	ArtifactKey    string
+	DataWatermark  int64
+	DataRows       int64
+	DataSHA256     string
+	RunID          int64
 	// Reason says why the version is in its state (gate outcome, rollback).
-	Reason    string    `json:"reason"`
-	CreatedAt time.Time `json:"created_at"`
+	Reason    string
+	CreatedAt time.Time
 }
 
 // VersionCreateParams are the arguments of VersionCreate. The version starts
@@ -296,14 +296,14 @@ type VersionRejectParams struct {
 
 // Promotion is one entry of the promotion log.
 type Promotion struct {
-	ID          int64     `json:"id"`
-	Pipeline    string    `json:"pipeline"`
-	FromVersion int       `json:"from_version"` // 0: none
-	ToVersion   int       `json:"to_version"`
-	Action      string    `json:"action"` // "promote", "rollback", "auto"
-	Actor       string    `json:"actor"`  // who or what: "gate", "cli", "api:127.0.0.1"
-	Reason      string    `json:"reason"`
-	CreatedAt   time.Time `json:"created_at"`
+	ID          int64
+	Pipeline    string
+	FromVersion int // 0: none
+	ToVersion   int
+	Action      string // "promote", "rollback", "auto"
+	Actor       string // who or what: "gate", "cli", "api:127.0.0.1"
+	Reason      string
+	CreatedAt   time.Time
 }
 
 // Promotion actions.
@@ -352,26 +352,26 @@ const (
 
 // Run is a training run.
 type Run struct {
-	ID         int64      `json:"id"`
-	Pipeline   string     `json:"pipeline"`
-	State      RunState   `json:"state"`
-	Reason     string     `json:"reason"`
-	CreatedAt  time.Time  `json:"created_at"`
-	StartedAt  *time.Time `json:"started_at"`
-	FinishedAt *time.Time `json:"finished_at"`
+	ID         int64
+	Pipeline   string
+	State      RunState
+	Reason     string
+	CreatedAt  time.Time
+	StartedAt  *time.Time
+	FinishedAt *time.Time
 	// Version is the version the run registered, 0 when none.
-	Version        int    `json:"version,omitempty"`
-	ArtifactSHA256 string `json:"artifact_sha256"`
-	Error          string `json:"error"`
-	Attempt        int    `json:"attempt"`
+	Version        int
+	ArtifactSHA256 string
+	Error          string
+	Attempt        int
 	// DataWatermark and DataRows describe the snapshot the run read.
-	DataWatermark int64 `json:"data_watermark"`
-	DataRows      int64 `json:"data_rows"`
+	DataWatermark int64
+	DataRows      int64
 	// Message is a human note on the outcome ("promoted", "rejected: …",
 	// "no new rows since version 3").
-	Message string `json:"message"`
+	Message string
 	// Existing is set by RunCreate when it returned an already queued run.
-	Existing bool `json:"-"`
+	Existing bool
 }
 
 // RunCreateParams are the arguments of RunCreate.

@@ -1,0 +1,121 @@
+// Package apitypes holds the JSON shapes mlserve shows its clients: the
+// answers of the registry and ingest HTTP routes and the CLI's --json
+// output. They are their own types, so that a change to a database column
+// is not a change to the API and internal fields (the artifact's
+// object-store key, an idempotent replay) stay out of the answers. It is a
+// leaf: package storeconv builds these from the store's types, one
+// converter each, and pins their bytes in golden files. docs/DESIGN.md
+// section 3 describes these shapes; internal/openapi describes them in the
+// OpenAPI document.
+package apitypes
+
+import "time"
+
+// Version is a registered model version.
+type Version struct {
+	Pipeline string `json:"pipeline"`
+	Version  int    `json:"version"`
+	// State is candidate, production, archived or rejected.
+	State          string             `json:"state"`
+	Algorithm      string             `json:"algorithm"`
+	Metrics        map[string]float64 `json:"metrics"`
+	ArtifactSHA256 string             `json:"artifact_sha256"`
+	// DataWatermark, DataRows and DataSHA256 describe the snapshot the
+	// version was trained on.
+	DataWatermark int64  `json:"data_watermark"`
+	DataRows      int64  `json:"data_rows"`
+	DataSHA256    string `json:"data_sha256"`
+	// RunID is the run that made the version, 0 when none did.
+	RunID int64 `json:"run_id"`
+	// Reason says why the version is in its state (gate outcome, rollback).
+	Reason    string    `json:"reason"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// VersionList is the answer of GET /v1/models/{name}/versions and of
+// `mlserve models --json`.
+type VersionList struct {
+	Versions []*Version `json:"versions"`
+}
+
+// Promotion is one entry of the promotion log.
+type Promotion struct {
+	ID          int64  `json:"id"`
+	Pipeline    string `json:"pipeline"`
+	FromVersion int    `json:"from_version"` // 0: none
+	ToVersion   int    `json:"to_version"`
+	// Action is auto, promote or rollback.
+	Action    string    `json:"action"`
+	Actor     string    `json:"actor"` // who or what: "gate", "cli", "api:127.0.0.1"
+	Reason    string    `json:"reason"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// PromotionList is the answer of GET /v1/models/{name}/promotions.
+type PromotionList struct {
+	Promotions []*Promotion `json:"promotions"`
+}
+
+// Run is a training run.
+type Run struct {
+	ID       int64  `json:"id"`
+	Pipeline string `json:"pipeline"`
+	// State is queued, running, succeeded or failed.
+	State string `json:"state"`
+	// Reason is manual, schedule or new_rows.
+	Reason     string     `json:"reason"`
+	CreatedAt  time.Time  `json:"created_at"`
+	StartedAt  *time.Time `json:"started_at"`
+	FinishedAt *time.Time `json:"finished_at"`
+	// Version is the version the run registered, omitted when none.
+	Version        int    `json:"version,omitempty"`
+	ArtifactSHA256 string `json:"artifact_sha256"`
+	Error          string `json:"error"`
+	Attempt        int    `json:"attempt"`
+	// DataWatermark and DataRows describe the snapshot the run read.
+	DataWatermark int64 `json:"data_watermark"`
+	DataRows      int64 `json:"data_rows"`
+	// Message is a human note on the outcome ("promoted", "rejected: …").
+	Message string `json:"message"`
+}
+
+// RunList is the answer of GET /v1/runs and of `mlserve runs --json`.
+type RunList struct {
+	Runs []*Run `json:"runs"`
+}
+
+// Reject is a row that failed validation: its index in the request or file
+// (0-based, data rows only) and, per column (or "_row" for the whole row),
+// the rule it broke.
+type Reject struct {
+	Row    int               `json:"row"`
+	Fields map[string]string `json:"fields"`
+}
+
+// IngestAnswer is the answer of POST /v1/datasets/{name}/rows and of
+// `mlserve ingest-file --json`.
+type IngestAnswer struct {
+	BatchID  int64     `json:"batch_id"`
+	Accepted int64     `json:"accepted"`
+	Rejected int64     `json:"rejected"`
+	Errors   []*Reject `json:"errors"`
+}
+
+// CheckReport is the answer of `mlserve schema check --json`: an ingest
+// answer without a batch, as nothing was stored. Its fields are in the
+// order the command has always printed them.
+type CheckReport struct {
+	Accepted int64     `json:"accepted"`
+	Errors   []*Reject `json:"errors"`
+	Rejected int64     `json:"rejected"`
+}
+
+// Dataset is the answer of GET /v1/datasets/{name}.
+type Dataset struct {
+	Name        string     `json:"name"`
+	Rows        int64      `json:"rows"`
+	Batches     int64      `json:"batches"`
+	LastBatchID int64      `json:"last_batch_id"`
+	LastBatchAt *time.Time `json:"last_batch_at"`
+	Quarantined int64      `json:"quarantined"`
+}
