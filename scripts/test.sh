@@ -121,3 +121,21 @@ if [ ${#engine_pkgs[@]} -gt 0 ]; then
 	# shellcheck disable=SC2086
 	MLSERVE_TEST_HTTP_ENGINE=net/http go test -count=1 -timeout 20m ${GOTESTFLAGS:-} ./internal/api ./internal/oip ./internal/openapi
 fi
+
+# The fast front hands handlers strings over buffers it reuses; the race
+# detector sees a handler or a goroutine that reads one after its request
+# ended. Once more with -race on the fast front, for the packages asked for
+# (MLSERVE_TEST_NO_RACE=1 skips it).
+race_pkgs=()
+for p in "${pkgs[@]}"; do
+	case $p in
+	./... | ./internal/...) race_pkgs=(./internal/api ./internal/oip ./internal/fastfront) ;;
+	./internal/api | ./internal/api/... | ./internal/oip | ./internal/oip/... | ./internal/fastfront | ./internal/fastfront/...)
+		race_pkgs+=("$p") ;;
+	esac
+done
+if [ ${#race_pkgs[@]} -gt 0 ] && [ "${MLSERVE_TEST_NO_RACE:-}" != "1" ]; then
+	echo "== go test -race, api suites on the fast front"
+	# shellcheck disable=SC2086
+	go test -race -count=1 -timeout 20m ${GOTESTFLAGS:-} "${race_pkgs[@]}"
+fi
