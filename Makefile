@@ -3,7 +3,7 @@ GO ?= go
 
 COMPOSE ?= docker-compose
 
-.PHONY: test build vet bench docker-compose lint-containers bench-serving fuzz soak
+.PHONY: test build vet bench docker-compose lint-containers bench-serving fuzz soak soak-roles
 test:
 	./scripts/test.sh
 
@@ -38,6 +38,14 @@ SOAK ?= 60s
 soak:
 	MLSERVE_TEST_SOAK=$(SOAK) $(GO) test -count=1 -run '^TestMixedLoadMetrics$$' -timeout 30m -v ./internal/api
 	MLSERVE_TEST_SOAK=$(SOAK) MLSERVE_TEST_HTTP_ENGINE=net/http $(GO) test -count=1 -run '^TestMixedLoadMetrics$$' -timeout 30m -v ./internal/api
+
+# The roles as separate processes (api on fasthttp, ingest, trainer) on a
+# throwaway PostgreSQL under a mixed load for DURATION (default 5m): every
+# predict route, rows every 50 ms, a promotion every 10 s, /metrics every
+# second; fails on a non-2xx, a failed /metrics or growing RSS
+# (bench/soak/run.sh).
+soak-roles:
+	bash bench/soak/run.sh
 
 # Serving benchmark: mlserve's api vs the bare net/http peer with wrk (needs
 # wrk; see bench/serving/run.sh). Writes bench/serving/last-run.md.
