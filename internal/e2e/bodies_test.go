@@ -122,7 +122,12 @@ func TestDeclaredBodiesCostNothing(t *testing.T) {
 				probe = func() int { code, _ := s.get("/v1/datasets/titanic"); return code }
 			}
 			p99(t, 100, probe) // warm up
-			base := p99(t, probes, probe)
+			// The bar is twice the p99 before, but never under 2 ms: a
+			// sub-millisecond p99 on a shared two-core machine swings by
+			// a millisecond or two between runs whatever the server does.
+			// The defect this guards against cost 235-512 ms.
+			measured := p99(t, probes, probe)
+			base := max(measured, time.Millisecond)
 			rss0 := vmRSS(t, s.cmd.Process.Pid)
 
 			start := time.Now()
@@ -188,12 +193,12 @@ func TestDeclaredBodiesCostNothing(t *testing.T) {
 			}
 			rise := peak - rss0
 			t.Logf("%s: %d connections x %d declared bytes held %.1f s: RSS %d MB -> peak %d MB (+%d MB); predict p99 %v before, %v during",
-				tg.name, conns, declared, time.Since(start).Seconds(), rss0>>20, peak>>20, rise>>20, base, tries)
+				tg.name, conns, declared, time.Since(start).Seconds(), rss0>>20, peak>>20, rise>>20, measured, tries)
 			if rise >= 100<<20 {
 				t.Errorf("RSS rose by %d MB holding %d declared-but-unsent bodies, want < 100 MB", rise>>20, conns)
 			}
 			if during >= 2*base {
-				t.Errorf("p99 during the held bodies %v, want < 2 x %v (before)", during, base)
+				t.Errorf("p99 during the held bodies %v, want < 2 x %v (the p99 before, at least 1 ms)", during, base)
 			}
 			if strings.Contains(s.stderr.String(), `"level":"ERROR"`) {
 				t.Errorf("ERROR lines in the log:\n%s", lastLines(s.stderr.String(), 20))
