@@ -272,14 +272,15 @@ func TestCorruptArtifact(t *testing.T) {
 		Versions []struct {
 			Version int    `json:"version"`
 			State   string `json:"state"`
-			Key     string `json:"artifact_key"`
+			SHA256  string `json:"artifact_sha256"`
 		} `json:"versions"`
 	}
 	mustJSON(t, &models, dir, "models", "titanic", "--json")
-	if len(models.Versions) != 1 || models.Versions[0].State != "production" || models.Versions[0].Key == "" {
+	if len(models.Versions) != 1 || models.Versions[0].State != "production" || models.Versions[0].SHA256 == "" {
 		t.Fatalf("models after the first training: %+v, want v1 in production", models.Versions)
 	}
-	path := filepath.Join(dir, ".mlserve", "artifacts", filepath.FromSlash(models.Versions[0].Key))
+	// The artifact object is named by its hash (docs/operations.md).
+	path := filepath.Join(dir, ".mlserve", "artifacts", "artifacts", "titanic", models.Versions[0].SHA256+".json")
 	good, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
