@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mlserve/mlserve/internal/testenv"
 )
 
 // mountSmallDisk mounts a tmpfs of size (e.g. "16m") on a new folder and
@@ -21,10 +23,10 @@ func mountSmallDisk(t *testing.T, size string) string {
 	t.Helper()
 	dir := t.TempDir()
 	if os.Geteuid() != 0 {
-		t.Skip("a full disk is a small tmpfs, and mounting one needs root")
+		testenv.Missing(t, "a full disk is a small tmpfs, and mounting one needs root")
 	}
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a tmpfs for a full disk: %v: %s", err, out)
+		testenv.Missing(t, "cannot mount a tmpfs for a full disk: %v: %s", err, out)
 	}
 	t.Cleanup(func() { _ = exec.Command("umount", "-l", dir).Run() })
 	return dir
