@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/mlserve/mlserve/internal/config"
 	"github.com/mlserve/mlserve/internal/features"
 	"github.com/mlserve/mlserve/internal/httpx"
 	"github.com/mlserve/mlserve/internal/ml"
@@ -59,8 +60,8 @@ type Config struct {
 	// Queue, if set, serves POST /v1/pipelines/{name}/runs.
 	Queue  Enqueuer
 	Logger *slog.Logger
-	// MaxBody caps request bodies (default 8 MiB); MaxBatch caps instances
-	// per predict request (default 10,000).
+	// MaxBody caps request bodies (default config.DefaultMaxBody); MaxBatch caps instances
+	// per predict request (default config.DefaultMaxBatch).
 	MaxBody  int64
 	MaxBatch int
 	// CORSOrigins are the browser origins allowed to call GET / and the
@@ -79,10 +80,10 @@ func New(cfg Config) *Server {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
 	if s.maxBody == 0 {
-		s.maxBody = 8 << 20
+		s.maxBody = config.DefaultMaxBody
 	}
 	if s.maxBatch == 0 {
-		s.maxBatch = 10000
+		s.maxBatch = config.DefaultMaxBatch
 	}
 	for i := range s.pipelines {
 		s.byName[s.pipelines[i].Name] = &s.pipelines[i]
