@@ -36,7 +36,7 @@ type ServeOptions struct {
 	Ready func(addr string)
 	// Extra, if set, runs beside the roles (the demo feed) until ctx ends.
 	Extra func(ctx context.Context) error
-	// ReloadEvery is the api's registry check period (default 2 s).
+	// ReloadEvery is the api's registry check period (default api.DefaultPoll).
 	ReloadEvery time.Duration
 	// OnRunDone observes finished training runs (tests).
 	OnRunDone func(*store.Run, error)
