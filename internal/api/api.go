@@ -16,6 +16,7 @@ import (
 
 	"github.com/mlserve/mlserve/internal/apitypes"
 	"github.com/mlserve/mlserve/internal/apitypes/storeconv"
+	"github.com/mlserve/mlserve/internal/config"
 	"github.com/mlserve/mlserve/internal/features"
 	"github.com/mlserve/mlserve/internal/httpx"
 	"github.com/mlserve/mlserve/internal/ml"
@@ -61,8 +62,8 @@ type Config struct {
 	// Queue, if set, serves POST /v1/pipelines/{name}/runs.
 	Queue  Enqueuer
 	Logger *slog.Logger
-	// MaxBody caps request bodies (default 8 MiB); MaxBatch caps instances
-	// per predict request (default 10,000).
+	// MaxBody caps request bodies (default config.DefaultMaxBody); MaxBatch caps instances
+	// per predict request (default config.DefaultMaxBatch).
 	MaxBody  int64
 	MaxBatch int
 	// CORSOrigins are the browser origins allowed to call GET / and the
@@ -81,10 +82,10 @@ func New(cfg Config) *Server {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
 	if s.maxBody == 0 {
-		s.maxBody = 8 << 20
+		s.maxBody = config.DefaultMaxBody
 	}
 	if s.maxBatch == 0 {
-		s.maxBatch = 10000
+		s.maxBatch = config.DefaultMaxBatch
 	}
 	for i := range s.pipelines {
 		s.byName[s.pipelines[i].Name] = &s.pipelines[i]

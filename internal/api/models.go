@@ -88,7 +88,7 @@ type ModelsConfig struct {
 	Registry  *registry.Registry
 	Store     store.Store
 	Pipelines []string
-	// Poll is the period of the registry check (default 2 s).
+	// Poll is the period of the registry check (default DefaultPoll).
 	Poll time.Duration
 	// Changes wakes a reload at once (in-process promotions).
 	Changes *notify.Hub
@@ -101,6 +101,10 @@ type ModelsConfig struct {
 	Metrics *metrics.Metrics
 }
 
+// DefaultPoll is the default period of the registry check: how soon a
+// replica without change notices serves a promotion.
+const DefaultPoll = 2 * time.Second
+
 // NewModels returns an empty Models; Run fills it.
 func NewModels(cfg ModelsConfig) *Models {
 	m := &Models{
@@ -109,7 +113,7 @@ func NewModels(cfg ModelsConfig) *Models {
 		onSwap: cfg.OnSwap, onFail: cfg.OnFail, metrics: cfg.Metrics,
 	}
 	if m.poll == 0 {
-		m.poll = 2 * time.Second
+		m.poll = DefaultPoll
 	}
 	if m.logger == nil {
 		m.logger = slog.New(slog.DiscardHandler)

@@ -16,10 +16,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/mlserve/mlserve/internal/api"
 	"github.com/mlserve/mlserve/internal/apitest"
@@ -28,6 +26,7 @@ import (
 	"github.com/mlserve/mlserve/internal/fastfront"
 	"github.com/mlserve/mlserve/internal/httpx"
 	"github.com/mlserve/mlserve/internal/metrics"
+	"github.com/mlserve/mlserve/internal/mount"
 	"github.com/mlserve/mlserve/internal/oip"
 	"github.com/mlserve/mlserve/internal/registry"
 	"github.com/mlserve/mlserve/internal/sampledata"
@@ -192,25 +191,22 @@ func setupWith(t testing.TB, o setupOpts) (*api.Server, *testBundle) {
 		}},
 		MaxBody: o.maxBody, MaxBatch: o.maxBatch, CORSOrigins: o.cors,
 	})
-	mux := http.NewServeMux()
-	srv.Routes(mux, func(h http.Handler) http.Handler { return httpx.Admin(o.token, logger, h) })
-	httpx.Health(mux, map[string]httpx.Check{"models": b.models.Ready})
-	// Requests are observed as app.Serve observes them, so the benchmarks
-	// include the metrics.
+	// Mounted as app.Serve mounts the api role (readiness, /metrics, the
+	// inference protocol: the swap test sends its infer requests), with the
+	// requests observed, so the benchmarks include the metrics.
 	b.prom = prometheus.NewRegistry()
 	b.metrics = metrics.New(metrics.Config{Registerer: b.prom})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(b.prom, promhttp.HandlerOpts{}))
-	observe := func(r *http.Request, pattern string, status int, d time.Duration) {
-		model, version, rows := httpx.Noted(r)
-		b.metrics.Request(pattern, model, version, status, rows, d)
+	routes, err := mount.Roles(mount.Options{
+		Logger: logger, Admin: func(h http.Handler) http.Handler { return httpx.Admin(o.token, logger, h) },
+		API: srv, Models: b.models, Metrics: b.metrics, Gatherer: b.prom,
+		OIP: oip.New(oip.Config{Pipelines: []string{"titanic", "sensors"}, Models: b.models, Registry: reg, Store: db, Logger: logger,
+			MaxBody: o.maxBody, MaxBatch: o.maxBatch}),
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	// The inference protocol's routes too, as the api role mounts them (the
-	// swap test sends its infer requests).
-	inference := oip.New(oip.Config{Pipelines: []string{"titanic", "sensors"}, Models: b.models, Registry: reg, Store: db, Logger: logger,
-		MaxBody: o.maxBody, MaxBatch: o.maxBatch})
-	inference.Routes(mux)
-	b.handler = httpx.Middleware(logger, observe, httpx.FastRoutes(mux))
-	fast := append(srv.HotRoutes(), inference.HotRoutes()...)
+	b.handler = routes.Handler
+	fast := routes.Fast
 	b.url = apitest.Serve(t, b.handler, fast, fastfront.Options{Logger: logger, Observe: b.metrics.Request, MaxBody: o.maxBody})
 	return srv, b
 }

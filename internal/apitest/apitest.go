@@ -2,8 +2,8 @@
 // registry and artifact folder, models trained on the sample titanic
 // (binary), iris (multiclass) and tips (regression) data, and every route
 // the api and ingest roles mount (predict, registry, Open Inference
-// Protocol, OpenAPI, ingest, health) behind httpx's middleware on a real
-// loopback HTTP server. Only tests import it.
+// Protocol, OpenAPI, ingest, readiness, /metrics) mounted by package
+// mount, as app.Serve mounts them, on a real loopback HTTP server. Only tests import it.
 package apitest
 
 import (
@@ -20,12 +20,16 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/mlserve/mlserve/internal/api"
 	"github.com/mlserve/mlserve/internal/blob/fs"
 	"github.com/mlserve/mlserve/internal/config"
 	"github.com/mlserve/mlserve/internal/fastfront"
 	"github.com/mlserve/mlserve/internal/httpx"
 	"github.com/mlserve/mlserve/internal/ingest"
+	"github.com/mlserve/mlserve/internal/metrics"
+	"github.com/mlserve/mlserve/internal/mount"
 	"github.com/mlserve/mlserve/internal/oip"
 	"github.com/mlserve/mlserve/internal/openapi"
 	"github.com/mlserve/mlserve/internal/registry"
@@ -156,6 +160,8 @@ type Env struct {
 	Hot []fastfront.Route
 	// OpenAPI is the served document.
 	OpenAPI []byte
+	// Metrics observes the server's requests, served at GET /metrics.
+	Metrics *metrics.Metrics
 }
 
 // Options change what Start sets up.
@@ -166,6 +172,8 @@ type Options struct {
 	MaxBody  int64
 	// Token is the admin token (empty: write routes open to loopback).
 	Token string
+	// CORSOrigins are the browser origins allowed (MLSERVE_CORS_ORIGINS).
+	CORSOrigins []string
 }
 
 // Start serves every route over loopback: all fitted versions registered,
@@ -237,27 +245,24 @@ func Start(t testing.TB, o Options) *Env {
 			t.Fatal(err)
 		}
 	}
-	mux := http.NewServeMux()
 	admin := func(h http.Handler) http.Handler { return httpx.Admin(o.Token, logger, h) }
-	srv := api.New(api.Config{Pipelines: pipes, Models: models, Registry: reg, Store: db, Logger: logger,
-		Queue: enqueuer{db}, MaxBatch: o.MaxBatch, MaxBody: o.MaxBody})
-	srv.Routes(mux, admin)
-	fast := srv.HotRoutes()
-	inference := oip.New(oip.Config{Pipelines: Names, Models: models, Registry: reg, Store: db, Logger: logger,
-		MaxBatch: o.MaxBatch, MaxBody: o.MaxBody})
-	inference.Routes(mux)
-	fast = append(fast, inference.HotRoutes()...)
-	ingest.New(ingest.Config{Store: db, Pipelines: schemas, Order: Names, Logger: logger}).Routes(mux, 0, admin)
-	httpx.Health(mux, map[string]httpx.Check{"models": models.Ready})
-	doc, err := openapi.Generate(&openapi.Options{Pipelines: docPipes, API: true, Ingest: true})
+	prom := prometheus.NewRegistry()
+	m := metrics.New(metrics.Config{Registerer: prom})
+	routes, err := mount.Roles(mount.Options{
+		Logger: logger, Admin: admin, Metrics: m, Gatherer: prom, Models: models,
+		API: api.New(api.Config{Pipelines: pipes, Models: models, Registry: reg, Store: db, Logger: logger,
+			Queue: enqueuer{db}, MaxBatch: o.MaxBatch, MaxBody: o.MaxBody, CORSOrigins: o.CORSOrigins}),
+		OIP: oip.New(oip.Config{Pipelines: Names, Models: models, Registry: reg, Store: db, Logger: logger,
+			MaxBatch: o.MaxBatch, MaxBody: o.MaxBody}),
+		Ingest:  ingest.New(ingest.Config{Store: db, Pipelines: schemas, Order: Names, Logger: logger}),
+		OpenAPI: &openapi.Options{Pipelines: docPipes, API: true, Ingest: true},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	mux.Handle("GET /openapi.json", openapi.Handler(doc))
-	httpx.Fallback(mux)
-	handler := httpx.Middleware(logger, nil, httpx.FastRoutes(mux))
-	url := Serve(t, handler, fast, fastfront.Options{Logger: logger, MaxBody: o.MaxBody, ErrorBody: oip.ErrorBody})
-	return &Env{URL: url, Store: db, Registry: reg, Models: models, Bucket: bucket, Data: ds, Handler: handler, Hot: fast, OpenAPI: doc}
+	url := Serve(t, routes.Handler, routes.Fast, fastfront.Options{Logger: logger, Observe: m.Request, MaxBody: o.MaxBody, ErrorBody: oip.ErrorBody})
+	return &Env{URL: url, Store: db, Registry: reg, Models: models, Bucket: bucket, Data: ds, Handler: routes.Handler, Hot: routes.Fast,
+		OpenAPI: routes.OpenAPI, Metrics: m}
 }
 
 type enqueuer struct{ db store.Store }

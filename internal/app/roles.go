@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/mlserve/mlserve/internal/api"
@@ -17,6 +16,7 @@ import (
 	"github.com/mlserve/mlserve/internal/fastfront"
 	"github.com/mlserve/mlserve/internal/httpx"
 	"github.com/mlserve/mlserve/internal/jobs"
+	"github.com/mlserve/mlserve/internal/mount"
 	"github.com/mlserve/mlserve/internal/oip"
 	"github.com/mlserve/mlserve/internal/openapi"
 	"github.com/mlserve/mlserve/internal/store"
@@ -36,7 +36,7 @@ type ServeOptions struct {
 	Ready func(addr string)
 	// Extra, if set, runs beside the roles (the demo feed) until ctx ends.
 	Extra func(ctx context.Context) error
-	// ReloadEvery is the api's registry check period (default 2 s).
+	// ReloadEvery is the api's registry check period (default api.DefaultPoll).
 	ReloadEvery time.Duration
 	// OnRunDone observes finished training runs (tests).
 	OnRunDone func(*store.Run, error)
@@ -53,12 +53,6 @@ func (e enqueuer) Enqueue(ctx context.Context, pipeline, reason string) (*store.
 // taking connections and finishes in-flight requests, the trainer stops
 // taking jobs and finishes (or hands back) the running one.
 func (a *App) Serve(ctx context.Context, o ServeOptions) error {
-	observe := func(r *http.Request, pattern string, status int, d time.Duration) {
-		model, version, rows := httpx.Noted(r)
-		a.Metrics.Request(pattern, model, version, status, rows, d)
-	}
-
-	mux := http.NewServeMux()
 	guard := httpx.Guard{Token: a.Opts.Env.AdminToken, Listen: o.Addr, Logger: a.Logger}
 	admin := guard.Wrap
 	if guard.Token == "" && (o.Roles.API || o.Roles.Ingest) {
@@ -78,7 +72,12 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) error {
 			return err
 		}
 	}
-	var fast []fastfront.Route
+	env := a.Opts.Env
+	mo := mount.Options{Logger: a.Logger, Admin: admin, Required: checks, Soft: soft, Metrics: a.Metrics, Gatherer: a.prom,
+		OpenAPI: &openapi.Options{API: o.Roles.API, Ingest: o.Roles.Ingest}}
+	for _, p := range a.File.Pipelines {
+		mo.OpenAPI.Pipelines = append(mo.OpenAPI.Pipelines, openapi.Pipeline{Name: p.Name, Schema: p.Schema})
+	}
 	if o.Roles.API {
 		names := a.File.Names()
 		models := api.NewModels(api.ModelsConfig{
@@ -89,29 +88,22 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) error {
 		for _, p := range a.File.Pipelines {
 			pipes = append(pipes, api.Pipeline{Name: p.Name, Schema: p.Schema})
 		}
-		env := a.Opts.Env
-		srv := api.New(api.Config{Pipelines: pipes, Models: models, Registry: a.Registry, Store: a.Store, Queue: enqueuer{queue}, Logger: a.Logger,
+		mo.API = api.New(api.Config{Pipelines: pipes, Models: models, Registry: a.Registry, Store: a.Store, Queue: enqueuer{queue}, Logger: a.Logger,
 			MaxBody: env.MaxBody, MaxBatch: env.MaxBatch, CORSOrigins: env.CORSList()})
-		srv.Routes(mux, admin)
-		fast = append(fast, srv.HotRoutes()...)
-		inference := oip.New(oip.Config{Pipelines: names, Models: models, Registry: a.Registry, Store: a.Store, Logger: a.Logger,
+		mo.OIP = oip.New(oip.Config{Pipelines: names, Models: models, Registry: a.Registry, Store: a.Store, Logger: a.Logger,
 			MaxBody: env.MaxBody, MaxBatch: env.MaxBatch})
-		inference.Routes(mux)
-		fast = append(fast, inference.HotRoutes()...)
-		checks["models"] = models.Ready
+		mo.Models = models
 		g.Go(func() error { models.Run(gctx); return nil })
 	}
 	if o.Roles.Ingest {
-		a.Ingest.Routes(mux, 0, admin)
+		mo.Ingest = a.Ingest
 	}
-	httpx.Readiness(mux, checks, soft)
-	if err := a.mountOpenAPI(mux, o.Roles); err != nil {
+	routes, err := mount.Roles(mo)
+	if err != nil {
 		return err
 	}
-	mux.Handle("GET /metrics", promhttp.HandlerFor(a.prom, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(a.Logger.Handler(), slog.LevelWarn)}))
-	httpx.Fallback(mux)
 
-	srv, engine, err := a.listen(o, httpx.Middleware(a.Logger, observe, httpx.FastRoutes(mux)), fast)
+	srv, engine, err := a.listen(o, routes.Handler, routes.Fast)
 	if err != nil {
 		return err
 	}
@@ -204,21 +196,6 @@ func EngineFor(setting string, roles Roles) (string, error) {
 		return setting, nil
 	}
 	return "", fmt.Errorf("%s %q: want %s, %s or %s", config.EnvHTTPEngine, setting, config.EngineAuto, config.EngineFastHTTP, config.EngineNetHTTP)
-}
-
-// mountOpenAPI serves GET /openapi.json: the document of the routes these
-// roles mount, generated once from the pipelines' schemas.
-func (a *App) mountOpenAPI(mux *http.ServeMux, roles Roles) error {
-	var pipes []openapi.Pipeline
-	for _, p := range a.File.Pipelines {
-		pipes = append(pipes, openapi.Pipeline{Name: p.Name, Schema: p.Schema})
-	}
-	doc, err := openapi.Generate(&openapi.Options{Pipelines: pipes, API: roles.API, Ingest: roles.Ingest})
-	if err != nil {
-		return err
-	}
-	mux.Handle("GET /openapi.json", openapi.Handler(doc))
-	return nil
 }
 
 // queueRetryEvery is how often a job queue that could not start (disk

@@ -49,7 +49,8 @@ const (
 	EngineNetHTTP = "net/http"
 )
 
-// Defaults of the api's request limits.
+// Defaults of the api role's request limits (MLSERVE_MAX_BODY, MLSERVE_MAX_BATCH):
+// the one place they are typed; api, oip and the fast front use them.
 const (
 	DefaultMaxBatch = 10000
 	DefaultMaxBody  = 8 << 20

@@ -42,6 +42,7 @@ import (
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/fasthttpadaptor"
 
+	"github.com/mlserve/mlserve/internal/config"
 	"github.com/mlserve/mlserve/internal/httpx"
 )
 
@@ -155,7 +156,7 @@ type Options struct {
 	Observe Observer // may be nil
 	Limits  httpx.Limits
 	// MaxBody caps request bodies: a longer one is answered 413 before any
-	// handler runs. 0 means 8 MiB.
+	// handler runs. 0 means config.DefaultMaxBody.
 	MaxBody int64
 	// ErrorBody, when set, may write the answer to a request the server
 	// could not read (too large, malformed, late) in the error form of
@@ -181,7 +182,7 @@ func Listen(addr string, next http.Handler, routes []Route, o Options) (*Server,
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.MaxBody <= 0 {
-		o.MaxBody = 8 << 20
+		o.MaxBody = config.DefaultMaxBody
 	}
 	routes = slices.Clone(routes)
 	for i := range routes {

@@ -22,6 +22,7 @@ import (
 	"github.com/mlserve/mlserve/internal/config"
 	"github.com/mlserve/mlserve/internal/httpx"
 	"github.com/mlserve/mlserve/internal/ingest"
+	"github.com/mlserve/mlserve/internal/mount"
 	"github.com/mlserve/mlserve/internal/schema"
 	"github.com/mlserve/mlserve/internal/store"
 	"github.com/mlserve/mlserve/internal/store/sqlite"
@@ -124,9 +125,13 @@ func setupWith(t testing.TB, o setupOpts) (*ingest.Service, *testBundle) {
 		Order:     []string{"titanic", "sensors"},
 		Logger:    logger,
 	})
-	mux := http.NewServeMux()
-	svc.Routes(mux, o.maxBody, func(h http.Handler) http.Handler { return httpx.Admin(o.token, logger, h) })
-	h := httpx.Middleware(logger, nil, httpx.FastRoutes(mux))
+	// Mounted as app.Serve mounts the ingest role.
+	routes, err := mount.Roles(mount.Options{Logger: logger, Ingest: svc, IngestMaxBody: o.maxBody,
+		Admin: func(h http.Handler) http.Handler { return httpx.Admin(o.token, logger, h) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := routes.Handler
 	srv := httptest.NewUnstartedServer(h)
 	srv.Config.ConnContext = httpx.ConnContext // as httpx.Server: per-connection request state
 	srv.Start()

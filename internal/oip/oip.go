@@ -26,6 +26,7 @@ import (
 
 	"github.com/mlserve/mlserve/internal/api"
 	"github.com/mlserve/mlserve/internal/artifact"
+	"github.com/mlserve/mlserve/internal/config"
 	"github.com/mlserve/mlserve/internal/fastfront"
 	"github.com/mlserve/mlserve/internal/httpx"
 	"github.com/mlserve/mlserve/internal/registry"
@@ -47,8 +48,8 @@ type Config struct {
 	Registry *registry.Registry
 	Store    store.Store
 	Logger   *slog.Logger
-	// MaxBody caps request bodies (default 8 MiB); MaxBatch caps rows per
-	// inference (default 10,000).
+	// MaxBody caps request bodies (default config.DefaultMaxBody); MaxBatch caps rows per
+	// inference (default config.DefaultMaxBatch).
 	MaxBody  int64
 	MaxBatch int
 }
@@ -85,10 +86,10 @@ func New(cfg Config) *Server {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.MaxBody <= 0 {
-		cfg.MaxBody = 8 << 20
+		cfg.MaxBody = config.DefaultMaxBody
 	}
 	if cfg.MaxBatch <= 0 {
-		cfg.MaxBatch = 10000
+		cfg.MaxBatch = config.DefaultMaxBatch
 	}
 	s := &Server{cfg: cfg, logger: cfg.Logger, names: map[string]string{}, versions: map[versionKey]*store.Version{}}
 	for _, n := range cfg.Pipelines {

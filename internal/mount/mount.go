@@ -1,0 +1,116 @@
+// Package mount builds the HTTP handler of mlserve's roles from their
+// already-built collaborators: the one place that says which routes a
+// process serves, called by app.Serve and by the test servers alike, so a
+// test cannot pass on wiring production lacks.
+package mount
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/mlserve/mlserve/internal/api"
+	"github.com/mlserve/mlserve/internal/fastfront"
+	"github.com/mlserve/mlserve/internal/httpx"
+	"github.com/mlserve/mlserve/internal/ingest"
+	"github.com/mlserve/mlserve/internal/metrics"
+	"github.com/mlserve/mlserve/internal/oip"
+	"github.com/mlserve/mlserve/internal/openapi"
+)
+
+// Options are the collaborators of the roles a process runs. A nil role
+// part is not mounted.
+type Options struct {
+	// Logger receives the middleware's and /metrics' lines.
+	Logger *slog.Logger
+	// Admin guards the write routes (httpx.Guard.Wrap in production).
+	Admin func(http.Handler) http.Handler
+
+	// API is the api role's server: predict, registry and CORS routes.
+	API *api.Server
+	// OIP is the api role's Open Inference Protocol server.
+	OIP *oip.Server
+	// Models, with API, adds the "models" readiness check.
+	Models *api.Models
+	// Ingest is the ingest role's service, mounted with body limit
+	// IngestMaxBody (0: its default).
+	Ingest        *ingest.Service
+	IngestMaxBody int64
+
+	// Required and Soft are the readiness checks (httpx.Readiness) besides
+	// the models' one.
+	Required, Soft map[string]httpx.Check
+	// OpenAPI, if set, is generated once and served at GET /openapi.json.
+	OpenAPI *openapi.Options
+	// Metrics observes every request; Gatherer, if set, is served at
+	// GET /metrics.
+	Metrics  *metrics.Metrics
+	Gatherer prometheus.Gatherer
+}
+
+// Mounted is the built handler of the roles.
+type Mounted struct {
+	// Handler answers every route behind httpx's middleware.
+	Handler http.Handler
+	// Fast are the hot routes the fast front answers without Handler.
+	Fast []fastfront.Route
+	// OpenAPI is the served document (nil when none).
+	OpenAPI []byte
+}
+
+// Roles mounts the routes of the roles o carries on one mux: the api's
+// (predict, registry, CORS preflight, inference protocol), the ingest's,
+// readiness and health, /openapi.json, /metrics, and the fallback that
+// answers unknown routes and methods; the middleware observes every
+// request into o.Metrics.
+func Roles(o Options) (*Mounted, error) {
+	logger := o.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	mux := http.NewServeMux()
+	out := &Mounted{}
+	required := map[string]httpx.Check{}
+	for k, c := range o.Required {
+		required[k] = c
+	}
+	if o.API != nil {
+		o.API.Routes(mux, o.Admin)
+		out.Fast = append(out.Fast, o.API.HotRoutes()...)
+	}
+	if o.OIP != nil {
+		o.OIP.Routes(mux)
+		out.Fast = append(out.Fast, o.OIP.HotRoutes()...)
+	}
+	if o.Models != nil {
+		required["models"] = o.Models.Ready
+	}
+	if o.Ingest != nil {
+		o.Ingest.Routes(mux, o.IngestMaxBody, o.Admin)
+	}
+	httpx.Readiness(mux, required, o.Soft)
+	if o.OpenAPI != nil {
+		doc, err := openapi.Generate(o.OpenAPI)
+		if err != nil {
+			return nil, err
+		}
+		mux.Handle("GET /openapi.json", openapi.Handler(doc))
+		out.OpenAPI = doc
+	}
+	if o.Gatherer != nil {
+		mux.Handle("GET /metrics", promhttp.HandlerFor(o.Gatherer, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}))
+	}
+	httpx.Fallback(mux)
+	var observe httpx.Observer
+	if m := o.Metrics; m != nil {
+		observe = func(r *http.Request, pattern string, status int, d time.Duration) {
+			model, version, rows := httpx.Noted(r)
+			m.Request(pattern, model, version, status, rows, d)
+		}
+	}
+	out.Handler = httpx.Middleware(logger, observe, httpx.FastRoutes(mux))
+	return out, nil
+}
