@@ -186,13 +186,14 @@ func grepLines(text, s string) string {
 
 // Label values the test server's request metrics may have: the
 // configured pipelines, their registered versions, the status classes and
-// the patterns of the routes the tests reach ("unmatched" when none
-// matched). Anything else came from a request.
+// the patterns of the routes the tests reach ("/" is the fallback that
+// answers unknown routes 404; "unmatched" when no pattern matched at all).
+// Anything else came from a request.
 var knownLabels = map[string][]string{
 	"model":        {"", "titanic", "sensors"},
 	"version":      {"", "1", "2"},
 	"status_class": {"1xx", "2xx", "3xx", "4xx", "5xx"},
-	"route": {"unmatched", "GET /{$}", "GET /v1/models/{name}/predict", "POST /v1/models/{name}/predict",
+	"route": {"unmatched", "/", "GET /{$}", "GET /v1/models/{name}/predict", "POST /v1/models/{name}/predict",
 		"POST /v2/models/{name}/infer", "POST /v2/models/{name}/versions/{version}/infer", "GET /readyz", "GET /metrics",
 		"GET /v1/models/{name}", "/v2", "/v2/"},
 }
