@@ -3,7 +3,7 @@ GO ?= go
 
 COMPOSE ?= docker-compose
 
-.PHONY: test build vet bench docker-compose lint-containers bench-serving fuzz
+.PHONY: test build vet bench docker-compose lint-containers bench-serving fuzz soak
 test:
 	./scripts/test.sh
 
@@ -22,13 +22,22 @@ bench:
 # fuzz target searches for FUZZTIME. A failing input is saved under the
 # package's testdata/fuzz and then runs with every `go test`.
 FUZZTIME ?= 30s
-FUZZ_TARGETS = FuzzHotPath:./internal/api FuzzInfer:./internal/oip FuzzScanFlat:./internal/oip FuzzDecodeEnvelope:./internal/oip FuzzRows:./internal/ingest \
+FUZZ_TARGETS = FuzzHotPath:./internal/api FuzzKeepAlive:./internal/api FuzzInfer:./internal/oip FuzzScanFlat:./internal/oip FuzzDecodeEnvelope:./internal/oip FuzzRows:./internal/ingest \
 	FuzzParse:./internal/config FuzzReader:./internal/rawcsv
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		echo "== $${t%%:*} ($${t#*:}, $(FUZZTIME))"; \
 		$(GO) test -run '^$$' -fuzz "^$${t%%:*}$$" -fuzztime $(FUZZTIME) "$${t#*:}"; \
 	done
+
+# The api's mixed-load test (TestMixedLoadMetrics: every hot route,
+# made-up model names and bodies from several keep-alive connections, then
+# GET /metrics checked) for SOAK instead of the 5 s of `make test`, on the
+# fast front and then on net/http.
+SOAK ?= 60s
+soak:
+	MLSERVE_TEST_SOAK=$(SOAK) $(GO) test -count=1 -run '^TestMixedLoadMetrics$$' -timeout 30m -v ./internal/api
+	MLSERVE_TEST_SOAK=$(SOAK) MLSERVE_TEST_HTTP_ENGINE=net/http $(GO) test -count=1 -run '^TestMixedLoadMetrics$$' -timeout 30m -v ./internal/api
 
 # Serving benchmark: mlserve's api vs the bare net/http peer with wrk (needs
 # wrk; see bench/serving/run.sh). Writes bench/serving/last-run.md.

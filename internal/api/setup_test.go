@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/mlserve/mlserve/internal/api"
 	"github.com/mlserve/mlserve/internal/apitest"
@@ -119,6 +120,7 @@ type testBundle struct {
 	url     string
 	handler http.Handler
 	metrics *metrics.Metrics
+	prom    *prometheus.Registry // metrics' registry, served at GET /metrics
 
 	mu    sync.Mutex
 	swaps []string // "titanic 1->2"
@@ -195,7 +197,9 @@ func setupWith(t testing.TB, o setupOpts) (*api.Server, *testBundle) {
 	httpx.Health(mux, map[string]httpx.Check{"models": b.models.Ready})
 	// Requests are observed as app.Serve observes them, so the benchmarks
 	// include the metrics.
-	b.metrics = metrics.New(metrics.Config{Registerer: prometheus.NewRegistry()})
+	b.prom = prometheus.NewRegistry()
+	b.metrics = metrics.New(metrics.Config{Registerer: b.prom})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(b.prom, promhttp.HandlerOpts{}))
 	observe := func(r *http.Request, pattern string, status int, d time.Duration) {
 		model, version, rows := httpx.Noted(r)
 		b.metrics.Request(pattern, model, version, status, rows, d)

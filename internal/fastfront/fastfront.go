@@ -15,6 +15,11 @@
 // budget of body bytes in flight (httpx.Limits.MaxBodyInFlight), and handed
 // to the handlers whole. What it does not do: HTTP/2, and streaming request
 // bodies to the handlers, which is why the ingest role stays on net/http.
+//
+// Neither kind of handler may keep a request's strings: the hot routes'
+// (see Request) and those the adaptor gives the net/http handler (its
+// method, path, path values, query and headers) share fasthttp's buffers,
+// which the connection's next request overwrites.
 package fastfront
 
 import (
@@ -26,6 +31,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -62,8 +68,12 @@ type Route struct {
 // MaxSegments is the most "{}" a route's path may hold.
 const MaxSegments = 2
 
-// Request is what a hot route sees of a request. Its strings and body are
-// only valid until Serve returns.
+// Request is what a hot route sees of a request. Its strings and body
+// share the connection's buffers, which its next request overwrites: they
+// are only valid until Serve returns. Whatever outlives the request (the
+// Reply's Model, a cache key, a log kept for later, an error, a goroutine)
+// must hold a copy, or better the configured string a segment names (a
+// lookup among the served models), never one of these strings.
 type Request struct {
 	// Context is the request's context. As on net/http, a stopping server
 	// does not cancel it (requests in flight finish during the drain);
@@ -135,7 +145,8 @@ func (rt *Route) split() error {
 
 // Observer receives every request a hot route finished: the route's
 // pattern, what its handler noted, the status and the duration. Requests
-// the net/http handler serves are observed by its own middleware.
+// the net/http handler serves are observed by its own middleware. model is
+// a configured model's name or "", never request bytes (see Request).
 type Observer func(route, model string, version, status, rows int, d time.Duration)
 
 // Options configure a Server.
@@ -297,6 +308,10 @@ func (f *front) serve(c *fasthttp.RequestCtx) {
 			}
 		}
 	}
+	if err := checkTarget(h.RequestURI()); err != nil {
+		f.fail(c, err)
+		return
+	}
 	f.serveNext(c)
 }
 
@@ -340,6 +355,20 @@ func (f *front) readBody(c *fasthttp.RequestCtx, dst []byte, h *httpx.Hold) ([]b
 		return append(dst, c.Request.Body()...), nil
 	}
 	return httpx.ReadBody(dst, rs, int64(c.Request.Header.ContentLength()), f.o.MaxBody, h)
+}
+
+// checkTarget returns the error net/http's server answers 400 for, for a
+// request target fasthttp took (fasthttp's adaptor answers it 500). A path
+// without '%' has nothing to refuse: fasthttp has refused control bytes.
+func checkTarget(target []byte) error {
+	path, _, _ := bytes.Cut(target, []byte("?"))
+	if len(target) > 0 && target[0] == '/' && bytes.IndexByte(path, '%') < 0 {
+		return nil
+	}
+	if _, err := url.ParseRequestURI(unsafeString(target)); err != nil {
+		return fmt.Errorf("parse request target: %w", err)
+	}
+	return nil
 }
 
 // serveRoute answers a hot route as httpx.Middleware and the net/http

@@ -561,3 +561,44 @@ func canceled() context.Context {
 	cancel()
 	return ctx
 }
+
+// TestBadTarget checks that a request target net/http refuses (a bad
+// %-escape, which keeps a path off the hot routes) is a 400 in the error
+// envelope, or in the protocol's error form under a path ErrorBody claims,
+// without reaching the net/http handler; fasthttp's adaptor answered 500.
+func TestBadTarget(t *testing.T) {
+	t.Parallel()
+	f := start(t, httpx.DefaultLimits, 0, nil)
+	for _, c := range []struct{ target, want string }{
+		{"/items/%zz/echo", `"code":"bad_request"`},
+		{"/items/a/echo?x=1%", ""}, // a query is not unescaped: the hot route's
+		{"/%", `"code":"bad_request"`},
+		{"/proto/%zz", `"proto_error":`},
+	} {
+		conn, err := net.Dial("tcp", f.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", c.target, f.addr)
+		res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		conn.Close()
+		if c.want == "" {
+			if res.StatusCode != http.StatusOK || !strings.Contains(string(b), `"via":"fast"`) {
+				t.Errorf("GET %s: %d %s, want the hot route's 200", c.target, res.StatusCode, b)
+			}
+			continue
+		}
+		if res.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), c.want) {
+			t.Errorf("GET %s: %d %s, want 400 with %s", c.target, res.StatusCode, b, c.want)
+		}
+	}
+	select {
+	case got := <-f.next:
+		t.Errorf("a bad target reached the net/http handler as %q", got)
+	default:
+	}
+}

@@ -12,6 +12,7 @@ package metrics
 
 import (
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -192,7 +193,10 @@ func statusClass(status int) uint8 {
 // no route matched), the model and version it served (empty and 0 when
 // none), its status, how many rows it predicted (counted only when the
 // status is 2xx) and its duration. It allocates nothing once the series of
-// the key exist.
+// the key exist. route and model need not outlive the call (a new series
+// keeps copies), but must come from a bounded set: pass the configured
+// pipeline's name, never a name a client sent unchecked (an unknown model
+// is "").
 func (m *Metrics) Request(route, model string, version, status, rows int, d time.Duration) {
 	if m == nil {
 		return
@@ -218,6 +222,9 @@ func (m *Metrics) resolve(k reqKey) *reqSeries {
 	if s := cur[k]; s != nil {
 		return s
 	}
+	// The key outlives the request: its strings must not share memory
+	// that the caller reuses (the fast front's request buffers).
+	k.route, k.model = strings.Clone(k.route), strings.Clone(k.model)
 	route := k.route
 	if route == "" {
 		route = "unmatched"

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -266,4 +267,29 @@ func BenchmarkRequest(b *testing.B) {
 			m.Request("GET /{$}", "titanic", 7, 200, 1, 20*time.Microsecond)
 		}
 	})
+}
+
+// TestRequestKeepsCopies checks that a new series keeps copies of its
+// route and model: the fast front passes strings that share memory it
+// reuses for the next request, and a series whose label changed under it
+// showed another client's bytes and, once equal to another series, made
+// every scrape fail (duplicate series).
+func TestRequestKeepsCopies(t *testing.T) {
+	t.Parallel()
+	m, reg := setup(t)
+	const route = "POST /v2/models/{name}/infer"
+	buf := []byte("titanic")
+	m.Request(route, unsafe.String(&buf[0], len(buf)), 1, 200, 1, time.Millisecond)
+	copy(buf, "HUNTER2") // the connection's next request
+	m.Request(route, "titanic", 1, 200, 1, time.Millisecond)
+	if _, err := reg.Gather(); err != nil {
+		t.Fatal(err)
+	}
+	want := `# HELP mlserve_http_requests_total HTTP requests answered, by route pattern, model, version and status class (model and version only on routes that resolved a served model).
+# TYPE mlserve_http_requests_total counter
+mlserve_http_requests_total{model="titanic",route="POST /v2/models/{name}/infer",status_class="2xx",version="1"} 2
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "mlserve_http_requests_total"); err != nil {
+		t.Error(err)
+	}
 }

@@ -57,7 +57,11 @@ type Config struct {
 type Server struct {
 	cfg    Config
 	logger *slog.Logger
-	known  map[string]bool
+	// names maps each served model's name to itself: resolve replaces the
+	// name a request gives (on the fast front, bytes of the connection's
+	// buffer, which its next request overwrites) with the configured
+	// string before anything keeps it.
+	names map[string]string
 
 	// versions holds the registry records of versions the version routes
 	// served. A version's artifact never changes once registered, so a
@@ -86,9 +90,9 @@ func New(cfg Config) *Server {
 	if cfg.MaxBatch <= 0 {
 		cfg.MaxBatch = 10000
 	}
-	s := &Server{cfg: cfg, logger: cfg.Logger, known: map[string]bool{}, versions: map[versionKey]*store.Version{}}
+	s := &Server{cfg: cfg, logger: cfg.Logger, names: map[string]string{}, versions: map[versionKey]*store.Version{}}
 	for _, n := range cfg.Pipelines {
-		s.known[n] = true
+		s.names[n] = n
 	}
 	return s
 }
@@ -227,11 +231,16 @@ type model struct {
 
 // resolve finds the model a route names: the served production model when
 // version is "", else that version from the registry. It notes the model
-// and, once known, the version on rp for the request metrics.
+// and, once known, the version on rp for the request metrics. name and
+// version may be request bytes that do not outlive the request: what
+// resolve keeps or returns holds the configured name instead, and an
+// unknown name is noted nowhere.
 func (s *Server) resolve(ctx context.Context, name, version string, rp *httpx.Reply) (*model, error) {
-	if !s.known[name] {
+	canon, ok := s.names[name]
+	if !ok {
 		return nil, errorf(http.StatusNotFound, "model %q is not served here; models: %s", name, strings.Join(s.cfg.Pipelines, ", "))
 	}
+	name = canon
 	rp.Model, rp.Version = name, 0
 	sv := s.cfg.Models.Get(name)
 	if version == "" {

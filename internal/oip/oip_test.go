@@ -1,11 +1,14 @@
 package oip_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -16,6 +19,7 @@ import (
 
 	"github.com/mlserve/mlserve/internal/apitest"
 	"github.com/mlserve/mlserve/internal/artifact"
+	"github.com/mlserve/mlserve/internal/fastfront"
 	"github.com/mlserve/mlserve/internal/oip"
 	"github.com/mlserve/mlserve/internal/schema"
 	"github.com/mlserve/mlserve/internal/store"
@@ -265,6 +269,52 @@ func TestVersionRecordsRemembered(t *testing.T) {
 	}
 	if n := db.gets.Load(); n != 3 {
 		t.Errorf("after 2 requests to a version the store lacks: %d reads, want 3 (a miss is not remembered)", n)
+	}
+}
+
+// TestVersionRecordKeyIsNotRequestBytes checks that the version records a
+// version route remembers are keyed by the model's configured name, not
+// by the name's bytes in the request: on the fast front those are the
+// connection's buffer, which its next request overwrites, and the record
+// was then read again (and the cache held a key a client wrote).
+func TestVersionRecordKeyIsNotRequestBytes(t *testing.T) {
+	t.Parallel()
+	env := apitest.Start(t, apitest.Options{})
+	db := &countingStore{Store: env.Store}
+	srv := oip.New(oip.Config{Pipelines: apitest.Names, Models: env.Models, Registry: env.Registry, Store: db})
+	mux := http.NewServeMux()
+	srv.Routes(mux)
+	url := apitest.Serve(t, mux, srv.HotRoutes(), fastfront.Options{})
+	req := body(t, map[string]any{"inputs": tensors(t, env.Data["titanic"], []int{0})})
+	conn, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	br := bufio.NewReader(conn)
+	send := func(c net.Conn, br *bufio.Reader, path string, status int) {
+		t.Helper()
+		fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: oip.test\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", path, len(req), req)
+		res, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != status {
+			t.Fatalf("POST %s: status %d, want %d: %s", path, res.StatusCode, status, data)
+		}
+	}
+	send(conn, br, "/v2/models/titanic/versions/2/infer", 200)
+	send(conn, br, "/v2/models/HUNTER2/versions/2/infer", 404) // the same bytes where "titanic" was
+	other, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	send(other, bufio.NewReader(other), "/v2/models/titanic/versions/2/infer", 200)
+	if n := db.gets.Load(); n != 1 {
+		t.Errorf("version 2's record was read %d times, want once (the second request on another connection found it remembered)", n)
 	}
 }
 
