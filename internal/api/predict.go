@@ -10,10 +10,10 @@ import (
 	"sync"
 
 	"github.com/mlserve/mlserve/internal/artifact"
-	"github.com/mlserve/mlserve/internal/fastfront"
 	"github.com/mlserve/mlserve/internal/httpx"
 	"github.com/mlserve/mlserve/internal/jsonw"
 	"github.com/mlserve/mlserve/internal/schema"
+	"github.com/mlserve/mlserve/internal/serving"
 )
 
 // The predict routes are the hot path. Each request takes the served model
@@ -458,19 +458,20 @@ func (b *batchScratch) size() int {
 	return n
 }
 
-// HotRoutes are the prediction routes the fast front (internal/fastfront)
-// answers without net/http, as the server's handlers answer them: the
-// prototype's GET / and GET and POST /v1/models/{name}/predict.
-func (s *Server) HotRoutes() []fastfront.Route {
-	return []fastfront.Route{
-		{Method: http.MethodGet, Pattern: routePrototype, Path: "/", Serve: func(r *fastfront.Request, rp *httpx.Reply) {
+// HotRoutes are the prediction routes an engine may answer without
+// net/http (the fast front, internal/fastfront), as the server's handlers
+// answer them: the prototype's GET / and GET and POST
+// /v1/models/{name}/predict.
+func (s *Server) HotRoutes() []serving.Route {
+	return []serving.Route{
+		{Pattern: routePrototype, Serve: func(r *serving.Request, rp *httpx.Reply) {
 			s.Prototype(r.RawQuery, rp)
 		}},
-		{Method: http.MethodGet, Pattern: routePredictGet, Path: "/v1/models/{}/predict", Serve: func(r *fastfront.Request, rp *httpx.Reply) {
-			s.PredictGet(r.Segments[0], r.RawQuery, rp)
+		{Pattern: routePredictGet, Serve: func(r *serving.Request, rp *httpx.Reply) {
+			s.PredictGet(r.Values[0], r.RawQuery, rp)
 		}},
-		{Method: http.MethodPost, Pattern: routePredictPost, Path: "/v1/models/{}/predict", Serve: func(r *fastfront.Request, rp *httpx.Reply) {
-			s.PredictPost(r.Segments[0], r.Body, rp)
+		{Pattern: routePredictPost, Serve: func(r *serving.Request, rp *httpx.Reply) {
+			s.PredictPost(r.Values[0], r.Body, rp)
 		}},
 	}
 }

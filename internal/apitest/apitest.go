@@ -31,6 +31,7 @@ import (
 	"github.com/mlserve/mlserve/internal/registry"
 	"github.com/mlserve/mlserve/internal/sampledata"
 	"github.com/mlserve/mlserve/internal/schema"
+	"github.com/mlserve/mlserve/internal/serving"
 	"github.com/mlserve/mlserve/internal/store"
 	"github.com/mlserve/mlserve/internal/store/sqlite"
 	"github.com/mlserve/mlserve/internal/train"
@@ -153,7 +154,7 @@ type Env struct {
 	// benchmarks without the network.
 	Handler http.Handler
 	// Hot are the routes the fast front answers without Handler.
-	Hot []fastfront.Route
+	Hot []serving.Route
 	// OpenAPI is the served document.
 	OpenAPI []byte
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/mlserve/mlserve/internal/jobs"
 	"github.com/mlserve/mlserve/internal/oip"
 	"github.com/mlserve/mlserve/internal/openapi"
+	"github.com/mlserve/mlserve/internal/serving"
 	"github.com/mlserve/mlserve/internal/store"
 )
 
@@ -78,7 +79,7 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) error {
 			return err
 		}
 	}
-	var fast []fastfront.Route
+	var fast []serving.Route
 	if o.Roles.API {
 		names := a.File.Names()
 		models := api.NewModels(api.ModelsConfig{
@@ -164,7 +165,7 @@ type server interface {
 
 // listen binds the roles' server on the engine EngineFor picks, with fast
 // as the fast front's hot routes.
-func (a *App) listen(o ServeOptions, h http.Handler, fast []fastfront.Route) (server, string, error) {
+func (a *App) listen(o ServeOptions, h http.Handler, fast []serving.Route) (server, string, error) {
 	engine, err := EngineFor(a.Opts.Env.HTTPEngine, o.Roles)
 	if err != nil {
 		return nil, "", err
