@@ -458,11 +458,11 @@ func (b *batchScratch) size() int {
 	return n
 }
 
-// HotRoutes are the prediction routes an engine may answer without
+// ServingRoutes are the prediction routes an engine may answer without
 // net/http (the fast front, internal/fastfront), as the server's handlers
 // answer them: the prototype's GET / and GET and POST
 // /v1/models/{name}/predict.
-func (s *Server) HotRoutes() []serving.Route {
+func (s *Server) ServingRoutes() []serving.Route {
 	return []serving.Route{
 		{Pattern: routePrototype, Serve: func(r *serving.Request, rp *httpx.Reply) {
 			s.Prototype(r.RawQuery, rp)

@@ -209,8 +209,8 @@ func setupWith(t testing.TB, o setupOpts) (*api.Server, *testBundle) {
 	inference := oip.New(oip.Config{Pipelines: []string{"titanic", "sensors"}, Models: b.models, Registry: reg, Store: db, Logger: logger,
 		MaxBody: o.maxBody, MaxBatch: o.maxBatch})
 	inference.Routes(mux)
-	b.handler = httpx.Middleware(logger, observe, httpx.FastRoutes(mux))
-	fast := append(srv.HotRoutes(), inference.HotRoutes()...)
+	b.handler = httpx.Middleware(logger, observe, httpx.CacheLiteralRoutes(mux))
+	fast := append(srv.ServingRoutes(), inference.ServingRoutes()...)
 	b.url = apitest.Serve(t, b.handler, fast, fastfront.Options{Logger: logger, Observe: b.metrics.Request, MaxBody: o.maxBody})
 	return srv, b
 }

@@ -243,11 +243,11 @@ func Start(t testing.TB, o Options) *Env {
 	srv := api.New(api.Config{Pipelines: pipes, Models: models, Registry: reg, Store: db, Logger: logger,
 		Queue: enqueuer{db}, MaxBatch: o.MaxBatch, MaxBody: o.MaxBody})
 	srv.Routes(mux, admin)
-	fast := srv.HotRoutes()
+	fast := srv.ServingRoutes()
 	inference := oip.New(oip.Config{Pipelines: Names, Models: models, Registry: reg, Store: db, Logger: logger,
 		MaxBatch: o.MaxBatch, MaxBody: o.MaxBody})
 	inference.Routes(mux)
-	fast = append(fast, inference.HotRoutes()...)
+	fast = append(fast, inference.ServingRoutes()...)
 	ingest.New(ingest.Config{Store: db, Pipelines: schemas, Order: Names, Logger: logger}).Routes(mux, 0, admin)
 	httpx.Health(mux, map[string]httpx.Check{"models": models.Ready})
 	doc, err := openapi.Generate(&openapi.Options{Pipelines: docPipes, API: true, Ingest: true})
@@ -256,7 +256,7 @@ func Start(t testing.TB, o Options) *Env {
 	}
 	mux.Handle("GET /openapi.json", openapi.Handler(doc))
 	httpx.Fallback(mux)
-	handler := httpx.Middleware(logger, nil, httpx.FastRoutes(mux))
+	handler := httpx.Middleware(logger, nil, httpx.CacheLiteralRoutes(mux))
 	url := Serve(t, handler, fast, fastfront.Options{Logger: logger, MaxBody: o.MaxBody, ErrorBody: oip.ErrorBody})
 	return &Env{URL: url, Store: db, Registry: reg, Models: models, Bucket: bucket, Data: ds, Handler: handler, Hot: fast, OpenAPI: doc}
 }

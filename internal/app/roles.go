@@ -94,11 +94,11 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) error {
 		srv := api.New(api.Config{Pipelines: pipes, Models: models, Registry: a.Registry, Store: a.Store, Queue: enqueuer{queue}, Logger: a.Logger,
 			MaxBody: env.MaxBody, MaxBatch: env.MaxBatch, CORSOrigins: env.CORSList()})
 		srv.Routes(mux, admin)
-		fast = append(fast, srv.HotRoutes()...)
+		fast = append(fast, srv.ServingRoutes()...)
 		inference := oip.New(oip.Config{Pipelines: names, Models: models, Registry: a.Registry, Store: a.Store, Logger: a.Logger,
 			MaxBody: env.MaxBody, MaxBatch: env.MaxBatch})
 		inference.Routes(mux)
-		fast = append(fast, inference.HotRoutes()...)
+		fast = append(fast, inference.ServingRoutes()...)
 		checks["models"] = models.Ready
 		g.Go(func() error { models.Run(gctx); return nil })
 	}
@@ -112,7 +112,7 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) error {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.prom, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(a.Logger.Handler(), slog.LevelWarn)}))
 	httpx.Fallback(mux)
 
-	srv, engine, err := a.listen(o, httpx.Middleware(a.Logger, observe, httpx.FastRoutes(mux)), fast)
+	srv, engine, err := a.listen(o, httpx.Middleware(a.Logger, observe, httpx.CacheLiteralRoutes(mux)), fast)
 	if err != nil {
 		return err
 	}

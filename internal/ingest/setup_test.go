@@ -126,7 +126,7 @@ func setupWith(t testing.TB, o setupOpts) (*ingest.Service, *testBundle) {
 	})
 	mux := http.NewServeMux()
 	svc.Routes(mux, o.maxBody, func(h http.Handler) http.Handler { return httpx.Admin(o.token, logger, h) })
-	h := httpx.Middleware(logger, nil, httpx.FastRoutes(mux))
+	h := httpx.Middleware(logger, nil, httpx.CacheLiteralRoutes(mux))
 	srv := httptest.NewUnstartedServer(h)
 	srv.Config.ConnContext = httpx.ConnContext // as httpx.Server: per-connection request state
 	srv.Start()

@@ -131,10 +131,10 @@ const (
 	routeInferVersion = "POST /v2/models/{name}/versions/{version}/infer"
 )
 
-// HotRoutes are the routes an engine may answer without net/http (the
+// ServingRoutes are the routes an engine may answer without net/http (the
 // api's fast front, internal/fastfront): inference, on production and on
 // any version.
-func (s *Server) HotRoutes() []serving.Route {
+func (s *Server) ServingRoutes() []serving.Route {
 	return []serving.Route{
 		{Pattern: routeInfer, Serve: s.serveInfer},
 		{Pattern: routeInferVersion, Serve: s.serveInfer},
