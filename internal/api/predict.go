@@ -35,7 +35,7 @@ type scratch struct {
 	args   []param // the prototype's args, sorted by name
 	fields *artifact.Fields
 	row    schema.Row
-	x, out []float64
+	out    []float64
 	batch  batchScratch
 }
 
@@ -53,7 +53,6 @@ func getScratch(m *artifact.Model) *scratch {
 		}
 		s.fields.Reset()
 		s.row = grow(s.row, m.Schema().Len())
-		s.x = grow(s.x, m.Width())
 		s.out = grow(s.out, m.Outputs())
 	}
 	return s
@@ -122,7 +121,7 @@ func (s *Server) Prototype(rawQuery string, rp *httpx.Reply) {
 		appendPrototype(rp, sc, http.StatusBadRequest, msg, 0)
 		return
 	}
-	m.PredictRowTo(sc.row, sc.x, sc.out)
+	m.PredictRow(sc.row, sc.out)
 	rp.Rows = 1
 	appendPrototype(rp, sc, http.StatusOK, []byte(`"OK"`), m.PositiveProbability(sc.out))
 }
@@ -279,7 +278,7 @@ func (s *Server) PredictGet(name, rawQuery string, rp *httpx.Reply) {
 		rp.SetError(badFields(fe))
 		return
 	}
-	m.PredictRowTo(sc.row, sc.x, sc.out)
+	m.PredictRow(sc.row, sc.out)
 	b := appendPredictHead(rp.Body, sv)
 	b, ok := m.AppendPrediction(b, sc.out)
 	if !ok {
@@ -323,7 +322,7 @@ func (s *Server) PredictPost(name string, body []byte, rp *httpx.Reply) {
 			rp.SetError(badFields(fe))
 			return
 		}
-		m.PredictRowTo(sc.row, sc.x, sc.out)
+		m.PredictRow(sc.row, sc.out)
 		b := appendPredictHead(rp.Body, sv)
 		b, ok := m.AppendPrediction(b, sc.out)
 		if !ok {
@@ -411,7 +410,7 @@ func (b *batchScratch) predict(m *artifact.Model, n int) {
 		if len(ch.errs) > 0 {
 			return
 		}
-		m.PredictRowsTo(b.rows[ch.lo:ch.hi], b.x[ch.lo*w:ch.hi*w], b.out[ch.lo*k:ch.hi*k])
+		m.PredictRows(b.rows[ch.lo:ch.hi], b.x[ch.lo*w:ch.hi*w], b.out[ch.lo*k:ch.hi*k])
 		ok := true
 		for i := ch.lo; i < ch.hi && ok; i++ {
 			if i > ch.lo {

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mlserve/mlserve/internal/artifact"
 	"github.com/mlserve/mlserve/internal/httpx"
 	"github.com/mlserve/mlserve/internal/ml"
 	"github.com/mlserve/mlserve/internal/schema"
@@ -203,7 +204,9 @@ func (s *Server) infer(ctx context.Context, call *InferCall, rp *httpx.Reply) er
 	m := md.m
 	n, w, k := len(rows), m.Width(), m.Outputs()
 	scr.x, scr.out = slices.Grow(scr.x[:0], n*w)[:n*w], slices.Grow(scr.out[:0], n*k)[:n*k]
-	m.PredictRowsInto(rows, scr.x, scr.out)
+	artifact.Chunks(n, artifact.ChunkRows, func(lo, hi int) {
+		m.PredictRows(rows[lo:hi], scr.x[lo*w:hi*w], scr.out[lo*k:hi*k])
+	})
 	a := answer{model: md.name, version: md.version, id: id, outputs: outputs, classes: m.Classes(), preds: scr.out, k: k}
 	body, text, ok := appendAnswer(rp.Body[:0], &a, scr.text)
 	scr.text = text
