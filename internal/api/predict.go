@@ -39,38 +39,20 @@ type scratch struct {
 	batch  batchScratch
 }
 
-var scratches = sync.Pool{New: func() any { return new(scratch) }}
-
-// maxKeep is the largest buffer a scratch keeps for the next request.
-const maxKeep = 1 << 20
+var scratches = serving.NewPool(func(s *scratch) bool { return s.batch.size() <= 8*serving.MaxKeep })
 
 func getScratch(m *artifact.Model) *scratch {
-	s := scratches.Get().(*scratch)
+	s := scratches.Get()
 	s.params, s.args = s.params[:0], s.args[:0]
 	if m != nil {
 		if s.fields == nil || s.fields.Schema() != m.Schema() {
 			s.fields = artifact.NewFields(m.Schema())
 		}
 		s.fields.Reset()
-		s.row = grow(s.row, m.Schema().Len())
-		s.out = grow(s.out, m.Outputs())
+		s.row = serving.Grow(s.row, m.Schema().Len())
+		s.out = serving.Grow(s.out, m.Outputs())
 	}
 	return s
-}
-
-func putScratch(s *scratch) {
-	if s.batch.size() > 8*maxKeep {
-		return
-	}
-	scratches.Put(s)
-}
-
-// grow returns s with length n, reusing its memory when it can.
-func grow[T any](s []T, n int) []T {
-	if cap(s) < n {
-		return make([]T, n)
-	}
-	return s[:n]
 }
 
 func badFields(fe schema.FieldErrors) *httpx.Error {
@@ -105,7 +87,7 @@ func (s *Server) Prototype(rawQuery string, rp *httpx.Reply) {
 		rp.Version = sv.Version.Version
 	}
 	sc := getScratch(m)
-	defer putScratch(sc)
+	defer scratches.Put(sc)
 	sc.params = parseParams(sc.params, rawQuery)
 	sc.args = prototypeArgs(sc.args, s.protoArgs, sc.params)
 	if err != nil {
@@ -212,7 +194,7 @@ func (s *Server) handlePredictPost(w http.ResponseWriter, r *http.Request) {
 	}
 	body := bodies.Get().(*bodyBuf)
 	defer func() {
-		if cap(body.b) <= maxKeep {
+		if cap(body.b) <= serving.MaxKeep {
 			body.b = body.b[:0]
 			bodies.Put(body)
 		}
@@ -236,7 +218,7 @@ var bodies = sync.Pool{New: func() any { return new(bodyBuf) }}
 // pool.
 func writeReply(w http.ResponseWriter, r *http.Request, rp *httpx.Reply) {
 	httpx.WriteReply(w, r, rp)
-	if cap(rp.Body) <= maxKeep {
+	if cap(rp.Body) <= serving.MaxKeep {
 		replies.Put(rp)
 	}
 }
@@ -271,7 +253,7 @@ func (s *Server) PredictGet(name, rawQuery string, rp *httpx.Reply) {
 	}
 	m := sv.Model
 	sc := getScratch(m)
-	defer putScratch(sc)
+	defer scratches.Put(sc)
 	sc.params = parseParams(sc.params, rawQuery)
 	fieldsFromParams(sc.fields, sc.params)
 	if fe := m.CoerceFields(sc.fields, sc.row); fe != nil {
@@ -299,7 +281,7 @@ func (s *Server) PredictPost(name string, body []byte, rp *httpx.Reply) {
 	}
 	m := sv.Model
 	sc := getScratch(m)
-	defer putScratch(sc)
+	defer scratches.Put(sc)
 	in := &sc.batch.in
 	// One copy of the body as a string: every value read from it is a
 	// substring, with no allocation of its own.
@@ -386,15 +368,15 @@ type instanceErrors struct {
 // is what it would be alone.
 func (b *batchScratch) predict(m *artifact.Model, n int) {
 	cols, w, k := m.Schema().Len(), m.Width(), m.Outputs()
-	b.rows = grow(b.rows, n)
-	b.slab = grow(b.slab, n*cols)
-	b.x = grow(b.x, n*w)
-	b.out = grow(b.out, n*k)
+	b.rows = serving.Grow(b.rows, n)
+	b.slab = serving.Grow(b.slab, n*cols)
+	b.x = serving.Grow(b.x, n*w)
+	b.out = serving.Grow(b.out, n*k)
 	b.unencodable = false
 	parts, done := artifact.ShareCores(n, batchMinChunk)
 	defer done()
 	size := (n + parts - 1) / parts
-	b.chunks = grow(b.chunks, parts)
+	b.chunks = serving.Grow(b.chunks, parts)
 	for c := range b.chunks {
 		ch := &b.chunks[c]
 		ch.lo, ch.hi = min(c*size, n), min((c+1)*size, n)

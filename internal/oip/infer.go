@@ -16,6 +16,7 @@ import (
 	"github.com/mlserve/mlserve/internal/httpx"
 	"github.com/mlserve/mlserve/internal/ml"
 	"github.com/mlserve/mlserve/internal/schema"
+	"github.com/mlserve/mlserve/internal/serving"
 )
 
 // Tensor data types of the protocol that mlserve uses in its metadata.
@@ -187,8 +188,8 @@ func (s *Server) infer(ctx context.Context, call *InferCall, rp *httpx.Reply) er
 	if err != nil {
 		return err
 	}
-	scr := getScratch()
-	defer putScratch(scr)
+	scr := scratches.Get()
+	defer scratches.Put(scr)
 	rows, err := s.rows(md, req, scr)
 	if err != nil {
 		return err
@@ -203,7 +204,7 @@ func (s *Server) infer(ctx context.Context, call *InferCall, rp *httpx.Reply) er
 	}
 	m := md.m
 	n, w, k := len(rows), m.Width(), m.Outputs()
-	scr.x, scr.out = slices.Grow(scr.x[:0], n*w)[:n*w], slices.Grow(scr.out[:0], n*k)[:n*k]
+	scr.x, scr.out = serving.Grow(scr.x, n*w), serving.Grow(scr.out, n*k)
 	artifact.Chunks(n, artifact.ChunkRows, func(lo, hi int) {
 		m.PredictRows(rows[lo:hi], scr.x[lo*w:hi*w], scr.out[lo*k:hi*k])
 	})
