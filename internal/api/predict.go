@@ -363,7 +363,7 @@ type instanceErrors struct {
 }
 
 // predict coerces, predicts and encodes n decoded instances, split over
-// the cores the batch may have (artifact.ShareCores: all of them when it
+// the cores the batch may have (artifact.Split: all of them when it
 // runs alone, its own goroutine only under load); every instance's answer
 // is what it would be alone.
 func (b *batchScratch) predict(m *artifact.Model, n int) {
@@ -373,9 +373,8 @@ func (b *batchScratch) predict(m *artifact.Model, n int) {
 	b.x = serving.Grow(b.x, n*w)
 	b.out = serving.Grow(b.out, n*k)
 	b.unencodable = false
-	parts, done := artifact.ShareCores(n, batchMinChunk)
+	parts, size, done := artifact.Split(n, batchMinChunk)
 	defer done()
-	size := (n + parts - 1) / parts
 	b.chunks = serving.Grow(b.chunks, parts)
 	for c := range b.chunks {
 		ch := &b.chunks[c]

@@ -167,11 +167,19 @@ func ShareCores(n, minChunk int) (parts int, done func()) {
 
 func releaseCores() { batches.Add(-1) }
 
+// Split says how to split a batch of n rows now: into parts consecutive
+// ranges of size rows (the last one shorter), as ShareCores shares the
+// cores. Call done when the batch is finished.
+func Split(n, minChunk int) (parts, size int, done func()) {
+	parts, done = ShareCores(n, minChunk)
+	return parts, (n + parts - 1) / max(parts, 1), done
+}
+
 // Chunks calls fn on consecutive [lo, hi) ranges covering [0, n): one range
-// when n is small, else one per core it may have (ShareCores), each at least
-// minChunk long, run in parallel. It returns when every call has.
+// when n is small, else those Split gives, each at least minChunk long, run
+// in parallel. It returns when every call has.
 func Chunks(n, minChunk int, fn func(lo, hi int)) {
-	workers, done := ShareCores(n, minChunk)
+	workers, size, done := Split(n, minChunk)
 	defer done()
 	if workers <= 1 {
 		if n > 0 {
@@ -179,7 +187,6 @@ func Chunks(n, minChunk int, fn func(lo, hi int)) {
 		}
 		return
 	}
-	size := (n + workers - 1) / workers
 	var wg sync.WaitGroup
 	for lo := 0; lo < n; lo += size {
 		hi := min(lo+size, n)

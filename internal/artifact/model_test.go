@@ -171,3 +171,14 @@ func TestShareCores(t *testing.T) {
 	}
 	dones[len(dones)-1]()
 }
+
+// TestSplit checks that Split's parts cover a batch, none of them empty.
+func TestSplit(t *testing.T) {
+	for _, n := range []int{0, 1, 255, 512, 1000, 4097} {
+		parts, size, done := artifact.Split(n, 256)
+		if parts < 1 || n > 0 && (parts*size < n || (parts-1)*size >= n) {
+			t.Errorf("Split(%d): %d parts of %d", n, parts, size)
+		}
+		done()
+	}
+}
