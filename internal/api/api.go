@@ -100,7 +100,7 @@ func New(cfg Config) *Server {
 	return s
 }
 
-// The prediction routes' patterns: mounted on the mux and, as HotRoutes,
+// The prediction routes' patterns: mounted on the mux and, as ServingRoutes,
 // on the fast front, which labels its metrics with them.
 const (
 	routePrototype   = "GET /{$}"

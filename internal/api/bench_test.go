@@ -157,7 +157,7 @@ func BenchmarkServe(b *testing.B) {
 
 func benchFront(b *testing.B, method, target, body string) {
 	srv, tb := setup(b)
-	front, err := fastfront.Listen("127.0.0.1:0", tb.handler, srv.HotRoutes(),
+	front, err := fastfront.Listen("127.0.0.1:0", tb.handler, srv.ServingRoutes(),
 		fastfront.Options{Observe: tb.metrics.Request, Limits: httpx.DefaultLimits})
 	if err != nil {
 		b.Fatal(err)

@@ -5,11 +5,10 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"unicode/utf16"
-	"unicode/utf8"
 
 	"github.com/mlserve/mlserve/internal/artifact"
 	"github.com/mlserve/mlserve/internal/httpx"
+	"github.com/mlserve/mlserve/internal/jsonr"
 	"github.com/mlserve/mlserve/internal/schema"
 )
 
@@ -73,18 +72,18 @@ func (in *instances) decode(c *schema.Compiled, body string) error {
 	}
 	in.cur.Reset()
 	in.top.Reset()
-	d := scanner{s: body}
-	d.ws()
-	if d.eof() {
+	d := jsonr.NewScanner(body)
+	d.Space()
+	if d.EOF() {
 		return badBody(`body is empty: send {"instances": [{"column": value, …}]} or one {"column": value, …} object`)
 	}
-	isObject := d.peek() == '{'
-	isNull := strings.HasPrefix(d.s[d.i:], "null")
+	isObject := d.Peek() == '{'
+	isNull := strings.HasPrefix(d.Rest(), "null")
 	var err error
 	if isObject {
 		err = in.topObject(&d)
 	} else {
-		err = d.skipValue(0)
+		err = d.SkipValue(0)
 	}
 	if err != nil {
 		return badBody("body is not valid JSON: " + err.Error())
@@ -92,8 +91,8 @@ func (in *instances) decode(c *schema.Compiled, body string) error {
 	if !isObject && !isNull {
 		return badBody(`body must be a JSON object: {"instances": [{"column": value, …}]} or one {"column": value, …}`)
 	}
-	d.ws()
-	if !d.eof() && d.peek() != ']' && d.peek() != '}' {
+	d.Space()
+	if !d.EOF() && d.Peek() != ']' && d.Peek() != '}' {
 		return badBody("body has data after the JSON object")
 	}
 	if !in.inArray && !in.notArray {
@@ -135,8 +134,8 @@ func (in *instances) add(f *artifact.Fields) {
 	in.n++
 }
 
-func (in *instances) topObject(d *scanner) error {
-	return d.object(func(key string) error {
+func (in *instances) topObject(d *jsonr.Scanner) error {
+	return d.Object(func(key string) error {
 		if key != "instances" {
 			in.topKeys = append(in.topKeys, key)
 			return in.member(d, in.top, key)
@@ -144,23 +143,23 @@ func (in *instances) topObject(d *scanner) error {
 		in.n, in.notObject = 0, -1
 		in.raw, in.given = in.raw[:0], in.given[:0]
 		clear(in.odd)
-		if d.peek() != '[' {
+		if d.Peek() != '[' {
 			in.inArray, in.notArray = false, true
-			return d.skipValue(1)
+			return d.SkipValue(1)
 		}
 		in.inArray, in.notArray = true, false
-		return d.array(func(i int) error {
-			if d.peek() != '{' {
+		return d.Array(func(i int) error {
+			if d.Peek() != '{' {
 				if in.notObject < 0 {
 					in.notObject = i
 				}
 				in.n++
 				in.raw = append(in.raw, in.cur.Raw...) // placeholder row
 				in.given = append(in.given, in.cur.Given...)
-				return d.skipValue(2)
+				return d.SkipValue(2)
 			}
 			in.cur.Reset()
-			if err := d.object(func(key string) error { return in.member(d, in.cur, key) }, 2); err != nil {
+			if err := d.Object(func(key string) error { return in.member(d, in.cur, key) }, 2); err != nil {
 				return err
 			}
 			in.add(in.cur)
@@ -172,16 +171,16 @@ func (in *instances) topObject(d *scanner) error {
 // member reads the value of key into f: a scalar is its text, null is
 // missing, an object or array is an error for the key. A later duplicate
 // key wins, as it does in a Go map.
-func (in *instances) member(d *scanner, f *artifact.Fields, key string) error {
-	switch c := d.peek(); c {
+func (in *instances) member(d *jsonr.Scanner, f *artifact.Fields, key string) error {
+	switch c := d.Peek(); c {
 	case '{', '[':
-		if err := d.skipValue(3); err != nil {
+		if err := d.SkipValue(3); err != nil {
 			return err
 		}
 		f.Fail(key, nestedValue)
 		return nil
 	}
-	r, err := d.scalar()
+	r, err := scalar(d)
 	if err != nil {
 		return err
 	}
@@ -190,323 +189,9 @@ func (in *instances) member(d *scanner, f *artifact.Fields, key string) error {
 	return nil
 }
 
-// scanner reads JSON text.
-type scanner struct {
-	s string
-	i int
-}
-
-// maxDepth bounds nesting, as encoding/json does.
-const maxDepth = 10000
-
-func (d *scanner) eof() bool  { return d.i >= len(d.s) }
-func (d *scanner) peek() byte { return d.s[d.i] }
-
-func (d *scanner) ws() {
-	for d.i < len(d.s) {
-		switch d.s[d.i] {
-		case ' ', '\t', '\n', '\r':
-			d.i++
-		default:
-			return
-		}
-	}
-}
-
-func (d *scanner) errorf(what string) error {
-	if d.eof() {
-		return fmt.Errorf("unexpected end of JSON input")
-	}
-	return fmt.Errorf("invalid character %q %s (offset %d)", d.s[d.i], what, d.i)
-}
-
-// object reads {"key": value, …}, calling member with the scanner at each
-// value (after leading space); member must consume it.
-func (d *scanner) object(member func(key string) error, depth int) error {
-	if depth > maxDepth {
-		return fmt.Errorf("exceeded max depth")
-	}
-	d.i++ // {
-	d.ws()
-	if !d.eof() && d.peek() == '}' {
-		d.i++
-		return nil
-	}
-	for {
-		d.ws()
-		if d.eof() || d.peek() != '"' {
-			return d.errorf("looking for beginning of object key string")
-		}
-		key, err := d.str()
-		if err != nil {
-			return err
-		}
-		d.ws()
-		if d.eof() || d.peek() != ':' {
-			return d.errorf("after object key")
-		}
-		d.i++
-		d.ws()
-		if d.eof() {
-			return d.errorf("")
-		}
-		if err := member(key); err != nil {
-			return err
-		}
-		d.ws()
-		if d.eof() {
-			return d.errorf("")
-		}
-		switch d.peek() {
-		case ',':
-			d.i++
-		case '}':
-			d.i++
-			return nil
-		default:
-			return d.errorf("after object key:value pair")
-		}
-	}
-}
-
-// array reads [value, …], calling elem with the scanner at each value.
-func (d *scanner) array(elem func(i int) error, depth int) error {
-	if depth > maxDepth {
-		return fmt.Errorf("exceeded max depth")
-	}
-	d.i++ // [
-	d.ws()
-	if !d.eof() && d.peek() == ']' {
-		d.i++
-		return nil
-	}
-	for n := 0; ; n++ {
-		d.ws()
-		if d.eof() {
-			return d.errorf("")
-		}
-		if err := elem(n); err != nil {
-			return err
-		}
-		d.ws()
-		if d.eof() {
-			return d.errorf("")
-		}
-		switch d.peek() {
-		case ',':
-			d.i++
-		case ']':
-			d.i++
-			return nil
-		default:
-			return d.errorf("after array element")
-		}
-	}
-}
-
-// skipValue checks and skips one value.
-func (d *scanner) skipValue(depth int) error {
-	d.ws()
-	if d.eof() {
-		return d.errorf("")
-	}
-	switch d.peek() {
-	case '{':
-		return d.object(func(string) error { return d.skipValue(depth + 1) }, depth+1)
-	case '[':
-		return d.array(func(int) error { return d.skipValue(depth + 1) }, depth+1)
-	}
-	_, err := d.scalar()
-	return err
-}
-
-// scalar reads a string, number, true, false or null as raw text.
-func (d *scanner) scalar() (schema.Raw, error) {
-	switch c := d.peek(); {
-	case c == '"':
-		s, err := d.str()
-		return schema.Raw{Text: s}, err
-	case c == '-' || ('0' <= c && c <= '9'):
-		s, err := d.number()
-		return schema.Raw{Text: s}, err
-	case strings.HasPrefix(d.s[d.i:], "true"):
-		d.i += 4
-		return schema.Raw{Text: "true"}, nil
-	case strings.HasPrefix(d.s[d.i:], "false"):
-		d.i += 5
-		return schema.Raw{Text: "false"}, nil
-	case strings.HasPrefix(d.s[d.i:], "null"):
-		d.i += 4
-		return schema.Raw{Missing: true}, nil
-	}
-	return schema.Raw{}, d.errorf("looking for beginning of value")
-}
-
-// number reads a number by JSON's grammar and returns its text.
-func (d *scanner) number() (string, error) {
-	start := d.i
-	digits := func() int {
-		n := 0
-		for d.i < len(d.s) && '0' <= d.s[d.i] && d.s[d.i] <= '9' {
-			d.i++
-			n++
-		}
-		return n
-	}
-	if d.s[d.i] == '-' {
-		d.i++
-	}
-	switch {
-	case d.eof():
-		return "", d.errorf("in numeric literal")
-	case d.s[d.i] == '0':
-		d.i++
-	case digits() == 0:
-		return "", d.errorf("in numeric literal")
-	}
-	if d.i < len(d.s) && d.s[d.i] == '.' {
-		d.i++
-		if digits() == 0 {
-			return "", d.errorf("after decimal point in numeric literal")
-		}
-	}
-	if d.i < len(d.s) && (d.s[d.i] == 'e' || d.s[d.i] == 'E') {
-		d.i++
-		if d.i < len(d.s) && (d.s[d.i] == '+' || d.s[d.i] == '-') {
-			d.i++
-		}
-		if digits() == 0 {
-			return "", d.errorf("in exponent of numeric literal")
-		}
-	}
-	return d.s[start:d.i], nil
-}
-
-// str reads a string. Text without escapes or invalid UTF-8 is returned
-// as a substring; otherwise it is unquoted as encoding/json does (invalid
-// UTF-8 and lone surrogates become U+FFFD).
-func (d *scanner) str() (string, error) {
-	d.i++ // "
-	start := d.i
-	plain := true
-	for {
-		if d.eof() {
-			return "", d.errorf("")
-		}
-		c := d.s[d.i]
-		switch {
-		case c == '"':
-			s := d.s[start:d.i]
-			d.i++
-			if plain {
-				return s, nil
-			}
-			return unquote(s), nil
-		case c == '\\':
-			plain = false
-			d.i++
-			if d.eof() {
-				return "", d.errorf("")
-			}
-			switch d.s[d.i] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				d.i++
-			case 'u':
-				d.i++
-				for range 4 {
-					if d.eof() || !isHex(d.s[d.i]) {
-						return "", d.errorf("in \\u hexadecimal character escape")
-					}
-					d.i++
-				}
-			default:
-				return "", d.errorf("in string escape code")
-			}
-		case c < 0x20:
-			return "", d.errorf("in string literal")
-		case c >= utf8.RuneSelf:
-			r, size := utf8.DecodeRuneInString(d.s[d.i:])
-			if r == utf8.RuneError && size == 1 {
-				plain = false
-			}
-			d.i += size
-		default:
-			d.i++
-		}
-	}
-}
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-func hexVal(s string) rune {
-	var r rune
-	for i := range 4 {
-		c := s[i]
-		switch {
-		case c <= '9':
-			c -= '0'
-		case c >= 'a':
-			c -= 'a' - 10
-		default:
-			c -= 'A' - 10
-		}
-		r = r<<4 | rune(c)
-	}
-	return r
-}
-
-// unquote decodes the body of a checked JSON string.
-func unquote(s string) string {
-	b := make([]byte, 0, len(s)+8)
-	for i := 0; i < len(s); {
-		c := s[i]
-		switch {
-		case c == '\\':
-			i++
-			switch s[i] {
-			case 'b':
-				b = append(b, '\b')
-			case 'f':
-				b = append(b, '\f')
-			case 'n':
-				b = append(b, '\n')
-			case 'r':
-				b = append(b, '\r')
-			case 't':
-				b = append(b, '\t')
-			case 'u':
-				r := hexVal(s[i+1:])
-				i += 4
-				if utf16.IsSurrogate(r) {
-					// a pair when \uXXXX follows (the scanner checked its digits)
-					r2 := utf8.RuneError
-					if i+6 < len(s) && s[i+1] == '\\' && s[i+2] == 'u' {
-						r2 = utf16.DecodeRune(r, hexVal(s[i+3:]))
-					}
-					if r2 != utf8.RuneError {
-						i += 6
-					}
-					r = r2
-				}
-				b = utf8.AppendRune(b, r)
-			default: // " \ /
-				b = append(b, s[i])
-			}
-			i++
-		case c < utf8.RuneSelf:
-			b = append(b, c)
-			i++
-		default:
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && size == 1 {
-				b = utf8.AppendRune(b, utf8.RuneError)
-			} else {
-				b = append(b, s[i:i+size]...)
-			}
-			i += size
-		}
-	}
-	return string(b)
+// scalar reads a string, number, true, false or null as raw text (null is
+// missing).
+func scalar(d *jsonr.Scanner) (schema.Raw, error) {
+	text, null, err := d.Scalar()
+	return schema.Raw{Text: text, Missing: null}, err
 }

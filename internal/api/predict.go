@@ -10,10 +10,10 @@ import (
 	"sync"
 
 	"github.com/mlserve/mlserve/internal/artifact"
-	"github.com/mlserve/mlserve/internal/fastfront"
 	"github.com/mlserve/mlserve/internal/httpx"
 	"github.com/mlserve/mlserve/internal/jsonw"
 	"github.com/mlserve/mlserve/internal/schema"
+	"github.com/mlserve/mlserve/internal/serving"
 )
 
 // The predict routes are the hot path. Each request takes the served model
@@ -35,43 +35,24 @@ type scratch struct {
 	args   []param // the prototype's args, sorted by name
 	fields *artifact.Fields
 	row    schema.Row
-	x, out []float64
+	out    []float64
 	batch  batchScratch
 }
 
-var scratches = sync.Pool{New: func() any { return new(scratch) }}
-
-// maxKeep is the largest buffer a scratch keeps for the next request.
-const maxKeep = 1 << 20
+var scratches = serving.NewPool(func(s *scratch) bool { return s.batch.size() <= 8*serving.MaxKeep })
 
 func getScratch(m *artifact.Model) *scratch {
-	s := scratches.Get().(*scratch)
+	s := scratches.Get()
 	s.params, s.args = s.params[:0], s.args[:0]
 	if m != nil {
 		if s.fields == nil || s.fields.Schema() != m.Schema() {
 			s.fields = artifact.NewFields(m.Schema())
 		}
 		s.fields.Reset()
-		s.row = grow(s.row, m.Schema().Len())
-		s.x = grow(s.x, m.Width())
-		s.out = grow(s.out, m.Outputs())
+		s.row = serving.Grow(s.row, m.Schema().Len())
+		s.out = serving.Grow(s.out, m.Outputs())
 	}
 	return s
-}
-
-func putScratch(s *scratch) {
-	if s.batch.size() > 8*maxKeep {
-		return
-	}
-	scratches.Put(s)
-}
-
-// grow returns s with length n, reusing its memory when it can.
-func grow[T any](s []T, n int) []T {
-	if cap(s) < n {
-		return make([]T, n)
-	}
-	return s[:n]
 }
 
 func badFields(fe schema.FieldErrors) *httpx.Error {
@@ -106,7 +87,7 @@ func (s *Server) Prototype(rawQuery string, rp *httpx.Reply) {
 		rp.Version = sv.Version.Version
 	}
 	sc := getScratch(m)
-	defer putScratch(sc)
+	defer scratches.Put(sc)
 	sc.params = parseParams(sc.params, rawQuery)
 	sc.args = prototypeArgs(sc.args, s.protoArgs, sc.params)
 	if err != nil {
@@ -122,7 +103,7 @@ func (s *Server) Prototype(rawQuery string, rp *httpx.Reply) {
 		appendPrototype(rp, sc, http.StatusBadRequest, msg, 0)
 		return
 	}
-	m.PredictRowTo(sc.row, sc.x, sc.out)
+	m.PredictRow(sc.row, sc.out)
 	rp.Rows = 1
 	appendPrototype(rp, sc, http.StatusOK, []byte(`"OK"`), m.PositiveProbability(sc.out))
 }
@@ -213,7 +194,7 @@ func (s *Server) handlePredictPost(w http.ResponseWriter, r *http.Request) {
 	}
 	body := bodies.Get().(*bodyBuf)
 	defer func() {
-		if cap(body.b) <= maxKeep {
+		if cap(body.b) <= serving.MaxKeep {
 			body.b = body.b[:0]
 			bodies.Put(body)
 		}
@@ -237,7 +218,7 @@ var bodies = sync.Pool{New: func() any { return new(bodyBuf) }}
 // pool.
 func writeReply(w http.ResponseWriter, r *http.Request, rp *httpx.Reply) {
 	httpx.WriteReply(w, r, rp)
-	if cap(rp.Body) <= maxKeep {
+	if cap(rp.Body) <= serving.MaxKeep {
 		replies.Put(rp)
 	}
 }
@@ -272,14 +253,14 @@ func (s *Server) PredictGet(name, rawQuery string, rp *httpx.Reply) {
 	}
 	m := sv.Model
 	sc := getScratch(m)
-	defer putScratch(sc)
+	defer scratches.Put(sc)
 	sc.params = parseParams(sc.params, rawQuery)
 	fieldsFromParams(sc.fields, sc.params)
 	if fe := m.CoerceFields(sc.fields, sc.row); fe != nil {
 		rp.SetError(badFields(fe))
 		return
 	}
-	m.PredictRowTo(sc.row, sc.x, sc.out)
+	m.PredictRow(sc.row, sc.out)
 	b := appendPredictHead(rp.Body, sv)
 	b, ok := m.AppendPrediction(b, sc.out)
 	if !ok {
@@ -300,7 +281,7 @@ func (s *Server) PredictPost(name string, body []byte, rp *httpx.Reply) {
 	}
 	m := sv.Model
 	sc := getScratch(m)
-	defer putScratch(sc)
+	defer scratches.Put(sc)
 	in := &sc.batch.in
 	// One copy of the body as a string: every value read from it is a
 	// substring, with no allocation of its own.
@@ -323,7 +304,7 @@ func (s *Server) PredictPost(name string, body []byte, rp *httpx.Reply) {
 			rp.SetError(badFields(fe))
 			return
 		}
-		m.PredictRowTo(sc.row, sc.x, sc.out)
+		m.PredictRow(sc.row, sc.out)
 		b := appendPredictHead(rp.Body, sv)
 		b, ok := m.AppendPrediction(b, sc.out)
 		if !ok {
@@ -382,20 +363,19 @@ type instanceErrors struct {
 }
 
 // predict coerces, predicts and encodes n decoded instances, split over
-// the cores the batch may have (artifact.ShareCores: all of them when it
+// the cores the batch may have (artifact.Split: all of them when it
 // runs alone, its own goroutine only under load); every instance's answer
 // is what it would be alone.
 func (b *batchScratch) predict(m *artifact.Model, n int) {
 	cols, w, k := m.Schema().Len(), m.Width(), m.Outputs()
-	b.rows = grow(b.rows, n)
-	b.slab = grow(b.slab, n*cols)
-	b.x = grow(b.x, n*w)
-	b.out = grow(b.out, n*k)
+	b.rows = serving.Grow(b.rows, n)
+	b.slab = serving.Grow(b.slab, n*cols)
+	b.x = serving.Grow(b.x, n*w)
+	b.out = serving.Grow(b.out, n*k)
 	b.unencodable = false
-	parts, done := artifact.ShareCores(n, batchMinChunk)
+	parts, size, done := artifact.Split(n, batchMinChunk)
 	defer done()
-	size := (n + parts - 1) / parts
-	b.chunks = grow(b.chunks, parts)
+	b.chunks = serving.Grow(b.chunks, parts)
 	for c := range b.chunks {
 		ch := &b.chunks[c]
 		ch.lo, ch.hi = min(c*size, n), min((c+1)*size, n)
@@ -411,7 +391,7 @@ func (b *batchScratch) predict(m *artifact.Model, n int) {
 		if len(ch.errs) > 0 {
 			return
 		}
-		m.PredictRowsTo(b.rows[ch.lo:ch.hi], b.x[ch.lo*w:ch.hi*w], b.out[ch.lo*k:ch.hi*k])
+		m.PredictRows(b.rows[ch.lo:ch.hi], b.x[ch.lo*w:ch.hi*w], b.out[ch.lo*k:ch.hi*k])
 		ok := true
 		for i := ch.lo; i < ch.hi && ok; i++ {
 			if i > ch.lo {
@@ -458,19 +438,20 @@ func (b *batchScratch) size() int {
 	return n
 }
 
-// HotRoutes are the prediction routes the fast front (internal/fastfront)
-// answers without net/http, as the server's handlers answer them: the
-// prototype's GET / and GET and POST /v1/models/{name}/predict.
-func (s *Server) HotRoutes() []fastfront.Route {
-	return []fastfront.Route{
-		{Method: http.MethodGet, Pattern: routePrototype, Path: "/", Serve: func(r *fastfront.Request, rp *httpx.Reply) {
+// ServingRoutes are the prediction routes an engine may answer without
+// net/http (the fast front, internal/fastfront), as the server's handlers
+// answer them: the prototype's GET / and GET and POST
+// /v1/models/{name}/predict.
+func (s *Server) ServingRoutes() []serving.Route {
+	return []serving.Route{
+		{Pattern: routePrototype, Serve: func(r *serving.Request, rp *httpx.Reply) {
 			s.Prototype(r.RawQuery, rp)
 		}},
-		{Method: http.MethodGet, Pattern: routePredictGet, Path: "/v1/models/{}/predict", Serve: func(r *fastfront.Request, rp *httpx.Reply) {
-			s.PredictGet(r.Segments[0], r.RawQuery, rp)
+		{Pattern: routePredictGet, Serve: func(r *serving.Request, rp *httpx.Reply) {
+			s.PredictGet(r.Values[0], r.RawQuery, rp)
 		}},
-		{Method: http.MethodPost, Pattern: routePredictPost, Path: "/v1/models/{}/predict", Serve: func(r *fastfront.Request, rp *httpx.Reply) {
-			s.PredictPost(r.Segments[0], r.Body, rp)
+		{Pattern: routePredictPost, Serve: func(r *serving.Request, rp *httpx.Reply) {
+			s.PredictPost(r.Values[0], r.Body, rp)
 		}},
 	}
 }

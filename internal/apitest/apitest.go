@@ -35,6 +35,7 @@ import (
 	"github.com/mlserve/mlserve/internal/registry"
 	"github.com/mlserve/mlserve/internal/sampledata"
 	"github.com/mlserve/mlserve/internal/schema"
+	"github.com/mlserve/mlserve/internal/serving"
 	"github.com/mlserve/mlserve/internal/store"
 	"github.com/mlserve/mlserve/internal/store/sqlite"
 	"github.com/mlserve/mlserve/internal/train"
@@ -157,7 +158,7 @@ type Env struct {
 	// benchmarks without the network.
 	Handler http.Handler
 	// Hot are the routes the fast front answers without Handler.
-	Hot []fastfront.Route
+	Hot []serving.Route
 	// OpenAPI is the served document.
 	OpenAPI []byte
 	// Metrics observes the server's requests, served at GET /metrics.

@@ -13,6 +13,7 @@ import (
 	"github.com/mlserve/mlserve/internal/config"
 	"github.com/mlserve/mlserve/internal/fastfront"
 	"github.com/mlserve/mlserve/internal/httpx"
+	"github.com/mlserve/mlserve/internal/serving"
 )
 
 // EngineEnv picks the HTTP server of the test servers: "fasthttp" (the
@@ -39,7 +40,7 @@ func Engine(t testing.TB) string {
 // api` does, or on net/http with the per-connection request state of
 // httpx's servers, as Engine picks. o's Limits default to
 // httpx.DefaultLimits.
-func Serve(t testing.TB, handler http.Handler, fast []fastfront.Route, o fastfront.Options) string {
+func Serve(t testing.TB, handler http.Handler, fast []serving.Route, o fastfront.Options) string {
 	t.Helper()
 	if Engine(t) == config.EngineNetHTTP {
 		hs := httptest.NewUnstartedServer(handler)

@@ -19,6 +19,7 @@ import (
 	"github.com/mlserve/mlserve/internal/mount"
 	"github.com/mlserve/mlserve/internal/oip"
 	"github.com/mlserve/mlserve/internal/openapi"
+	"github.com/mlserve/mlserve/internal/serving"
 	"github.com/mlserve/mlserve/internal/store"
 )
 
@@ -156,7 +157,7 @@ type server interface {
 
 // listen binds the roles' server on the engine EngineFor picks, with fast
 // as the fast front's hot routes.
-func (a *App) listen(o ServeOptions, h http.Handler, fast []fastfront.Route) (server, string, error) {
+func (a *App) listen(o ServeOptions, h http.Handler, fast []serving.Route) (server, string, error) {
 	engine, err := EngineFor(a.Opts.Env.HTTPEngine, o.Roles)
 	if err != nil {
 		return nil, "", err

@@ -124,7 +124,7 @@ func TestRoundTrip(t *testing.T) {
 				t.Errorf("loaded model: sha %s outputs %d task %s; want %s %d %s", m.SHA256, m.Outputs(), m.Task(), sha, f.res.Model.Outputs(), f.res.Model.Task())
 			}
 			rows := f.rows[:min(len(f.rows), 200)]
-			got, want := m.PredictRows(rows), f.res.Model.PredictRows(rows)
+			got, want := predictAll(m, rows), predictAll(f.res.Model, rows)
 			if len(got) != len(rows)*m.Outputs() {
 				t.Fatalf("PredictRows: %d values for %d rows", len(got), len(rows))
 			}

@@ -107,6 +107,9 @@ func (m *Model) Outputs() int { return m.outputs }
 // ML returns the underlying algorithm model.
 func (m *Model) ML() ml.Model { return m.model }
 
+// Width is the length of an encoded feature vector.
+func (m *Model) Width() int { return m.Artifact.Encoder.Width() }
+
 // PredictRow writes the output for a typed row into out (len Outputs). The
 // row's target value is ignored. It does not allocate.
 func (m *Model) PredictRow(row schema.Row, out []float64) {
@@ -116,22 +119,12 @@ func (m *Model) PredictRow(row schema.Row, out []float64) {
 	m.bufs.Put(b)
 }
 
-// PredictRowTo is PredictRow with the caller's buffer x (len Width()) for
-// the encoded features.
-func (m *Model) PredictRowTo(row schema.Row, x, out []float64) {
-	m.Artifact.Encoder.Encode(row, x)
-	m.model.Predict(x, out)
-}
-
-// Width is the length of an encoded feature vector.
-func (m *Model) Width() int { return m.Artifact.Encoder.Width() }
-
-// PredictRowsTo predicts rows into out (len(rows)*Outputs() values), using
+// PredictRows predicts rows into out (len(rows)*Outputs() values), using
 // x (len(rows)*Width() values) for the encoded features, on the calling
-// goroutine: callers split batches over cores themselves (Chunks,
-// ShareCores), so that under load a batch takes no more cores than its
-// share. It does not allocate.
-func (m *Model) PredictRowsTo(rows []schema.Row, x, out []float64) {
+// goroutine: callers split batches over cores with Chunks, so that under
+// load a batch takes no more cores than its share. Each row's answer is
+// the same as PredictRow's. It does not allocate.
+func (m *Model) PredictRows(rows []schema.Row, x, out []float64) {
 	w := m.Width()
 	X := ml.Matrix{Rows: len(rows), Cols: w, Data: x[:len(rows)*w]}
 	for i, r := range rows {
@@ -147,27 +140,9 @@ func (m *Model) PredictRowsTo(rows []schema.Row, x, out []float64) {
 	}
 }
 
-// parallelRows is the fewest rows per goroutine when PredictRows splits a
-// batch across cores.
-const parallelRows = 256
-
-// PredictRows predicts every row, returning len(rows)*Outputs() values.
-// Large batches are split into one chunk per core; each row's answer is the
-// same as when predicted alone.
-func (m *Model) PredictRows(rows []schema.Row) []float64 {
-	out := make([]float64, len(rows)*m.outputs)
-	m.PredictRowsInto(rows, make([]float64, len(rows)*m.Width()), out)
-	return out
-}
-
-// PredictRowsInto is PredictRows into out (len(rows)*Outputs() values),
-// using x (len(rows)*Width()) for the encoded features.
-func (m *Model) PredictRowsInto(rows []schema.Row, x, out []float64) {
-	k, w := m.outputs, m.Width()
-	Chunks(len(rows), parallelRows, func(lo, hi int) {
-		m.PredictRowsTo(rows[lo:hi], x[lo*w:hi*w], out[lo*k:hi*k])
-	})
-}
+// ChunkRows is the fewest rows per goroutine worth splitting a batch
+// prediction into (see Chunks).
+const ChunkRows = 256
 
 // batches counts the batch predictions running in this process (see
 // ShareCores).
@@ -192,11 +167,19 @@ func ShareCores(n, minChunk int) (parts int, done func()) {
 
 func releaseCores() { batches.Add(-1) }
 
+// Split says how to split a batch of n rows now: into parts consecutive
+// ranges of size rows (the last one shorter), as ShareCores shares the
+// cores. Call done when the batch is finished.
+func Split(n, minChunk int) (parts, size int, done func()) {
+	parts, done = ShareCores(n, minChunk)
+	return parts, (n + parts - 1) / max(parts, 1), done
+}
+
 // Chunks calls fn on consecutive [lo, hi) ranges covering [0, n): one range
-// when n is small, else one per core it may have (ShareCores), each at least
-// minChunk long, run in parallel. It returns when every call has.
+// when n is small, else those Split gives, each at least minChunk long, run
+// in parallel. It returns when every call has.
 func Chunks(n, minChunk int, fn func(lo, hi int)) {
-	workers, done := ShareCores(n, minChunk)
+	workers, size, done := Split(n, minChunk)
 	defer done()
 	if workers <= 1 {
 		if n > 0 {
@@ -204,7 +187,6 @@ func Chunks(n, minChunk int, fn func(lo, hi int)) {
 		}
 		return
 	}
-	size := (n + workers - 1) / workers
 	var wg sync.WaitGroup
 	for lo := 0; lo < n; lo += size {
 		hi := min(lo+size, n)

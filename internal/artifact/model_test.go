@@ -15,6 +15,16 @@ import (
 	"github.com/mlserve/mlserve/internal/train"
 )
 
+// predictAll predicts rows split over cores (Chunks), as the servers do.
+func predictAll(m *artifact.Model, rows []schema.Row) []float64 {
+	k, w := m.Outputs(), m.Width()
+	out, x := make([]float64, len(rows)*k), make([]float64, len(rows)*w)
+	artifact.Chunks(len(rows), artifact.ChunkRows, func(lo, hi int) {
+		m.PredictRows(rows[lo:hi], x[lo*w:hi*w], out[lo*k:hi*k])
+	})
+	return out
+}
+
 // fit trains a model on synthetic rows: target y of type target (with the
 // given class labels), features x (number) and c (category).
 func fit(t *testing.T, algorithm string, target schema.Type, classes []string) (*artifact.Model, []schema.Row) {
@@ -71,7 +81,7 @@ func TestAppendPredictionAndBatches(t *testing.T) {
 				t.Fatalf("task %v", m.Task())
 			}
 			// every row's answer in a parallel batch equals the row alone
-			batch := m.PredictRows(rows)
+			batch := predictAll(m, rows)
 			k := m.Outputs()
 			for i, r := range rows {
 				one := make([]float64, k)
@@ -160,4 +170,15 @@ func TestShareCores(t *testing.T) {
 		t.Errorf("alone again after the others finished: %d parts, want 4", got)
 	}
 	dones[len(dones)-1]()
+}
+
+// TestSplit checks that Split's parts cover a batch, none of them empty.
+func TestSplit(t *testing.T) {
+	for _, n := range []int{0, 1, 255, 512, 1000, 4097} {
+		parts, size, done := artifact.Split(n, 256)
+		if parts < 1 || n > 0 && (parts*size < n || (parts-1)*size >= n) {
+			t.Errorf("Split(%d): %d parts of %d", n, parts, size)
+		}
+		done()
+	}
 }

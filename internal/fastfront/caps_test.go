@@ -15,6 +15,7 @@ import (
 
 	"github.com/mlserve/mlserve/internal/fastfront"
 	"github.com/mlserve/mlserve/internal/httpx"
+	"github.com/mlserve/mlserve/internal/serving"
 )
 
 // capsServer is a server of either engine with small caps: POST /read
@@ -47,7 +48,7 @@ func startCaps(t *testing.T, engine string, lim httpx.Limits) *capsServer {
 		}
 		serve, cs.addr, cs.inFlight = srv.Serve, srv.Addr(), srv.BodyInFlight
 	} else {
-		hot := []fastfront.Route{{Method: http.MethodPost, Pattern: "POST /read", Path: "/read", Serve: func(r *fastfront.Request, rp *httpx.Reply) {
+		hot := []serving.Route{{Pattern: "POST /read", Serve: func(r *serving.Request, rp *httpx.Reply) {
 			rp.Status, rp.Body = http.StatusOK, strconv.AppendInt(rp.Body[:0], int64(len(r.Body)), 10)
 		}}}
 		srv, err := fastfront.Listen("127.0.0.1:0", h, hot, fastfront.Options{Logger: logger, Limits: lim, MaxBody: 1 << 20})

@@ -16,8 +16,9 @@
 // to the handlers whole. What it does not do: HTTP/2, and streaming request
 // bodies to the handlers, which is why the ingest role stays on net/http.
 //
-// Neither kind of handler may keep a request's strings: the hot routes'
-// (see Request) and those the adaptor gives the net/http handler (its
+// Hot routes are serving.Routes: the front matches the method and path their
+// pattern stands for. Neither kind of handler may keep a request's strings:
+// the hot routes' (see serving.Request) and those the adaptor gives the net/http handler (its
 // method, path, path values, query and headers) share fasthttp's buffers,
 // which the connection's next request overwrites.
 package fastfront
@@ -32,7 +33,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -44,66 +44,27 @@ import (
 
 	"github.com/mlserve/mlserve/internal/config"
 	"github.com/mlserve/mlserve/internal/httpx"
+	"github.com/mlserve/mlserve/internal/serving"
 )
 
-// Route is a hot route: requests with one method on one path, answered
-// without net/http.
-type Route struct {
-	// Method is GET or POST.
-	Method string
-	// Pattern names the route in metrics and logs, as the net/http mux
-	// pattern it stands for ("GET /v1/models/{name}/predict").
-	Pattern string
-	// Path is the exact request path ("/"), or one with up to MaxSegments
-	// "{}", each standing for a whole path segment
-	// ("/v2/models/{}/versions/{}/infer"). A request whose segment is
-	// empty or holds '%' (an escape net/http would decode) is left to the
-	// net/http handler.
-	Path string
-	// Serve answers r into rp.
-	Serve func(r *Request, rp *httpx.Reply)
-
-	lits []string // Path split at its "{}"s
+// route is a hot route as the front matches it: its method and its
+// path split at its wildcards, both derived from its pattern.
+type route struct {
+	serving.Route
+	method string
+	lits   []string // the path split at its wildcards
 }
 
-// MaxSegments is the most "{}" a route's path may hold.
-const MaxSegments = 2
+// headers is a request's headers as a hot route reads them.
+type headers struct{ h *fasthttp.RequestHeader }
 
-// Request is what a hot route sees of a request. Its strings and body
-// share the connection's buffers, which its next request overwrites: they
-// are only valid until Serve returns. Whatever outlives the request (the
-// Reply's Model, a cache key, a log kept for later, an error, a goroutine)
-// must hold a copy, or better the configured string a segment names (a
-// lookup among the served models), never one of these strings.
-type Request struct {
-	// Context is the request's context. As on net/http, a stopping server
-	// does not cancel it (requests in flight finish during the drain);
-	// unlike net/http, neither does a client that hangs up.
-	Context context.Context
-	// Segments are the path segments in the places of the route's "{}",
-	// in order.
-	Segments [MaxSegments]string
-	RawQuery string // the query string as sent, without '?'
-	Body     []byte // the whole body (within Options.MaxBody)
-	// ID is the request's id, as the answer's X-Request-Id header says it.
-	ID string
-
-	header *fasthttp.RequestHeader
-}
-
-// Header returns the value of the request's header name, or "" when it has
-// none.
-func (r *Request) Header(name string) string {
-	if r.header == nil {
-		return ""
-	}
-	return unsafeString(r.header.Peek(name))
-}
+// Get returns the value of header name, or "".
+func (h *headers) Get(name string) string { return unsafeString(h.h.Peek(name)) }
 
 // match reports whether path is rt's, and the segments in it (the others
 // empty).
-func (rt *Route) match(path []byte, segs *[MaxSegments][]byte) bool {
-	*segs = [MaxSegments][]byte{}
+func (rt *route) match(path []byte, segs *[serving.MaxValues][]byte) bool {
+	*segs = [serving.MaxValues][]byte{}
 	rest := path
 	for i, lit := range rt.lits {
 		if len(rest) < len(lit) || string(rest[:len(lit)]) != lit {
@@ -126,22 +87,13 @@ func (rt *Route) match(path []byte, segs *[MaxSegments][]byte) bool {
 	return false // not reached: lits has at least one element
 }
 
-// split checks rt's path and splits it at its "{}"s.
-func (rt *Route) split() error {
-	lits := strings.Split(rt.Path, "{}")
-	if len(lits)-1 > MaxSegments {
-		return fmt.Errorf("fast route %s: path %q has more than %d {}", rt.Pattern, rt.Path, MaxSegments)
+// newRoute derives the method and path r's pattern stands for.
+func newRoute(r serving.Route) (route, error) {
+	method, path, err := serving.Split(r.Pattern)
+	if err != nil {
+		return route{}, fmt.Errorf("fast %w", err)
 	}
-	if !strings.HasPrefix(rt.Path, "/") {
-		return fmt.Errorf("fast route %s: path %q does not start with /", rt.Pattern, rt.Path)
-	}
-	for i := 1; i < len(lits); i++ {
-		if !strings.HasSuffix(lits[i-1], "/") || lits[i] != "" && lits[i][0] != '/' {
-			return fmt.Errorf("fast route %s: path %q: each {} must be a whole segment", rt.Pattern, rt.Path)
-		}
-	}
-	rt.lits = lits
-	return nil
+	return route{Route: r, method: method, lits: strings.Split(path, "{}")}, nil
 }
 
 // Observer receives every request a hot route finished: the route's
@@ -177,20 +129,17 @@ type Server struct {
 // request that matches a route's method and path, without an Origin header
 // (CORS answers are the net/http handler's), by the route; anything else by
 // next.
-func Listen(addr string, next http.Handler, routes []Route, o Options) (*Server, error) {
+func Listen(addr string, next http.Handler, hot []serving.Route, o Options) (*Server, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.MaxBody <= 0 {
 		o.MaxBody = config.DefaultMaxBody
 	}
-	routes = slices.Clone(routes)
-	for i := range routes {
-		rt := &routes[i]
-		if rt.Method != fasthttp.MethodGet && rt.Method != fasthttp.MethodPost {
-			return nil, fmt.Errorf("fast route %s: method %q: want GET or POST", rt.Pattern, rt.Method)
-		}
-		if err := rt.split(); err != nil {
+	routes := make([]route, len(hot))
+	for i, r := range hot {
+		var err error
+		if routes[i], err = newRoute(r); err != nil {
 			return nil, err
 		}
 	}
@@ -266,7 +215,7 @@ func (s *Server) Serve(ctx context.Context) error {
 
 // front is the request handler.
 type front struct {
-	routes []Route
+	routes []route
 	next   fasthttp.RequestHandler
 	o      Options // with Logger and MaxBody set
 	budget *httpx.Budget
@@ -297,10 +246,10 @@ func (f *front) serve(c *fasthttp.RequestCtx) {
 		if i := bytes.IndexByte(path, '?'); i >= 0 {
 			path, query = path[:i], path[i+1:]
 		}
-		var segs [MaxSegments][]byte
+		var segs [serving.MaxValues][]byte
 		for i := range f.routes {
 			rt := &f.routes[i]
-			if rt.Method != string(method) {
+			if rt.method != string(method) {
 				continue
 			}
 			if rt.match(path, &segs) {
@@ -375,7 +324,7 @@ func checkTarget(target []byte) error {
 // serveRoute answers a hot route as httpx.Middleware and the net/http
 // handler would: request id, panic recovery, Retry-After, metrics, debug
 // log.
-func (f *front) serveRoute(c *fasthttp.RequestCtx, rt *Route, segs *[MaxSegments][]byte, query []byte) {
+func (f *front) serveRoute(c *fasthttp.RequestCtx, rt *route, segs *[serving.MaxValues][]byte, query []byte) {
 	start := time.Now()
 	id := c.Request.Header.PeekBytes(headerRequestID)
 	if !httpx.SaneID(id) {
@@ -389,7 +338,7 @@ func (f *front) serveRoute(c *fasthttp.RequestCtx, rt *Route, segs *[MaxSegments
 	rp := &x.rp
 	defer func() {
 		if p := recover(); p != nil {
-			f.o.Logger.Error("panic serving request", "method", rt.Method, "route", rt.Pattern, "request_id", string(id), "panic", fmt.Sprint(p))
+			f.o.Logger.Error("panic serving request", "method", rt.method, "route", rt.Pattern, "request_id", string(id), "panic", fmt.Sprint(p))
 			rp.SetError(httpx.Errorf(http.StatusInternalServerError, "internal", "internal error (request id %s)", id))
 		}
 		c.SetStatusCode(rp.Status)
@@ -403,10 +352,10 @@ func (f *front) serveRoute(c *fasthttp.RequestCtx, rt *Route, segs *[MaxSegments
 			f.o.Observe(rt.Pattern, rp.Model, rp.Version, rp.Status, rp.Rows, d)
 		}
 		if f.o.Logger.Enabled(context.Background(), slog.LevelDebug) {
-			f.o.Logger.Debug("request", "method", rt.Method, "route", rt.Pattern, "status", rp.Status,
+			f.o.Logger.Debug("request", "method", rt.method, "route", rt.Pattern, "status", rp.Status,
 				"duration_ms", float64(d.Microseconds())/1000, "request_id", string(id))
 		}
-		x.r = Request{}
+		x.r, x.hdr = serving.Request{}, headers{}
 		x.body.hold.Release()
 		if cap(x.body.b) > 1<<20 {
 			x.body.b = nil
@@ -415,12 +364,13 @@ func (f *front) serveRoute(c *fasthttp.RequestCtx, rt *Route, segs *[MaxSegments
 			exchanges.Put(x)
 		}
 	}()
-	x.r = Request{Context: context.Background(), RawQuery: unsafeString(query),
-		ID: unsafeString(id), header: &c.Request.Header}
+	x.hdr.h = &c.Request.Header
+	x.r = serving.Request{Context: context.Background(), RawQuery: unsafeString(query),
+		ID: unsafeString(id), Headers: &x.hdr}
 	for i, s := range segs {
-		x.r.Segments[i] = unsafeString(s)
+		x.r.Values[i] = unsafeString(s)
 	}
-	if rt.Method == fasthttp.MethodPost && !f.readRouteBody(c, x, id) {
+	if rt.method == fasthttp.MethodPost && !f.readRouteBody(c, x, id) {
 		return
 	}
 	rt.Serve(&x.r, rp)
@@ -446,7 +396,8 @@ func (f *front) readRouteBody(c *fasthttp.RequestCtx, x *exchange, id []byte) bo
 
 // exchange is a hot route's request, body and reply, pooled.
 type exchange struct {
-	r    Request
+	r    serving.Request
+	hdr  headers
 	body body
 	rp   httpx.Reply
 }

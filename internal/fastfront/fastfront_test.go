@@ -18,6 +18,7 @@ import (
 
 	"github.com/mlserve/mlserve/internal/fastfront"
 	"github.com/mlserve/mlserve/internal/httpx"
+	"github.com/mlserve/mlserve/internal/serving"
 )
 
 // observed is one request a hot route reported.
@@ -67,7 +68,7 @@ func start(t *testing.T, lim httpx.Limits, maxBody int64, block <-chan struct{})
 		httpx.WriteJSON(w, http.StatusOK, map[string]string{"via": "net/http", "path": r.URL.Path, "body": string(body), "id": httpx.RequestID(r),
 			"ctx_err": fmt.Sprint(r.Context().Err())})
 	})
-	echo := func(r *fastfront.Request, rp *httpx.Reply) {
+	echo := func(r *serving.Request, rp *httpx.Reply) {
 		switch r.RawQuery {
 		case "panic":
 			panic("boom")
@@ -79,15 +80,15 @@ func start(t *testing.T, lim httpx.Limits, maxBody int64, block <-chan struct{})
 			<-block
 		}
 		rp.Status, rp.Model, rp.Version, rp.Rows = http.StatusOK, "titanic", 3, 1
-		b, _ := json.Marshal(map[string]string{"via": "fast", "segment": r.Segments[0], "segment2": r.Segments[1], "query": r.RawQuery, "body": string(r.Body),
+		b, _ := json.Marshal(map[string]string{"via": "fast", "segment": r.Values[0], "segment2": r.Values[1], "query": r.RawQuery, "body": string(r.Body),
 			"ctx_err": fmt.Sprint(r.Context.Err())})
 		rp.Body = append(append(rp.Body[:0], b...), '\n')
 	}
-	routes := []fastfront.Route{
-		{Method: "GET", Pattern: "GET /{$}", Path: "/", Serve: echo},
-		{Method: "GET", Pattern: "GET /items/{name}/echo", Path: "/items/{}/echo", Serve: echo},
-		{Method: "POST", Pattern: "POST /items/{name}/echo", Path: "/items/{}/echo", Serve: echo},
-		{Method: "GET", Pattern: "GET /items/{name}/parts/{part}", Path: "/items/{}/parts/{}", Serve: echo},
+	routes := []serving.Route{
+		{Pattern: "GET /{$}", Serve: echo},
+		{Pattern: "GET /items/{name}/echo", Serve: echo},
+		{Pattern: "POST /items/{name}/echo", Serve: echo},
+		{Pattern: "GET /items/{name}/parts/{part}", Serve: echo},
 	}
 	o := fastfront.Options{Limits: lim, MaxBody: maxBody, Observe: func(route, model string, version, status, rows int, d time.Duration) {
 		f.mu.Lock()
@@ -541,15 +542,15 @@ func TestDrain(t *testing.T) {
 
 // TestBadRoutes checks that Listen refuses routes it could not match.
 func TestBadRoutes(t *testing.T) {
-	serve := func(*fastfront.Request, *httpx.Reply) {}
-	for _, rt := range []fastfront.Route{
-		{Method: "PUT", Pattern: "PUT /x", Path: "/x", Serve: serve},
-		{Method: "GET", Pattern: "GET /{a}/{b}/{c}", Path: "/{}/{}/{}", Serve: serve},
-		{Method: "GET", Pattern: "GET /a{b}", Path: "/a{}", Serve: serve},
-		{Method: "GET", Pattern: "GET /{a}b", Path: "/{}b", Serve: serve},
-		{Method: "GET", Pattern: "GET x/{a}", Path: "x/{}", Serve: serve},
+	serve := func(*serving.Request, *httpx.Reply) {}
+	for _, rt := range []serving.Route{
+		{Pattern: "PUT /x", Serve: serve},
+		{Pattern: "GET /{a}/{b}/{c}", Serve: serve},
+		{Pattern: "GET /a{b}", Serve: serve},
+		{Pattern: "GET /{a}b", Serve: serve},
+		{Pattern: "GET x/{a}", Serve: serve},
 	} {
-		if srv, err := fastfront.Listen("127.0.0.1:0", http.NotFoundHandler(), []fastfront.Route{rt}, fastfront.Options{}); err == nil {
+		if srv, err := fastfront.Listen("127.0.0.1:0", http.NotFoundHandler(), []serving.Route{rt}, fastfront.Options{}); err == nil {
 			srv.Serve(canceled())
 			t.Errorf("Listen took route %+v", rt)
 		}

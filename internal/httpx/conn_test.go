@@ -23,7 +23,7 @@ type observed struct {
 	status         int
 }
 
-// liveServer serves h behind Middleware and FastRoutes on a real
+// liveServer serves h behind Middleware and CacheLiteralRoutes on a real
 // httpx.Server and returns its address and what the observer saw.
 func liveServer(t *testing.T, mux *http.ServeMux) (string, func() []observed) {
 	t.Helper()
@@ -35,7 +35,7 @@ func liveServer(t *testing.T, mux *http.ServeMux) (string, func() []observed) {
 		seen = append(seen, observed{pattern, model, version, rows, status})
 		mu.Unlock()
 	}
-	srv, err := httpx.Listen("127.0.0.1:0", httpx.Middleware(slog.New(slog.DiscardHandler), observe, httpx.FastRoutes(mux)), slog.New(slog.DiscardHandler))
+	srv, err := httpx.Listen("127.0.0.1:0", httpx.Middleware(slog.New(slog.DiscardHandler), observe, httpx.CacheLiteralRoutes(mux)), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,8 +126,8 @@ func TestConnectionState(t *testing.T) {
 	}
 }
 
-// TestFastRoutes checks that remembered routes answer as ServeMux does.
-func TestFastRoutes(t *testing.T) {
+// TestCacheLiteralRoutes checks that remembered routes answer as ServeMux does.
+func TestCacheLiteralRoutes(t *testing.T) {
 	t.Parallel()
 	mux := http.NewServeMux()
 	for _, p := range []string{"GET /{$}", "GET /metrics", "GET /v1/models/{name}", "POST /v1/models/{name}/predict", "GET /files/"} {

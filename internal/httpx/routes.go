@@ -7,32 +7,32 @@ import (
 	"sync/atomic"
 )
 
-// FastRoutes serves mux, remembering for each literal GET route (a pattern
-// without wildcards, such as "GET /{$}" or "GET /metrics") the handler it
-// resolved to, so that later GET requests for the same path skip
+// CacheLiteralRoutes serves mux, remembering for each literal GET route (a
+// pattern without wildcards, such as "GET /{$}" or "GET /metrics") the
+// handler it resolved to, so that later GET requests for the same path skip
 // ServeMux's pattern matching. Only a request that mux resolved to a
 // literal pattern whose path is exactly the request's is remembered, so the
 // memory is bounded by the routes registered. mux must not have patterns
 // with a host: a remembered route is served whatever the request's Host.
-func FastRoutes(mux *http.ServeMux) http.Handler {
-	f := &fastRoutes{mux: mux}
-	f.routes.Store(&map[string]fastRoute{})
+func CacheLiteralRoutes(mux *http.ServeMux) http.Handler {
+	f := &literalRoutes{mux: mux}
+	f.routes.Store(&map[string]literalRoute{})
 	return f
 }
 
-type fastRoutes struct {
+type literalRoutes struct {
 	mux    *http.ServeMux
 	mu     sync.Mutex // serialises writers of routes
-	routes atomic.Pointer[map[string]fastRoute]
+	routes atomic.Pointer[map[string]literalRoute]
 }
 
-// fastRoute is what a GET of a path resolved to.
-type fastRoute struct {
+// literalRoute is what a GET of a path resolved to.
+type literalRoute struct {
 	h       http.Handler
 	pattern string
 }
 
-func (f *fastRoutes) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (f *literalRoutes) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
 		f.mux.ServeHTTP(w, r)
 		return
@@ -63,7 +63,7 @@ func literalPath(pattern string) (string, bool) {
 }
 
 // learn remembers the route of r, a GET of the literal path.
-func (f *fastRoutes) learn(r *http.Request, path string) {
+func (f *literalRoutes) learn(r *http.Request, path string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	cur := *f.routes.Load()
@@ -74,10 +74,10 @@ func (f *fastRoutes) learn(r *http.Request, path string) {
 	if pattern != r.Pattern {
 		return
 	}
-	next := make(map[string]fastRoute, len(cur)+1)
+	next := make(map[string]literalRoute, len(cur)+1)
 	for k, v := range cur {
 		next[k] = v
 	}
-	next[path] = fastRoute{h: h, pattern: pattern}
+	next[path] = literalRoute{h: h, pattern: pattern}
 	f.routes.Store(&next)
 }

@@ -13,12 +13,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/mlserve/mlserve/internal/api"
-	"github.com/mlserve/mlserve/internal/fastfront"
 	"github.com/mlserve/mlserve/internal/httpx"
 	"github.com/mlserve/mlserve/internal/ingest"
 	"github.com/mlserve/mlserve/internal/metrics"
 	"github.com/mlserve/mlserve/internal/oip"
 	"github.com/mlserve/mlserve/internal/openapi"
+	"github.com/mlserve/mlserve/internal/serving"
 )
 
 // Options are the collaborators of the roles a process runs. A nil role
@@ -56,7 +56,7 @@ type Mounted struct {
 	// Handler answers every route behind httpx's middleware.
 	Handler http.Handler
 	// Fast are the hot routes the fast front answers without Handler.
-	Fast []fastfront.Route
+	Fast []serving.Route
 	// OpenAPI is the served document (nil when none).
 	OpenAPI []byte
 }
@@ -79,11 +79,11 @@ func Roles(o Options) (*Mounted, error) {
 	}
 	if o.API != nil {
 		o.API.Routes(mux, o.Admin)
-		out.Fast = append(out.Fast, o.API.HotRoutes()...)
+		out.Fast = append(out.Fast, o.API.ServingRoutes()...)
 	}
 	if o.OIP != nil {
 		o.OIP.Routes(mux)
-		out.Fast = append(out.Fast, o.OIP.HotRoutes()...)
+		out.Fast = append(out.Fast, o.OIP.ServingRoutes()...)
 	}
 	if o.Models != nil {
 		required["models"] = o.Models.Ready
@@ -111,6 +111,6 @@ func Roles(o Options) (*Mounted, error) {
 			m.Request(pattern, model, version, status, rows, d)
 		}
 	}
-	out.Handler = httpx.Middleware(logger, observe, httpx.FastRoutes(mux))
+	out.Handler = httpx.Middleware(logger, observe, httpx.CacheLiteralRoutes(mux))
 	return out, nil
 }

@@ -1,6 +1,10 @@
 package oip
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/mlserve/mlserve/internal/jsonr"
+)
 
 // elem is one element of an input tensor's data: its JSON kind and, for a
 // number or a string, its text (a number as written, a string decoded).
@@ -31,13 +35,13 @@ func scanFlat(data []byte, out []elem) (_ []elem, ok bool) {
 // scanFlatText is scanFlat on data as text, which the elements' texts
 // share.
 func scanFlatText(data string, out []elem) (_ []elem, ok bool) {
-	d := walker{s: data}
-	ok = d.array(func() bool {
-		e, ok := d.scalar()
+	d := jsonr.NewWalker(data)
+	ok = d.Array(func() bool {
+		e, ok := scalar(&d)
 		out = append(out, e)
 		return ok
 	}, func() {})
-	return out, ok && d.skipSpace() == len(d.s)
+	return out, ok && d.Done()
 }
 
 // elemOf converts a value decoded with UseNumber into an elem.

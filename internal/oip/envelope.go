@@ -1,6 +1,10 @@
 package oip
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/mlserve/mlserve/internal/jsonr"
+)
 
 // decodeEnvelope decodes the usual inference request without reflection:
 // an object with "id" (a string), "inputs" (objects with "name",
@@ -13,23 +17,23 @@ func decodeEnvelope(body []byte) (req *InferRequest, ok bool) {
 	if !json.Valid(body) {
 		return nil, false
 	}
-	d := walker{s: string(body)}
+	d := jsonr.NewWalker(string(body))
 	req = &InferRequest{}
 	var shapes []int64 // every input's shape, in one array
-	if !d.object(func(key string) bool {
+	if !d.Object(func(key string) bool {
 		switch key {
 		case "id":
-			if d.peek() != '"' {
+			if d.Peek() != '"' {
 				return false
 			}
-			start := d.i
-			d.skipValue()
-			req.ID = json.RawMessage(body[start:d.i])
+			start := d.Pos()
+			d.SkipValue()
+			req.ID = json.RawMessage(body[start:d.Pos()])
 			return true
 		case "inputs":
-			return d.array(func() bool {
+			return d.Array(func() bool {
 				var in RequestInput
-				if !d.object(func(key string) bool { return d.input(key, &in, body, &shapes) }) {
+				if !d.Object(func(key string) bool { return input(&d, key, &in, body, &shapes) }) {
 					return false
 				}
 				if req.Inputs == nil {
@@ -39,14 +43,14 @@ func decodeEnvelope(body []byte) (req *InferRequest, ok bool) {
 				return true
 			}, func() { req.Inputs = []RequestInput{} })
 		case "outputs":
-			return d.array(func() bool {
+			return d.Array(func() bool {
 				var out RequestOutput
-				if !d.object(func(key string) bool {
+				if !d.Object(func(key string) bool {
 					if key != "name" {
 						return false
 					}
 					var ok bool
-					out.Name, ok = d.str()
+					out.Name, ok = d.Str()
 					return ok
 				}) {
 					return false
@@ -59,25 +63,25 @@ func decodeEnvelope(body []byte) (req *InferRequest, ok bool) {
 	}) {
 		return nil, false
 	}
-	return req, d.skipSpace() == len(d.s)
+	return req, d.Done()
 }
 
 // input decodes one key of an input tensor. A shape's numbers are appended
 // to shapes, which in.Shape then slices.
-func (d *walker) input(key string, in *RequestInput, body []byte, shapes *[]int64) bool {
+func input(d *jsonr.Walker, key string, in *RequestInput, body []byte, shapes *[]int64) bool {
 	var ok bool
 	switch key {
 	case "name":
-		in.Name, ok = d.str()
+		in.Name, ok = d.Str()
 	case "datatype":
-		in.Datatype, ok = d.str()
+		in.Datatype, ok = d.Str()
 	case "shape":
 		if *shapes == nil {
 			*shapes = make([]int64, 0, 16)
 		}
 		start := len(*shapes)
-		ok := d.array(func() bool {
-			n, ok := d.int64()
+		ok := d.Array(func() bool {
+			n, ok := d.Int64()
 			*shapes = append(*shapes, n)
 			return ok
 		}, func() {})
@@ -85,12 +89,12 @@ func (d *walker) input(key string, in *RequestInput, body []byte, shapes *[]int6
 		in.Shape = (*shapes)[start:end:end]
 		return ok
 	case "data":
-		if d.peek() == 'n' { // null
+		if d.Peek() == 'n' { // null
 			return false
 		}
-		start := d.i
-		d.skipValue()
-		in.Data, in.dataText = json.RawMessage(body[start:d.i]), d.s[start:d.i]
+		start := d.Pos()
+		d.SkipValue()
+		in.Data, in.dataText = json.RawMessage(body[start:d.Pos()]), d.Since(start)
 		return true
 	}
 	return ok

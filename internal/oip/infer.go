@@ -12,9 +12,11 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mlserve/mlserve/internal/artifact"
 	"github.com/mlserve/mlserve/internal/httpx"
 	"github.com/mlserve/mlserve/internal/ml"
 	"github.com/mlserve/mlserve/internal/schema"
+	"github.com/mlserve/mlserve/internal/serving"
 )
 
 // Tensor data types of the protocol that mlserve uses in its metadata.
@@ -186,8 +188,8 @@ func (s *Server) infer(ctx context.Context, call *InferCall, rp *httpx.Reply) er
 	if err != nil {
 		return err
 	}
-	scr := getScratch()
-	defer putScratch(scr)
+	scr := scratches.Get()
+	defer scratches.Put(scr)
 	rows, err := s.rows(md, req, scr)
 	if err != nil {
 		return err
@@ -202,8 +204,10 @@ func (s *Server) infer(ctx context.Context, call *InferCall, rp *httpx.Reply) er
 	}
 	m := md.m
 	n, w, k := len(rows), m.Width(), m.Outputs()
-	scr.x, scr.out = slices.Grow(scr.x[:0], n*w)[:n*w], slices.Grow(scr.out[:0], n*k)[:n*k]
-	m.PredictRowsInto(rows, scr.x, scr.out)
+	scr.x, scr.out = serving.Grow(scr.x, n*w), serving.Grow(scr.out, n*k)
+	artifact.Chunks(n, artifact.ChunkRows, func(lo, hi int) {
+		m.PredictRows(rows[lo:hi], scr.x[lo*w:hi*w], scr.out[lo*k:hi*k])
+	})
 	a := answer{model: md.name, version: md.version, id: id, outputs: outputs, classes: m.Classes(), preds: scr.out, k: k}
 	body, text, ok := appendAnswer(rp.Body[:0], &a, scr.text)
 	scr.text = text

@@ -27,10 +27,10 @@ import (
 	"github.com/mlserve/mlserve/internal/api"
 	"github.com/mlserve/mlserve/internal/artifact"
 	"github.com/mlserve/mlserve/internal/config"
-	"github.com/mlserve/mlserve/internal/fastfront"
 	"github.com/mlserve/mlserve/internal/httpx"
 	"github.com/mlserve/mlserve/internal/registry"
 	"github.com/mlserve/mlserve/internal/schema"
+	"github.com/mlserve/mlserve/internal/serving"
 	"github.com/mlserve/mlserve/internal/store"
 	"github.com/mlserve/mlserve/internal/version"
 )
@@ -48,8 +48,8 @@ type Config struct {
 	Registry *registry.Registry
 	Store    store.Store
 	Logger   *slog.Logger
-	// MaxBody caps request bodies (default config.DefaultMaxBody); MaxBatch caps rows per
-	// inference (default config.DefaultMaxBatch).
+	// MaxBody caps request bodies (default config.DefaultMaxBody); MaxBatch
+	// caps rows per inference (default config.DefaultMaxBatch).
 	MaxBody  int64
 	MaxBatch int
 }
@@ -132,19 +132,20 @@ const (
 	routeInferVersion = "POST /v2/models/{name}/versions/{version}/infer"
 )
 
-// HotRoutes are the routes the api's fast front (internal/fastfront)
-// answers without net/http: inference, on production and on any version.
-func (s *Server) HotRoutes() []fastfront.Route {
-	return []fastfront.Route{
-		{Method: http.MethodPost, Pattern: routeInfer, Path: "/v2/models/{}/infer", Serve: s.serveInfer},
-		{Method: http.MethodPost, Pattern: routeInferVersion, Path: "/v2/models/{}/versions/{}/infer", Serve: s.serveInfer},
+// ServingRoutes are the routes an engine may answer without net/http (the
+// api's fast front, internal/fastfront): inference, on production and on
+// any version.
+func (s *Server) ServingRoutes() []serving.Route {
+	return []serving.Route{
+		{Pattern: routeInfer, Serve: s.serveInfer},
+		{Pattern: routeInferVersion, Serve: s.serveInfer},
 	}
 }
 
-// serveInfer is Infer for the fast front: the path's segments are the model
+// serveInfer is Infer for a serving.Route: the path's values are the model
 // and, on the version route, the version (else "").
-func (s *Server) serveInfer(r *fastfront.Request, rp *httpx.Reply) {
-	call := InferCall{Name: r.Segments[0], Version: r.Segments[1], Body: r.Body, RequestID: r.ID,
+func (s *Server) serveInfer(r *serving.Request, rp *httpx.Reply) {
+	call := InferCall{Name: r.Values[0], Version: r.Values[1], Body: r.Body, RequestID: r.ID,
 		BinaryExtension: r.Header(headerBinary) != ""}
 	s.Infer(r.Context, &call, rp)
 }

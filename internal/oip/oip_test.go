@@ -284,7 +284,7 @@ func TestVersionRecordKeyIsNotRequestBytes(t *testing.T) {
 	srv := oip.New(oip.Config{Pipelines: apitest.Names, Models: env.Models, Registry: env.Registry, Store: db})
 	mux := http.NewServeMux()
 	srv.Routes(mux)
-	url := apitest.Serve(t, mux, srv.HotRoutes(), fastfront.Options{})
+	url := apitest.Serve(t, mux, srv.ServingRoutes(), fastfront.Options{})
 	req := body(t, map[string]any{"inputs": tensors(t, env.Data["titanic"], []int{0})})
 	conn, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
 	if err != nil {

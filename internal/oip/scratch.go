@@ -1,9 +1,8 @@
 package oip
 
 import (
-	"sync"
-
 	"github.com/mlserve/mlserve/internal/schema"
+	"github.com/mlserve/mlserve/internal/serving"
 )
 
 // scratch is the memory one inference request works in: decoded tensor
@@ -18,21 +17,16 @@ type scratch struct {
 	text   []byte // the classes parameter's JSON, before it is quoted
 }
 
-// maxKeep is the most float64s (or values) a pooled scratch keeps: the
-// memory of a large batch goes back to the garbage collector.
-const maxKeep = 1 << 17
+// maxKeep is the most float64s (or values) a pooled scratch keeps.
+const maxKeep = serving.MaxKeep / 8
 
-var scratches = sync.Pool{New: func() any { return new(scratch) }}
-
-func getScratch() *scratch { return scratches.Get().(*scratch) }
-
-func putScratch(s *scratch) {
+var scratches = serving.NewPool(func(s *scratch) bool {
 	if cap(s.x) > maxKeep || cap(s.out) > maxKeep || cap(s.slab) > maxKeep || cap(s.elems) > maxKeep {
-		return
+		return false
 	}
 	clear(s.byCol) // no request's inputs kept alive by the pool
 	clear(s.rows)
 	clear(s.slab)
 	clear(s.elems)
-	scratches.Put(s)
-}
+	return true
+})

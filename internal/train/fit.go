@@ -169,7 +169,11 @@ func Evaluate(m *artifact.Model, rows []schema.Row) (map[string]float64, error) 
 	if len(kept) == 0 {
 		return nil, fmt.Errorf("evaluate: %w: no holdout row has a known target", ErrNotEnoughRows)
 	}
-	out := m.PredictRows(kept)
+	k, w := m.Outputs(), m.Width()
+	out, x := make([]float64, len(kept)*k), make([]float64, len(kept)*w)
+	artifact.Chunks(len(kept), artifact.ChunkRows, func(lo, hi int) {
+		m.PredictRows(kept[lo:hi], x[lo*w:hi*w], out[lo*k:hi*k])
+	})
 	metrics, err := metric.Evaluate(string(enc.Task()), enc.Classes(), y, out)
 	if err != nil {
 		return nil, err
