@@ -96,6 +96,36 @@ func TestSweep(t *testing.T) {
 		}
 	})
 
+	// A trainer died and, before any sweep, another run took the
+	// pipeline's lease (its own lease had expired, or a restarted process
+	// started a manual run at once): the dead run holds no lease but is
+	// still running. It is handed back at once, not after the other run.
+	t.Run("OrphanWithoutLease", func(t *testing.T) {
+		t.Parallel()
+		q, b := setup(t, nil, nil)
+		dead := train.Self(0)
+		dead.PID, dead.Instance = deadPID(t), "previous"
+		orphan := deadAttempt(t, b, dead, time.Hour)
+		// The other run takes the lease over from the dead holder.
+		ctx := context.Background()
+		dead.Run = orphan.ID
+		if err := b.store.LeaseRelease(ctx, &store.LeaseParams{Name: train.LeaseName("titanic"), Holder: dead.String()}); err != nil {
+			t.Fatal(err)
+		}
+		live := deadAttempt(t, b, train.Self(0), time.Hour)
+		if err := q.Sweep(ctx, b.pipeline); err != nil {
+			t.Fatal(err)
+		}
+		got, err := b.store.RunGet(ctx, orphan.ID)
+		if err != nil || !strings.Contains(got.Error, "trainer gone") {
+			t.Fatalf("orphaned run after a sweep = %+v, %v; want it handed back: trainer gone", got, err)
+		}
+		other, err := b.store.RunGet(ctx, live.ID)
+		if err != nil || other.State != store.RunRunning || other.Error != "" {
+			t.Fatalf("the lease holder's run after a sweep = %+v, %v; want it running untouched", other, err)
+		}
+	})
+
 	// The last attempt's trainer died: the run fails, saying so.
 	t.Run("LastAttemptFails", func(t *testing.T) {
 		t.Parallel()
