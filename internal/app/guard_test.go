@@ -1,36 +1,16 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/mlserve/mlserve/internal/config"
+	"github.com/mlserve/mlserve/internal/testenv"
 )
-
-// lockedBuffer is a bytes.Buffer safe for a logger writing while a test
-// reads.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestOpenWriteRoutes serves roles in embedded mode without and with
 // MLSERVE_ADMIN_TOKEN: a process whose write routes are open to local
@@ -56,7 +36,7 @@ func TestOpenWriteRoutes(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
-			logs := &lockedBuffer{}
+			logs := &testenv.Buffer{}
 			a, err := Open(context.Background(), Options{File: titanicFile(t), Logger: slog.New(slog.NewJSONHandler(logs, nil)), Env: config.Env{
 				DatabaseURL: "sqlite://" + dir + "/mlserve.db", ArtifactsURL: "file://" + dir + "/artifacts", AdminToken: tc.token,
 			}})

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mlserve/mlserve/internal/testenv"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 )
@@ -71,7 +72,7 @@ func TestLogsKeepSecrets(t *testing.T) {
 		check(t, "mlserve migrate", r.stdout+r.stderr)
 		// A role retries for a while, logging each failure; its first
 		// retry line is enough.
-		role := &syncBuffer{}
+		role := &testenv.Buffer{}
 		cmd := exec.Command(bin, "api", "--addr", "127.0.0.1:0")
 		cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr = dir, append(childEnv(), env...), role, role
 		if err := cmd.Start(); err != nil {

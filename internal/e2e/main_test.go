@@ -14,12 +14,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/mlserve/mlserve/internal/sampledata"
+	"github.com/mlserve/mlserve/internal/testenv"
 )
 
 // dataDir holds the titanic, iris and tips CSVs (internal/sampledata).
@@ -61,25 +61,6 @@ func childEnv() []string {
 		env = append(env, kv)
 	}
 	return env
-}
-
-// syncBuffer is a bytes.Buffer safe for a process writing while a test
-// reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // lastLines returns the last n lines of s.
@@ -161,7 +142,7 @@ func freePort(t testing.TB) int {
 type server struct {
 	cmd     *exec.Cmd
 	base    string // http://127.0.0.1:PORT
-	stderr  *syncBuffer
+	stderr  *testenv.Buffer
 	started time.Time
 	done    chan struct{} // closed when the process exited
 	waitErr error
@@ -200,7 +181,7 @@ func tryStart(t testing.TB, dir string, env, args []string) (*server, error) {
 	args = append(append([]string(nil), args...), "--addr", "127.0.0.1:"+strconv.Itoa(port), "--log-format", "json")
 	s := &server{
 		cmd: exec.Command(bin, args...), base: "http://127.0.0.1:" + strconv.Itoa(port),
-		stderr: &syncBuffer{}, done: make(chan struct{}),
+		stderr: &testenv.Buffer{}, done: make(chan struct{}),
 	}
 	s.cmd.Dir = dir
 	s.cmd.Env = append(childEnv(), env...)

@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mlserve/mlserve/internal/testenv"
 )
 
 // productionPipeline is the pipeline of TestProduction: the titanic schema
@@ -647,7 +649,7 @@ func parseFeed(t testing.TB, stdout, stderr string) feedSummary {
 // feedProc is a datafill running in the background.
 type feedProc struct {
 	cmd            *exec.Cmd
-	stdout, stderr *syncBuffer
+	stdout, stderr *testenv.Buffer
 	done           chan struct{}
 	err            error
 }
@@ -656,7 +658,7 @@ type feedProc struct {
 // it is killed in t.Cleanup if it still runs.
 func startFeed(t *testing.T, dir, ingest, cfg string, args ...string) *feedProc {
 	t.Helper()
-	f := &feedProc{stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
+	f := &feedProc{stdout: &testenv.Buffer{}, stderr: &testenv.Buffer{}, done: make(chan struct{})}
 	f.cmd = exec.Command(bin, append([]string{"datafill", "--to", ingest, "--synthetic", "titanic", "--config", cfg}, args...)...)
 	f.cmd.Dir = dir
 	f.cmd.Env = childEnv()

@@ -174,7 +174,7 @@ type versitygw struct {
 	bin  string
 	dir  string // the posix backend's folder: one subfolder per bucket
 	port int
-	log  *syncBuffer
+	log  *testenv.Buffer
 	cmd  *exec.Cmd
 	done chan struct{}
 }
@@ -188,7 +188,7 @@ func startVersitygw(t testing.TB) *versitygw {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := &versitygw{bin: bin, dir: dir, port: freePort(t), log: &syncBuffer{}}
+	g := &versitygw{bin: bin, dir: dir, port: freePort(t), log: &testenv.Buffer{}}
 	t.Cleanup(func() {
 		g.kill()
 		if t.Failed() {
@@ -306,7 +306,7 @@ func launchRole(t *testing.T, dir, cfg string, env []string, name, r string) *ro
 	port := freePort(t)
 	s := &server{
 		cmd: exec.Command(bin, r, "--config", cfg), base: "http://127.0.0.1:" + strconv.Itoa(port),
-		stderr: &syncBuffer{}, done: make(chan struct{}),
+		stderr: &testenv.Buffer{}, done: make(chan struct{}),
 	}
 	s.cmd.Dir = dir
 	s.cmd.Env = append(append(childEnv(), env...), "MLSERVE_ADDR=127.0.0.1:"+strconv.Itoa(port))

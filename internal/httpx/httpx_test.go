@@ -1,7 +1,6 @@
 package httpx_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -19,28 +18,11 @@ import (
 	"time"
 
 	"github.com/mlserve/mlserve/internal/httpx"
+	"github.com/mlserve/mlserve/internal/testenv"
 )
 
-// logBuffer is a concurrency-safe log sink.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 type testBundle struct {
-	logs     *logBuffer
+	logs     *testenv.Buffer
 	logger   *slog.Logger
 	mu       sync.Mutex
 	observed []string // "pattern status"
@@ -49,7 +31,7 @@ type testBundle struct {
 // setup returns a mux wrapped in Middleware, logging into the bundle.
 func setup(t *testing.T) (*http.ServeMux, http.Handler, *testBundle) {
 	t.Helper()
-	b := &testBundle{logs: &logBuffer{}}
+	b := &testBundle{logs: &testenv.Buffer{}}
 	b.logger = slog.New(slog.NewTextHandler(b.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	mux := http.NewServeMux()
 	h := httpx.Middleware(b.logger, func(r *http.Request, pattern string, status int, d time.Duration) {

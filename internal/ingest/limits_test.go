@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/mlserve/mlserve/internal/testenv"
 )
 
 func TestRowsLimits(t *testing.T) {
@@ -265,7 +267,7 @@ func TestRowsAtomic(t *testing.T) {
 
 	t.Run("storage_fails_midway", func(t *testing.T) {
 		t.Parallel()
-		var logs syncBuffer
+		var logs testenv.Buffer
 		_, b := setupWith(t, setupOpts{logs: &logs})
 		// The last reject's quarantine insert fails: by then the batch and
 		// every row are written in the transaction. An error the store

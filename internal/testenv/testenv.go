@@ -7,12 +7,14 @@
 package testenv
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -81,4 +83,25 @@ func Versitygw(t testing.TB) string {
 	}
 	Missing(t, "versitygw not found (MLSERVE_TEST_VERSITYGW, PATH, $(go env GOPATH)/bin): %s", install)
 	return ""
+}
+
+// Buffer is a bytes.Buffer that a process or logger may write while a test
+// reads it.
+type Buffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+// Write appends p.
+func (b *Buffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+// String returns what was written so far.
+func (b *Buffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
