@@ -1,8 +1,7 @@
-// Package api is the api role: predictions from the production models (the
-// prototype's GET / route, /v1 predict, the Open Inference Protocol), the
-// registry routes (models, versions, promote, rollback, runs) and the hot
-// reload that keeps the served models equal to the registry's production
-// versions.
+// Package api is the api role's own routes: predictions from the served
+// production models (internal/served) on the prototype's GET / route and
+// /v1 predict, and the registry routes (models, versions, promote,
+// rollback, runs). The Open Inference Protocol is its sibling, internal/oip.
 package api
 
 import (
@@ -22,6 +21,7 @@ import (
 	"github.com/mlserve/mlserve/internal/ml"
 	"github.com/mlserve/mlserve/internal/registry"
 	"github.com/mlserve/mlserve/internal/schema"
+	"github.com/mlserve/mlserve/internal/served"
 	"github.com/mlserve/mlserve/internal/store"
 )
 
@@ -40,7 +40,7 @@ type Enqueuer interface {
 type Server struct {
 	pipelines   []Pipeline
 	byName      map[string]*Pipeline
-	models      *Models
+	models      *served.Models
 	registry    *registry.Registry
 	store       store.Store
 	queue       Enqueuer
@@ -56,7 +56,7 @@ type Server struct {
 // Config configures a Server.
 type Config struct {
 	Pipelines []Pipeline // the first is the default of GET /
-	Models    *Models
+	Models    *served.Models
 	Registry  *registry.Registry
 	Store     store.Store
 	// Queue, if set, serves POST /v1/pipelines/{name}/runs.
@@ -148,7 +148,7 @@ func (s *Server) pipeline(name string) (*Pipeline, error) {
 
 // served returns the pipeline's production model or a 503 that says how to
 // get one, and notes the model on r for the request metrics.
-func (s *Server) served(r *http.Request, name string) (*Served, error) {
+func (s *Server) served(r *http.Request, name string) (*served.Served, error) {
 	p, sv, err := s.lookup(name)
 	if p != nil {
 		version := 0
@@ -163,7 +163,7 @@ func (s *Server) served(r *http.Request, name string) (*Served, error) {
 // lookup returns the named pipeline and its production model; the error is
 // a 404 for an unknown pipeline (nil pipeline) or a 503 that says how to get
 // a model.
-func (s *Server) lookup(name string) (*Pipeline, *Served, error) {
+func (s *Server) lookup(name string) (*Pipeline, *served.Served, error) {
 	p, err := s.pipeline(name)
 	if err != nil {
 		return nil, nil, err
@@ -250,7 +250,7 @@ func (s *Server) modelInfo(ctx context.Context, p *Pipeline, full bool) (*ModelI
 }
 
 // importance sums the model's per-feature importance onto input columns.
-func importance(sv *Served) map[string]float64 {
+func importance(sv *served.Served) map[string]float64 {
 	im, ok := sv.Model.ML().(interface{ Importance() []float64 })
 	if !ok {
 		return nil

@@ -14,6 +14,7 @@ import (
 	"github.com/mlserve/mlserve/internal/api"
 	"github.com/mlserve/mlserve/internal/artifact"
 	"github.com/mlserve/mlserve/internal/schema"
+	"github.com/mlserve/mlserve/internal/served"
 )
 
 // The hot path decodes and encodes by hand. These tests hold it to the
@@ -65,7 +66,7 @@ func refCoerce(m *artifact.Model, raw map[string]schema.Raw, row schema.Row) sch
 	return fe
 }
 
-func refOK(sv *api.Served, outs [][]float64) refAnswer {
+func refOK(sv *served.Served, outs [][]float64) refAnswer {
 	preds := make([]artifact.Prediction, len(outs))
 	for i, o := range outs {
 		preds[i] = sv.Model.Format(o)
@@ -88,7 +89,7 @@ func refPredict(m *artifact.Model, raw map[string]schema.Raw) ([]float64, schema
 }
 
 // refGet is the reference GET /v1/models/{name}/predict.
-func refGet(sv *api.Served, rawQuery string) refAnswer {
+func refGet(sv *served.Served, rawQuery string) refAnswer {
 	q, _ := url.ParseQuery(rawQuery)
 	raw := map[string]schema.Raw{}
 	fe := schema.FieldErrors{}
@@ -110,7 +111,7 @@ func refGet(sv *api.Served, rawQuery string) refAnswer {
 }
 
 // refPrototype is the reference GET /.
-func refPrototype(sv *api.Served, features []string, rawQuery string) refAnswer {
+func refPrototype(sv *served.Served, features []string, rawQuery string) refAnswer {
 	q, _ := url.ParseQuery(rawQuery)
 	args := map[string]any{}
 	for _, name := range features {
@@ -150,7 +151,7 @@ func refPrototype(sv *api.Served, features []string, rawQuery string) refAnswer 
 }
 
 // refPost is the reference POST /v1/models/{name}/predict.
-func refPost(sv *api.Served, body string, maxBatch int) refAnswer {
+func refPost(sv *served.Served, body string, maxBatch int) refAnswer {
 	bad := refAnswer{status: 400, code: "bad_request"}
 	b := bytes.Trim([]byte(body), " \t\r\n") // JSON's whitespace only: "null\f" is not JSON
 	if len(b) == 0 {
@@ -413,7 +414,7 @@ func FuzzHotPath(f *testing.F) {
 
 // checkQuery sends query to GET predict and to the prototype's route and
 // holds both answers to the reference.
-func checkQuery(t *testing.T, b *testBundle, sv *api.Served, features []string, query string) {
+func checkQuery(t *testing.T, b *testBundle, sv *served.Served, features []string, query string) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, b.url+"/v1/models/titanic/predict", nil)
 	if err != nil {

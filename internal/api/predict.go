@@ -13,6 +13,7 @@ import (
 	"github.com/mlserve/mlserve/internal/httpx"
 	"github.com/mlserve/mlserve/internal/jsonw"
 	"github.com/mlserve/mlserve/internal/schema"
+	"github.com/mlserve/mlserve/internal/served"
 	"github.com/mlserve/mlserve/internal/serving"
 )
 
@@ -168,7 +169,7 @@ func appendPrototype(rp *httpx.Reply, sc *scratch, status int, msg []byte, resul
 
 // appendPredictHead appends the start of a predict answer, up to the
 // predictions array's first element.
-func appendPredictHead(b []byte, sv *Served) []byte {
+func appendPredictHead(b []byte, sv *served.Served) []byte {
 	b = append(b, `{"model":`...)
 	b = jsonw.String(b, sv.Pipeline)
 	b = append(b, `,"version":`...)
@@ -225,7 +226,7 @@ func writeReply(w http.ResponseWriter, r *http.Request, rp *httpx.Reply) {
 
 // lookupReply is lookup for a Reply: it notes the model on rp, or makes rp
 // the error.
-func (s *Server) lookupReply(name string, rp *httpx.Reply) *Served {
+func (s *Server) lookupReply(name string, rp *httpx.Reply) *served.Served {
 	rp.Reset()
 	p, sv, err := s.lookup(name)
 	if p != nil {

@@ -31,6 +31,7 @@ import (
 	"github.com/mlserve/mlserve/internal/registry"
 	"github.com/mlserve/mlserve/internal/sampledata"
 	"github.com/mlserve/mlserve/internal/schema"
+	"github.com/mlserve/mlserve/internal/served"
 	"github.com/mlserve/mlserve/internal/store"
 	"github.com/mlserve/mlserve/internal/store/sqlite"
 	"github.com/mlserve/mlserve/internal/train"
@@ -114,7 +115,7 @@ type testBundle struct {
 	db      *sqlite.DB
 	bucket  *fs.Bucket
 	reg     *registry.Registry
-	models  *api.Models
+	models  *served.Models
 	fit     *fitted
 	url     string
 	handler http.Handler
@@ -161,7 +162,7 @@ func setupWith(t testing.TB, o setupOpts) (*api.Server, *testBundle) {
 	logger := slog.New(slog.DiscardHandler)
 	reg := registry.New(registry.Config{Store: db, Bucket: bucket, Logger: logger})
 	b := &testBundle{db: db, bucket: bucket, reg: reg, fit: ft}
-	b.models = api.NewModels(api.ModelsConfig{
+	b.models = served.NewModels(served.ModelsConfig{
 		Registry: reg, Store: db, Pipelines: []string{"titanic", "sensors"}, Logger: logger,
 		OnSwap: func(p string, from, to int) {
 			b.mu.Lock()

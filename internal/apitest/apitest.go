@@ -35,6 +35,7 @@ import (
 	"github.com/mlserve/mlserve/internal/registry"
 	"github.com/mlserve/mlserve/internal/sampledata"
 	"github.com/mlserve/mlserve/internal/schema"
+	"github.com/mlserve/mlserve/internal/served"
 	"github.com/mlserve/mlserve/internal/serving"
 	"github.com/mlserve/mlserve/internal/store"
 	"github.com/mlserve/mlserve/internal/store/sqlite"
@@ -151,7 +152,7 @@ type Env struct {
 	URL      string
 	Store    *sqlite.DB
 	Registry *registry.Registry
-	Models   *api.Models
+	Models   *served.Models
 	Bucket   *fs.Bucket
 	Data     map[string]*Dataset
 	// Handler is the server's handler (middleware and every route), for
@@ -240,7 +241,7 @@ func Start(t testing.TB, o Options) *Env {
 			t.Fatal(err)
 		}
 	}
-	models := api.NewModels(api.ModelsConfig{Registry: reg, Store: db, Pipelines: Names, Logger: logger})
+	models := served.NewModels(served.ModelsConfig{Registry: reg, Store: db, Pipelines: Names, Logger: logger})
 	if !o.NoReload {
 		if err := models.Reload(ctx); err != nil {
 			t.Fatal(err)

@@ -19,6 +19,7 @@ import (
 	"github.com/mlserve/mlserve/internal/mount"
 	"github.com/mlserve/mlserve/internal/oip"
 	"github.com/mlserve/mlserve/internal/openapi"
+	"github.com/mlserve/mlserve/internal/served"
 	"github.com/mlserve/mlserve/internal/serving"
 	"github.com/mlserve/mlserve/internal/store"
 )
@@ -37,7 +38,7 @@ type ServeOptions struct {
 	Ready func(addr string)
 	// Extra, if set, runs beside the roles (the demo feed) until ctx ends.
 	Extra func(ctx context.Context) error
-	// ReloadEvery is the api's registry check period (default api.DefaultPoll).
+	// ReloadEvery is the api's registry check period (default served.DefaultPoll).
 	ReloadEvery time.Duration
 	// OnRunDone observes finished training runs (tests).
 	OnRunDone func(*store.Run, error)
@@ -81,7 +82,7 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) error {
 	}
 	if o.Roles.API {
 		names := a.File.Names()
-		models := api.NewModels(api.ModelsConfig{
+		models := served.NewModels(served.ModelsConfig{
 			Registry: a.Registry, Store: a.Store, Pipelines: names, Poll: o.ReloadEvery, Changes: a.Changes, Logger: a.Logger,
 			Metrics: a.Metrics,
 		})

@@ -18,6 +18,7 @@ import (
 	"github.com/mlserve/mlserve/internal/metrics"
 	"github.com/mlserve/mlserve/internal/oip"
 	"github.com/mlserve/mlserve/internal/openapi"
+	"github.com/mlserve/mlserve/internal/served"
 	"github.com/mlserve/mlserve/internal/serving"
 )
 
@@ -34,7 +35,7 @@ type Options struct {
 	// OIP is the api role's Open Inference Protocol server.
 	OIP *oip.Server
 	// Models, with API, adds the "models" readiness check.
-	Models *api.Models
+	Models *served.Models
 	// Ingest is the ingest role's service, mounted with body limit
 	// IngestMaxBody (0: its default).
 	Ingest        *ingest.Service

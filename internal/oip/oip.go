@@ -24,12 +24,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mlserve/mlserve/internal/api"
 	"github.com/mlserve/mlserve/internal/artifact"
 	"github.com/mlserve/mlserve/internal/config"
 	"github.com/mlserve/mlserve/internal/httpx"
 	"github.com/mlserve/mlserve/internal/registry"
 	"github.com/mlserve/mlserve/internal/schema"
+	"github.com/mlserve/mlserve/internal/served"
 	"github.com/mlserve/mlserve/internal/serving"
 	"github.com/mlserve/mlserve/internal/store"
 	"github.com/mlserve/mlserve/internal/version"
@@ -43,7 +43,7 @@ type Config struct {
 	// Pipelines are the served pipelines' names (the protocol's models).
 	Pipelines []string
 	// Models holds the production models (hot-reloaded by the api role).
-	Models *api.Models
+	Models *served.Models
 	// Registry loads versions other than production; it caches by hash.
 	Registry *registry.Registry
 	Store    store.Store

@@ -1,4 +1,9 @@
-package api
+// Package served holds the served-model set both HTTP engines answer
+// from: each pipeline's production version, loaded, verified, warmed and
+// swapped in behind an atomic pointer, and the loop that keeps it equal to
+// the registry's production versions (on a change notice and every poll),
+// retrying a version that failed to load.
+package served
 
 import (
 	"context"
