@@ -93,7 +93,8 @@ func (q *Queue) Sweep(ctx context.Context, p *config.Pipeline) error {
 }
 
 // sweepOrphans hands back the running runs of p other than keep (the run
-// of the lease's live holder, or 0 when nobody holds it). holder is the
+// of the lease's live holder, or 0 when nobody holds it) whose attempt
+// ended without a word. holder is the
 // lease's holder when the runs were listed ("" for none): a run is handed
 // back only while it is still so, since a run that a trainer starts holds
 // the lease first.
@@ -104,7 +105,12 @@ func (q *Queue) sweepOrphans(ctx context.Context, p *config.Pipeline, keep int64
 	}
 	var orphans []*store.Run
 	for _, r := range runs {
-		if r.State == store.RunRunning && r.FinishedAt == nil && r.ID != keep && !handedBack(r) {
+		// Error is empty only until an attempt ends: a run with a note
+		// was handed back already (by a stopping trainer, a retryable
+		// failure or a sweep) and has its River job queued again. So a
+		// later attempt that dies after an earlier one noted something is
+		// left to its lease's expiry or River's rescue.
+		if r.State == store.RunRunning && r.FinishedAt == nil && r.ID != keep && r.Error == "" {
 			orphans = append(orphans, r)
 		}
 	}
