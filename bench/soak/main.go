@@ -204,14 +204,33 @@ loop:
 
 // writeRows writes n generated passengers as a CSV in dir and returns its path.
 func writeRows(dir string, gen *demo.Titanic, n int) string {
+	path := filepath.Join(dir, "more.csv")
+	os.WriteFile(path, []byte(csvRows(gen, n)), 0o644)
+	return path
+}
+
+// csvRows is n generated passengers as CSV with a header.
+func csvRows(gen *demo.Titanic, n int) string {
 	var b strings.Builder
 	b.WriteString(strings.Join(demo.Columns, ",") + "\n")
 	for range n {
 		b.WriteString(strings.Join(gen.Next().Record(), ",") + "\n")
 	}
-	path := filepath.Join(dir, "more.csv")
-	os.WriteFile(path, []byte(b.String()), 0o644)
-	return path
+	return b.String()
+}
+
+// every calls fn every d until ctx ends.
+func every(ctx context.Context, d time.Duration, fn func()) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			fn()
+		}
+	}
 }
 
 // start runs `mlserve NAME` on a free port, logging to a file in dir.
@@ -341,20 +360,8 @@ func (s *stats) predictLoop(ctx context.Context, api string, seed uint64) {
 
 // ingestLoop posts five generated rows every 50 ms.
 func (s *stats) ingestLoop(ctx context.Context, ingest string, gen *demo.Titanic) {
-	t := time.NewTicker(50 * time.Millisecond)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		var b strings.Builder
-		b.WriteString(strings.Join(demo.Columns, ",") + "\n")
-		for range 5 {
-			b.WriteString(strings.Join(gen.Next().Record(), ",") + "\n")
-		}
-		req := newRequest(ctx, "POST", ingest+"/v1/datasets/titanic/rows", "text/csv", b.String())
+	every(ctx, 50*time.Millisecond, func() {
+		req := newRequest(ctx, "POST", ingest+"/v1/datasets/titanic/rows", "text/csv", csvRows(gen, 5))
 		req.Header.Set("Authorization", "Bearer "+token)
 		if body := s.check(req, http.StatusOK); body != nil {
 			var ans struct{ Accepted int }
@@ -363,19 +370,12 @@ func (s *stats) ingestLoop(ctx context.Context, ingest string, gen *demo.Titanic
 				s.batches.Add(1)
 			}
 		}
-	}
+	})
 }
 
 // promoteLoop promotes, every 10 s, a version other than production.
 func (s *stats) promoteLoop(ctx context.Context, api string) {
-	t := time.NewTicker(10 * time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	every(ctx, 10*time.Second, func() {
 		body := s.check(newRequest(ctx, "GET", api+"/v1/models/titanic/versions", "", ""), http.StatusOK)
 		var list struct {
 			Versions []struct {
@@ -384,7 +384,7 @@ func (s *stats) promoteLoop(ctx context.Context, api string) {
 			}
 		}
 		if json.Unmarshal(body, &list) != nil {
-			continue
+			return
 		}
 		var pick []int
 		for _, v := range list.Versions {
@@ -393,39 +393,32 @@ func (s *stats) promoteLoop(ctx context.Context, api string) {
 			}
 		}
 		if len(pick) == 0 {
-			continue
+			return
 		}
 		req := newRequest(ctx, "POST", fmt.Sprintf("%s/v1/models/titanic/versions/%d/promote?reason=soak", api, pick[rand.IntN(len(pick))]), "", "")
 		req.Header.Set("Authorization", "Bearer "+token)
 		if s.check(req, http.StatusOK) != nil {
 			s.promotions.Add(1)
 		}
-	}
+	})
 }
 
 // metricsLoop reads /metrics every second: it must answer 200, and its
 // series are counted.
 func (s *stats) metricsLoop(ctx context.Context, api string) {
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	every(ctx, time.Second, func() {
 		res, err := client.Do(newRequest(ctx, "GET", api+"/metrics", "", ""))
 		if err != nil {
 			if ctx.Err() == nil {
 				s.metricsBad.Add(1)
 			}
-			continue
+			return
 		}
 		body, _ := io.ReadAll(res.Body)
 		res.Body.Close()
 		if res.StatusCode != http.StatusOK {
 			s.metricsBad.Add(1)
-			continue
+			return
 		}
 		s.metricsOK.Add(1)
 		var n int64
@@ -438,5 +431,5 @@ func (s *stats) metricsLoop(ctx context.Context, api string) {
 		if n > s.seriesMax.Load() {
 			s.seriesMax.Store(n)
 		}
-	}
+	})
 }
