@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -188,4 +189,51 @@ func deref(p *float64) any {
 		return nil
 	}
 	return *p
+}
+
+// TestInferSklearnDatasets pins what Infer makes of three datasets nobody
+// here wrote: every feature a number without bounds (wine's magnesium and
+// proline are written 127.0), names kept as the loaders give them, and the
+// target's task.
+func TestInferSklearnDatasets(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		file, target string
+		features     int
+		want         Column
+	}{
+		{"breast_cancer", "diagnosis", 30, Column{Name: "diagnosis", Type: Category, Values: []string{"benign", "malignant"}}},
+		{"diabetes", "progression", 10, Column{Name: "progression", Type: Number}},
+		{"wine", "cultivar", 13, Column{Name: "cultivar", Type: Category, Values: []string{"class_0", "class_1", "class_2"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			t.Parallel()
+			header, recs := loadCSV(t, tt.file)
+			s, rep, err := Infer(header, seq(recs), InferOptions{Target: tt.target})
+			if err != nil {
+				t.Fatalf("Infer: %v", err)
+			}
+			if len(rep.Warnings) != 0 {
+				t.Errorf("warnings %q on %d rows", rep.Warnings, len(recs))
+			}
+			for i, c := range s.Columns {
+				if c.Name != header[i] {
+					t.Errorf("column %d: name %q, want the header's %q", i, c.Name, header[i])
+				}
+				if c.Name == tt.target {
+					if !reflect.DeepEqual(c, tt.want) {
+						t.Errorf("target: %s, want %s", fmtCol(c), fmtCol(tt.want))
+					}
+					continue
+				}
+				if want := (Column{Name: header[i], Type: Number}); !reflect.DeepEqual(c, want) {
+					t.Errorf("feature %s, want %s", fmtCol(c), fmtCol(want))
+				}
+			}
+			if got := len(s.Features()); got != tt.features {
+				t.Errorf("%d features, want %d", got, tt.features)
+			}
+		})
+	}
 }
