@@ -72,7 +72,7 @@ rows for evaluation; --holdout-tail keeps the last fraction of rows instead.`,
 			if err != nil {
 				return err
 			}
-			f, s, _, err := inferFile(g, args[0], target)
+			f, s, _, err := inferFile(g, args[0], target, "")
 			if err != nil {
 				return err
 			}

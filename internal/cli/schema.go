@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -82,8 +83,12 @@ func (f *csvFile) seq() iter.Seq[[]string] {
 }
 
 // inferFile infers a schema from a CSV; an empty target means the last
-// column.
-func inferFile(g *globals, path, target string) (*csvFile, schema.Schema, *schema.InferReport, error) {
+// column. Warnings about the whole file go to stderr too.
+func inferFile(g *globals, path, target, bounds string) (*csvFile, schema.Schema, *schema.InferReport, error) {
+	b, err := schema.ParseBounds(bounds)
+	if err != nil {
+		return nil, schema.Schema{}, nil, usagef("--bounds: %v", err)
+	}
 	f, err := readCSV(g, path)
 	if err != nil {
 		return nil, schema.Schema{}, nil, err
@@ -92,16 +97,21 @@ func inferFile(g *globals, path, target string) (*csvFile, schema.Schema, *schem
 		target = f.header[len(f.header)-1]
 		fmt.Fprintf(g.env.Stderr, "mlserve: no --target given; using the last column %q\n", target)
 	}
-	s, rep, err := schema.Infer(f.header, f.seq(), schema.InferOptions{Target: target})
+	s, rep, err := schema.Infer(f.header, f.seq(), schema.InferOptions{Target: target, Bounds: b})
 	if err != nil {
 		return nil, schema.Schema{}, nil, fmt.Errorf("infer schema of %s: %w", path, err)
+	}
+	for _, w := range rep.Warnings {
+		fmt.Fprintf(g.env.Stderr, "mlserve: warning: %s: %s\n", path, w)
 	}
 	return f, s, rep, nil
 }
 
 // pipelineFile renders an inferred schema as a pipeline file with a
-// commented report on top.
-func pipelineFile(name, path string, s schema.Schema, rep *schema.InferReport) ([]byte, error) {
+// commented report on top: per column, why it got its type and what was
+// seen (range, missing rate, distinct values), which the schema does not
+// enforce unless bounds were asked for.
+func pipelineFile(name, path string, s schema.Schema, rep *schema.InferReport, bounds string) ([]byte, error) {
 	p := config.Pipeline{Name: name, Schema: s}
 	f := (&config.File{Pipelines: []config.Pipeline{p}}).WithDefaults()
 	data, err := config.Marshal(f)
@@ -114,8 +124,21 @@ func pipelineFile(name, path string, s schema.Schema, rep *schema.InferReport) (
 		fmt.Fprintf(&b, ", %d ragged rows skipped", rep.Skipped)
 	}
 	b.WriteString("). Check it, then edit:\n")
+	for _, w := range rep.Warnings {
+		fmt.Fprintf(&b, "# WARNING: %s\n", w)
+	}
+	fmt.Fprintf(&b, "# Bounds: %s", cmp.Or(bounds, string(schema.BoundsNone)))
+	switch schema.Bounds(cmp.Or(bounds, string(schema.BoundsNone))) {
+	case schema.BoundsNone:
+		b.WriteString(" (the ranges seen below are not enforced; add min/max to enforce one)")
+	case schema.BoundsPhysical:
+		b.WriteString(" (min: 0 on columns never negative; other ranges seen are not enforced)")
+	case schema.BoundsObserved:
+		b.WriteString(" (min/max are the extremes seen: values beyond them will be rejected)")
+	}
+	b.WriteString(".\n# Categories with values take unknown: other (a label not listed is encoded as\n# other); set unknown: reject to refuse such a row instead.\n")
 	for _, c := range rep.Columns {
-		fmt.Fprintf(&b, "#   %-16s %s", c.Name, c.Reason)
+		fmt.Fprintf(&b, "#   %-16s %s: %s; %s", c.Name, c.Type, c.Reason, c.Seen(rep.Rows))
 		for _, n := range c.Notes {
 			fmt.Fprintf(&b, "; %s", n)
 		}
@@ -125,19 +148,25 @@ func pipelineFile(name, path string, s schema.Schema, rep *schema.InferReport) (
 	return b.Bytes(), nil
 }
 
+// boundsUsage describes --bounds.
+const boundsUsage = "min/max on number and integer columns: none (accept any value), physical (min 0 on columns never negative) or observed (the extremes seen)"
+
 func newSchemaCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "schema", Short: "Infer a schema from a CSV, or check a CSV against a pipeline"}
-	var target, name string
+	var target, name, bounds string
 	infer := &cobra.Command{
-		Use:   "infer FILE.csv [--target COL]",
+		Use:   "infer FILE.csv [--target COL] [--bounds none|physical|observed]",
 		Short: "Print a pipeline (YAML) whose schema is inferred from the data",
-		Long: `infer reads the whole file and proposes column types, category values (when
-few), nullable (when values are missing) and observed min/max. Identifier-like
-and free-text columns are marked ignore: true. Without --target the last column
-is the target.`,
+		Long: `infer reads the whole file and proposes column types (number, integer,
+boolean, timestamp, category), category values (when few, with unknown: other),
+and nullable (when values are missing). It writes no min/max unless --bounds
+asks (physical: min 0 on columns never negative; observed: the extremes seen);
+the comment above the pipeline says what each column held. Identifier-like and
+free-text columns are marked ignore: true. Without --target the last column is
+the target.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, s, rep, err := inferFile(g, args[0], target)
+			_, s, rep, err := inferFile(g, args[0], target, bounds)
 			if err != nil {
 				return err
 			}
@@ -145,7 +174,7 @@ is the target.`,
 			if pname == "" {
 				pname = config.FixName(strings.TrimSuffix(filepath.Base(args[0]), filepath.Ext(args[0])))
 			}
-			data, err := pipelineFile(pname, args[0], s, rep)
+			data, err := pipelineFile(pname, args[0], s, rep, bounds)
 			if err != nil {
 				return err
 			}
@@ -155,6 +184,7 @@ is the target.`,
 	}
 	infer.Flags().StringVar(&target, "target", "", "the column to predict (default: the last column)")
 	infer.Flags().StringVar(&name, "name", "", "pipeline name (default: from the file name)")
+	infer.Flags().StringVar(&bounds, "bounds", "none", boundsUsage)
 
 	var asJSON bool
 	check := &cobra.Command{
@@ -198,7 +228,7 @@ is the target.`,
 }
 
 func newInitCmd(g *globals) *cobra.Command {
-	var example, csvPath, target, name string
+	var example, csvPath, target, name, bounds string
 	var force bool
 	cmd := &cobra.Command{
 		Use:   "init [--example titanic] | init --csv FILE --target COL --name P",
@@ -223,11 +253,11 @@ func newInitCmd(g *globals) *cobra.Command {
 				if !config.ValidName(name) {
 					return usagef("--name %q must match [a-z][a-z0-9_]{0,62}; for example %q", name, config.FixName(name))
 				}
-				_, s, rep, err := inferFile(g, csvPath, target)
+				_, s, rep, err := inferFile(g, csvPath, target, bounds)
 				if err != nil {
 					return err
 				}
-				if data, err = pipelineFile(name, csvPath, s, rep); err != nil {
+				if data, err = pipelineFile(name, csvPath, s, rep, bounds); err != nil {
 					return err
 				}
 			} else {
@@ -253,6 +283,7 @@ func newInitCmd(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&csvPath, "csv", "", "infer the schema from this CSV file")
 	cmd.Flags().StringVar(&target, "target", "", "with --csv: the column to predict")
 	cmd.Flags().StringVar(&name, "name", "", "with --csv: the pipeline name (default: from the file name)")
+	cmd.Flags().StringVar(&bounds, "bounds", "none", "with --csv: "+boundsUsage)
 	cmd.Flags().BoolVar(&force, "force", false, "overwrite an existing file")
 	return cmd
 }

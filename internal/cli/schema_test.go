@@ -74,3 +74,60 @@ func TestMissingFileNamedOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestInitBounds checks init --csv's --bounds flag end to end: the default
+// writes no min/max and says what was seen in the comment; physical writes
+// min: 0 on a column never negative; observed writes the extremes; an
+// unknown policy is a usage error. A tiny file is warned about.
+func TestInitBounds(t *testing.T) {
+	t.Parallel()
+	csv := "y,size,delta\n1,3.5,-2\n0,7.0,4\n1,5.25,1\n"
+	tests := []struct {
+		bounds   []string
+		want     []string
+		wantNot  []string
+		wantCode int
+	}{
+		{nil, []string{"{name: size, type: number}", "seen 3.5 to 7, 0% missing, 3 distinct", "Bounds: none"}, []string{"min:"}, ExitOK},
+		{[]string{"--bounds", "physical"}, []string{"{name: size, type: number, min: 0}", "{name: delta, type: integer}"}, []string{"max:"}, ExitOK},
+		{[]string{"--bounds", "observed"}, []string{"{name: size, type: number, min: 3.5, max: 7}", "{name: delta, type: integer, min: -2, max: 4}"}, nil, ExitOK},
+		{[]string{"--bounds", "wide"}, nil, nil, ExitUsage},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(append([]string{"default"}, tt.bounds...), " "), func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			path := filepath.Join(dir, "d.csv")
+			if err := os.WriteFile(path, []byte(csv), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			code, _, stderr := run(t, dir, append([]string{"init", "--csv", path, "--target", "y"}, tt.bounds...)...)
+			if code != tt.wantCode {
+				t.Fatalf("exit %d, want %d: %s", code, tt.wantCode, stderr)
+			}
+			if code != ExitOK {
+				if !strings.Contains(stderr, "none, physical or observed") {
+					t.Errorf("stderr %q, want the policies named", stderr)
+				}
+				return
+			}
+			if !strings.Contains(stderr, "only 3 rows") {
+				t.Errorf("stderr %q, want a small-sample warning", stderr)
+			}
+			b, err := os.ReadFile(filepath.Join(dir, "mlserve.yaml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range append(tt.want, "WARNING: only 3 rows") {
+				if !strings.Contains(string(b), w) {
+					t.Errorf("mlserve.yaml lacks %q:\n%s", w, b)
+				}
+			}
+			for _, w := range tt.wantNot {
+				if strings.Contains(string(b), w) {
+					t.Errorf("mlserve.yaml has %q:\n%s", w, b)
+				}
+			}
+		})
+	}
+}

@@ -126,6 +126,10 @@ func columnNode(c schema.Column) *yaml.Node {
 		}
 		add(n, "aliases", al)
 	}
+	if c.Unknown != "" {
+		add(n, "unknown", str(c.Unknown))
+		width += 16
+	}
 	if c.Min != nil {
 		add(n, "min", num(*c.Min))
 	}

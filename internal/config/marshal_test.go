@@ -113,6 +113,16 @@ func TestMarshalRoundTrip(t *testing.T) {
 			Train:   Train{Schedule: "", OnNewRows: Ptr(0), Debounce: Duration(90 * time.Minute), MinRows: 1},
 			Promote: Promote{Metric: "macro_f1", Min: Ptr(0.0), MustBeatProduction: Ptr(false)},
 		}, {
+			Name: "tomorrow",
+			Schema: schema.Schema{Target: "y", Columns: []schema.Column{
+				{Name: "y", Type: schema.Number},
+				{Name: "od280/od315_of_diluted_wines", Type: schema.Number},
+				{Name: `a"; DROP TABLE x; --`, Type: schema.Number},
+				{Name: "when: seen #1", Type: schema.Timestamp, Nullable: true},
+				{Name: "color", Type: schema.Category, Values: []string{"red", "blue"}, Unknown: schema.UnknownOther},
+				{Name: "größe", Type: schema.Category, Values: []string{"s"}, Unknown: schema.UnknownReject},
+			}},
+		}, {
 			Name:    "second",
 			Schema:  schema.Schema{Target: "ok", Columns: []schema.Column{{Name: "ok", Type: schema.Boolean}, {Name: "v", Type: schema.Number}}},
 			Train:   Train{Schedule: "*/15 * * * 1-5"},

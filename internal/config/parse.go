@@ -139,6 +139,7 @@ var hints = map[string]string{
 	"ignore":               "write true or false",
 	"values":               "write a list such as [a, b, c]",
 	"aliases":              "write a mapping from spelling to value such as {M: male, F: female}",
+	"unknown":              "write reject or other",
 	"columns":              "write a list of columns such as - {name: age, type: number}",
 }
 

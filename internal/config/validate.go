@@ -225,6 +225,8 @@ func columnField(c schema.Column, msg string) string {
 		return "type"
 	case strings.HasPrefix(msg, "alias"):
 		return "aliases"
+	case strings.HasPrefix(msg, "unknown"):
+		return "unknown"
 	case strings.HasPrefix(msg, "value"):
 		return "values"
 	case strings.HasPrefix(msg, "values and aliases") && len(c.Values) > 0:

@@ -2,6 +2,13 @@
 // algorithms read. An Encoder is fitted on training rows (medians, category
 // levels, scaling), stored inside the model artifact, and applied unchanged at
 // prediction time, so training and serving see the same numbers.
+//
+// A timestamp column becomes five numbers, in UTC: hour (0-23), weekday
+// (0 = Sunday), month (1-12), day of year (1-366) and the Unix time in
+// seconds. A category with unknown: other has an "other" slot: labels
+// outside its values, and levels seen in fewer than OtherMinRows training
+// rows, all encode there, so the slot is learned at training and a label
+// first seen at prediction gets its (deterministic) value.
 package features
 
 import (
@@ -39,7 +46,8 @@ type Column struct {
 	Name  string      `json:"name"`
 	Index int         `json:"index"` // position in the schema's Row
 	Type  schema.Type `json:"type"`
-	// Median replaces a missing number, integer or boolean (OneHot).
+	// Median replaces a missing number, integer, boolean or timestamp
+	// (OneHot).
 	Median float64 `json:"median,omitempty"`
 	// Indicator adds a 0/1 "was missing" column (OneHot, nullable columns).
 	Indicator bool `json:"indicator,omitempty"`
@@ -48,6 +56,9 @@ type Column struct {
 	// MissingLevel adds a one-hot column for a missing category (OneHot,
 	// nullable columns).
 	MissingLevel bool `json:"missing_level,omitempty"`
+	// Other marks a category with unknown: other: code len(Levels) is its
+	// "other" level (a level of its own for trees too, not "missing").
+	Other bool `json:"other,omitempty"`
 	// Offset is the first output column of this column.
 	Offset int `json:"offset"`
 
@@ -116,6 +127,12 @@ func Fit(c *schema.Compiled, rows []schema.Row, kind ml.Input) (*Encoder, error)
 		case schema.Category:
 			ce.Levels, ce.schemaIdx = levels(col, rows, i)
 			ce.MissingLevel = kind == ml.OneHot && col.Nullable
+			if col.Unknown == schema.UnknownOther {
+				ce.Other = true
+				if kept := frequentLevels(ce.Levels, rows, i); len(kept) < len(ce.Levels) {
+					ce.Levels, ce.schemaIdx = kept, false
+				}
+			}
 		default:
 			if kind == ml.OneHot {
 				ce.Median = median(rows, i)
@@ -177,6 +194,29 @@ func levels(col schema.Column, rows []schema.Row, i int) ([]string, bool) {
 	return out, false
 }
 
+// OtherMinRows is the fewest training rows a level of a category with
+// unknown: other needs to keep a code of its own; rarer levels encode as
+// "other", so that slot is learned from real rows.
+const OtherMinRows = 5
+
+// frequentLevels returns the levels seen in at least OtherMinRows rows, in
+// their order.
+func frequentLevels(levels []string, rows []schema.Row, i int) []string {
+	count := make(map[string]int, len(levels))
+	for _, r := range rows {
+		if !r[i].Missing {
+			count[r[i].Str]++
+		}
+	}
+	kept := make([]string, 0, len(levels))
+	for _, l := range levels {
+		if count[l] >= OtherMinRows {
+			kept = append(kept, l)
+		}
+	}
+	return kept
+}
+
 // SortLabels sorts labels numerically when all parse as numbers, else as
 // strings.
 func SortLabels(labels []string) {
@@ -227,13 +267,28 @@ func (e *Encoder) init() {
 			if ce.MissingLevel {
 				e.names = append(e.names, ml.Feature{Name: ce.Name + "=(missing)"})
 			}
-			e.names = append(e.names, ml.Feature{Name: ce.Name + "=(unseen)"})
+			if ce.Other {
+				e.names = append(e.names, ml.Feature{Name: ce.Name + "=(other)"})
+			} else {
+				e.names = append(e.names, ml.Feature{Name: ce.Name + "=(unseen)"})
+			}
 		case ce.Type == schema.Category:
 			ce.levelOf = make(map[string]int, len(ce.Levels))
 			for j, l := range ce.Levels {
 				ce.levelOf[l] = j
 			}
-			e.names = append(e.names, ml.Feature{Name: ce.Name, Categorical: true, Levels: len(ce.Levels)})
+			n := len(ce.Levels)
+			if ce.Other {
+				n++ // the other code is a level, not the missing bin
+			}
+			e.names = append(e.names, ml.Feature{Name: ce.Name, Categorical: true, Levels: n})
+		case ce.Type == schema.Timestamp:
+			for _, part := range timeParts {
+				e.names = append(e.names, ml.Feature{Name: ce.Name + ":" + part})
+			}
+			if ce.Indicator {
+				e.names = append(e.names, ml.Feature{Name: ce.Name + "=(missing)"})
+			}
 		default:
 			e.names = append(e.names, ml.Feature{Name: ce.Name})
 			if ce.Indicator {
@@ -343,6 +398,25 @@ func (e *Encoder) encodeRaw(row schema.Row, dst []float64) {
 					code++ // unseen bucket sits after the missing level
 				}
 				dst[o+code] = 1
+			}
+			continue
+		}
+		if ce.Type == schema.Timestamp {
+			switch {
+			case !v.Missing:
+				timeFeatures(v.Num, dst[o:o+len(timeParts)])
+			case e.Kind == ml.Native:
+				for j := range timeParts {
+					dst[o+j] = math.NaN()
+				}
+			default:
+				timeFeatures(ce.Median, dst[o:o+len(timeParts)])
+			}
+			if ce.Indicator {
+				dst[o+len(timeParts)] = 0
+				if v.Missing {
+					dst[o+len(timeParts)] = 1
+				}
 			}
 			continue
 		}

@@ -35,7 +35,7 @@ const (
 )
 
 // Datatype is the tensor data type of a column type: number FP64, integer
-// INT64, category BYTES, boolean BOOL.
+// INT64, category and timestamp (ISO 8601 text) BYTES, boolean BOOL.
 func Datatype(t schema.Type) string {
 	switch t {
 	case schema.Number:
@@ -72,16 +72,19 @@ func Accepts(t schema.Type) []string {
 		return acceptsInteger
 	case schema.Boolean:
 		return acceptsBoolean
+	case schema.Timestamp:
+		return acceptsTimestamp
 	}
 	return acceptsCategory
 }
 
 var (
-	intTypes        = []string{"INT64", "INT32", "INT16", "INT8", "UINT64", "UINT32", "UINT16", "UINT8"}
-	acceptsNumber   = slices.Concat([]string{FP64, "FP32", "FP16"}, intTypes)
-	acceptsInteger  = slices.Concat(intTypes, []string{FP64, "FP32", "FP16"})
-	acceptsBoolean  = []string{BOOL}
-	acceptsCategory = slices.Concat([]string{BYTES}, intTypes)
+	intTypes         = []string{"INT64", "INT32", "INT16", "INT8", "UINT64", "UINT32", "UINT16", "UINT8"}
+	acceptsNumber    = slices.Concat([]string{FP64, "FP32", "FP16"}, intTypes)
+	acceptsInteger   = slices.Concat(intTypes, []string{FP64, "FP32", "FP16"})
+	acceptsBoolean   = []string{BOOL}
+	acceptsTimestamp = []string{BYTES}
+	acceptsCategory  = slices.Concat([]string{BYTES}, intTypes)
 )
 
 // InferRequest is the body of POST …/infer.

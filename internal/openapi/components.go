@@ -41,8 +41,9 @@ func baseSchemas() obj {
 			}),
 		}),
 		"Column": object([]string{"name", "type"}, obj{
-			"name": str(), "type": obj{"type": "string", "enum": []string{"number", "integer", "category", "boolean"}},
-			"values": arr(str()), "aliases": stringMap(), "min": number(), "max": number(),
+			"name": str(), "type": obj{"type": "string", "enum": []string{"number", "integer", "category", "boolean", "timestamp"}},
+			"values": arr(str()), "aliases": stringMap(), "unknown": obj{"type": "string", "enum": []string{"reject", "other"}},
+			"min": number(), "max": number(),
 			"nullable": obj{"type": "boolean"}, "ignore": obj{"type": "boolean"},
 		}),
 		"Schema": object([]string{"target", "columns"}, obj{"target": str(), "columns": arr(ref("Column"))}),

@@ -268,6 +268,10 @@ func features(s schema.Schema) []schema.Column {
 	return out
 }
 
+// timestampPattern is what a timestamp value looks like: an ISO 8601 date,
+// optionally followed by a time (the server checks the rest).
+const timestampPattern = `^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}.*)?$`
+
 // queryParams are the predict query parameters: one per feature column.
 func queryParams(s schema.Schema) []any {
 	var out []any
@@ -345,14 +349,26 @@ func columnSchema(c schema.Column, query bool) obj {
 		}
 	case schema.Boolean:
 		s = obj{"type": "boolean"}
+	case schema.Timestamp:
+		// Not format: date-time, which refuses the dates and the space
+		// separator the server accepts (schema.ParseTimestamp).
+		s = obj{"type": "string", "pattern": timestampPattern, "example": "2024-03-01T13:45:00Z"}
 	default:
 		if len(c.Values) == 0 {
 			s = obj{"type": "string", "minLength": 1}
 			break
 		}
-		s = obj{"type": "string", "enum": labels(c)}
+		if c.Unknown == schema.UnknownOther {
+			// Any label is accepted: the values are examples, not an enum.
+			s = obj{"type": "string", "minLength": 1, "example": c.Values[0]}
+		} else {
+			s = obj{"type": "string", "enum": labels(c)}
+		}
 		if ints := intLabels(c); !query && ints != nil {
 			alt := obj{"type": "integer", "enum": ints}
+			if c.Unknown == schema.UnknownOther {
+				alt = obj{"type": "integer"}
+			}
 			if c.Nullable {
 				s["nullable"], alt["nullable"] = true, true
 			}

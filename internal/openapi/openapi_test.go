@@ -98,6 +98,12 @@ func TestDocument(t *testing.T) {
 					t.Errorf("%s.%s: type %v, want boolean", name, c.Name, p.Type)
 				}
 			case schema.Category:
+				if c.Unknown == schema.UnknownOther { // inferred: any label goes
+					if p.Enum != nil || p.Example != c.Values[0] {
+						t.Errorf("%s.%s: enum %v example %v, want no enum and example %q", name, c.Name, p.Enum, p.Example, c.Values[0])
+					}
+					continue
+				}
 				if fmt.Sprint(p.Enum) != fmt.Sprint(c.Values) {
 					t.Errorf("%s.%s: enum %v, want %v", name, c.Name, p.Enum, c.Values)
 				}
@@ -372,5 +378,50 @@ func check(t *testing.T, env *apitest.Env, router routers.Router, ex exchange) {
 		Body: io.NopCloser(bytes.NewReader(res.Body)), Options: &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true}}
 	if err := openapi3filter.ValidateResponse(ctx, out); err != nil {
 		t.Errorf("%s: %d answer does not fit the document: %v\nbody: %.400s", label, res.Status, err, res.Body)
+	}
+}
+
+// TestTimestampAndOtherColumns checks the document of a timestamp column
+// (any ISO 8601 date or date-time the server reads, nothing else) and of a
+// category with unknown: other (any label, not an enum).
+func TestTimestampAndOtherColumns(t *testing.T) {
+	t.Parallel()
+	data, err := openapi.Generate(&openapi.Options{API: true, Pipelines: []openapi.Pipeline{{Name: "p", Schema: schema.Schema{
+		Target: "y", Columns: []schema.Column{
+			{Name: "y", Type: schema.Number},
+			{Name: "at", Type: schema.Timestamp},
+			{Name: "color", Type: schema.Category, Values: []string{"red", "blue"}, Unknown: schema.UnknownOther},
+			{Name: "od280/od315", Type: schema.Number},
+		}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := load(t, data)
+	inst := doc.Components.Schemas["p.Instance"]
+	if inst == nil {
+		t.Fatal("no p.Instance component")
+	}
+	props := inst.Value.Properties
+	for _, tt := range []struct {
+		col   string
+		value any
+		ok    bool
+	}{
+		{"at", "2024-03-01", true},
+		{"at", "2024-03-01T13:45:00Z", true},
+		{"at", "2024-03-01 13:45:00.5+02:00", true},
+		{"at", "yesterday", false},
+		{"at", "03/01/2024", false},
+		{"color", "red", true},
+		{"color", "purple", true},
+		{"od280/od315", 3.2, true},
+	} {
+		p := props[tt.col]
+		if p == nil {
+			t.Fatalf("p.Instance has no property %q", tt.col)
+		}
+		if err := p.Value.VisitJSON(tt.value); (err == nil) != tt.ok {
+			t.Errorf("%s = %v: validation error %v, want accepted %v", tt.col, tt.value, err, tt.ok)
+		}
 	}
 }

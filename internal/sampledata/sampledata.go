@@ -23,13 +23,24 @@ const (
 	Iris = "iris.csv"
 	// Tips is Bryant and Smith's restaurant tips, 244 rows.
 	Tips = "tips.csv"
+	// BreastCancer is scikit-learn's Wisconsin diagnostic breast cancer
+	// data, 569 rows of 30 features and diagnosis (malignant/benign).
+	BreastCancer = "breast_cancer.csv"
+	// Diabetes is scikit-learn's diabetes data, raw (unscaled): 442 rows
+	// of 10 features and progression (a number).
+	Diabetes = "diabetes.csv"
+	// Wine is scikit-learn's wine data: 178 rows of 13 features and
+	// cultivar (class_0, class_1, class_2).
+	Wine = "wine.csv"
 )
 
 //go:embed *.csv
 var files embed.FS
 
 // Names returns the file names of every dataset.
-func Names() []string { return []string{SeedTitanic, Titanic, Iris, Tips} }
+func Names() []string {
+	return []string{SeedTitanic, Titanic, Iris, Tips, BreastCancer, Diabetes, Wine}
+}
 
 // Bytes returns the content of the dataset name (one of the constants) in a
 // slice of its own. An unknown name is a programmer error: it panics.

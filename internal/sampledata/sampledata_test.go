@@ -20,10 +20,13 @@ func TestFiles(t *testing.T) {
 		sha256 string
 		rows   int // records after the header
 	}{
-		SeedTitanic: {"c3159ca4ca9140c3bdbe6b784a8b5ed6ac791d95159a871f052feb8163875cd9", 891},
-		Titanic:     {"81787d320d7f7b03df935e91de8bd19e11d45c5bbcab86ef4d4a76dc91b7d4f2", 891},
-		Iris:        {"9cc1c345c71bcc9b486b74cbf6063fa66f4bb5e0f603a4b3c3471ec2e5e8e355", 150},
-		Tips:        {"e54cc4d2ce1bff65d32ca60b3e4b802e06bde1d7e7caf6f796f6bf7370e863b0", 244},
+		SeedTitanic:  {"c3159ca4ca9140c3bdbe6b784a8b5ed6ac791d95159a871f052feb8163875cd9", 891},
+		Titanic:      {"81787d320d7f7b03df935e91de8bd19e11d45c5bbcab86ef4d4a76dc91b7d4f2", 891},
+		Iris:         {"9cc1c345c71bcc9b486b74cbf6063fa66f4bb5e0f603a4b3c3471ec2e5e8e355", 150},
+		Tips:         {"e54cc4d2ce1bff65d32ca60b3e4b802e06bde1d7e7caf6f796f6bf7370e863b0", 244},
+		BreastCancer: {"7e115a871fc47b0002ff74842ddb6b61b08baf51b137f171c34af4d053c0b081", 569},
+		Diabetes:     {"10d35e5b3fe6855244175482756c09af0e0026de373e6199dac1b6b41c25d829", 442},
+		Wine:         {"9823017997cff0e628fbc81e9fc0867152879a6799a5068b03b508f8ea30a052", 178},
 	}
 	for _, name := range Names() {
 		t.Run(name, func(t *testing.T) {

@@ -19,7 +19,37 @@ const (
 	identifierRatio   = 0.9 // distinct / non-missing at or above this: identifier or free text
 	identifierMinRows = 20  // fewer non-missing values prove nothing about uniqueness
 	maxExactInteger   = 1 << 53
+
+	// SmallSample is the fewest rows Infer trusts: below it the report
+	// warns that types, labels and ranges are guesses.
+	SmallSample = 30
 )
+
+// Bounds says which min and max Infer writes on number and integer
+// columns, the target included.
+type Bounds string
+
+// Bounds policies.
+const (
+	// BoundsNone writes no bounds: tomorrow's data may lie beyond today's
+	// (the default).
+	BoundsNone Bounds = "none"
+	// BoundsPhysical writes min: 0 on a column never negative, nothing else.
+	BoundsPhysical Bounds = "physical"
+	// BoundsObserved writes the observed extremes as min and max.
+	BoundsObserved Bounds = "observed"
+)
+
+// ParseBounds reads a Bounds policy by name ("" is BoundsNone).
+func ParseBounds(s string) (Bounds, error) {
+	switch b := Bounds(s); b {
+	case "":
+		return BoundsNone, nil
+	case BoundsNone, BoundsPhysical, BoundsObserved:
+		return b, nil
+	}
+	return "", fmt.Errorf("bounds %q is unknown; use none, physical or observed", s)
+}
 
 // InferOptions tunes Infer. Zero values mean the defaults.
 type InferOptions struct {
@@ -31,6 +61,9 @@ type InferOptions struct {
 	// MaxClasses is the most distinct whole-number values an integer target
 	// may have to be read as class labels (a category). Default 10.
 	MaxClasses int
+	// Bounds picks the min and max written on number and integer columns.
+	// Default BoundsNone.
+	Bounds Bounds
 }
 
 // InferReport explains the decisions of Infer, column by column.
@@ -42,6 +75,8 @@ type InferReport struct {
 	Skipped int `json:"skipped"`
 	// Columns are in header order.
 	Columns []ColumnReport `json:"columns"`
+	// Warnings are about the whole file (a sample too small to trust).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // ColumnReport is what Infer saw in one column and why it chose its type.
@@ -57,6 +92,10 @@ type ColumnReport struct {
 	// DistinctEstimated is true.
 	Distinct          int  `json:"distinct"`
 	DistinctEstimated bool `json:"distinct_estimated,omitempty"`
+	// Min and Max are the observed extremes of a number, integer or
+	// timestamp column (Unix seconds), whatever bounds the schema got.
+	Min *float64 `json:"min,omitempty"`
+	Max *float64 `json:"max,omitempty"`
 	// Constant flags a column with at most one distinct value: it cannot
 	// help a model. It is a warning only; the column is kept.
 	Constant bool `json:"constant,omitempty"`
@@ -64,6 +103,27 @@ type ColumnReport struct {
 	Reason string `json:"reason"`
 	// Notes are further warnings for the user.
 	Notes []string `json:"notes,omitempty"`
+}
+
+// Seen describes what the column held, for a comment beside the schema:
+// its observed range, missing rate and distinct values, out of rows.
+func (c ColumnReport) Seen(rows int) string {
+	var parts []string
+	if c.Min != nil && c.Max != nil {
+		if c.Type == Timestamp {
+			parts = append(parts, "seen "+FormatTimestamp(*c.Min)+" to "+FormatTimestamp(*c.Max))
+		} else {
+			parts = append(parts, "seen "+fmtNum(*c.Min)+" to "+fmtNum(*c.Max))
+		}
+	}
+	if rows > 0 {
+		parts = append(parts, fmt.Sprintf("%.3g%% missing", 100*float64(c.Missing)/float64(rows)))
+	}
+	d := strconv.Itoa(c.Distinct)
+	if c.DistinctEstimated {
+		d = "about " + d
+	}
+	return strings.Join(append(parts, d+" distinct"), ", ")
 }
 
 // Infer proposes a Schema for a table from its header and all of its
@@ -80,25 +140,34 @@ type ColumnReport struct {
 //   - boolean when every value is one of true, false, yes, no, t, f (any
 //     case), 1 or 0, with at least one word (0 and 1 alone are integers);
 //   - integer when every value is a whole number of at most 2^53 in
-//     magnitude ("22.0" counts);
+//     magnitude written without a decimal point or exponent ("22.0" is a
+//     number: a float column that happens to hold whole values today);
 //   - number when every value is a finite number;
+//   - timestamp when every value is an ISO 8601 date or date-time (see
+//     ParseTimestamp), except for the target;
 //   - category otherwise, and when there is no value at all.
 //
 // Digit strings that are not plain numbers are labels, so category: whole
 // numbers written with a leading zero ("007", zip and product codes) and
 // ones too large to be exact in a float64 (long identifiers).
 //
-// An integer target with at most MaxClasses distinct values is a category:
-// the values are class labels (survived 0/1 means classification), listed
-// as their integer text. Integer features stay integers, because their
+// A target of whole numbers (1 and 1.0 alike) with at most MaxClasses
+// distinct values is a category: the values are class labels (survived 0/1
+// means classification), listed as their integer text. Integer features stay integers, because their
 // order and magnitude are information a model can use (a class 1/2/3 or a
 // count of siblings alike); declare a code column as category by hand.
 //
-// Number and integer columns get the observed Min and Max. A category lists
-// its distinct labels in Values when there are at most MaxCategories of
-// them (sorted, numeric labels numerically first); spellings that differ
-// only in case are one label, written as the most frequent spelling. A
-// category with more labels is open (no Values).
+// Number and integer columns get no Min or Max by default, so that data
+// beyond today's sample is accepted; Bounds asks for min: 0 on columns
+// never negative (BoundsPhysical) or for the observed extremes
+// (BoundsObserved). The report keeps the observed range either way. A
+// category lists its distinct labels in Values when there are at most
+// MaxCategories of them (sorted, numeric labels numerically first);
+// spellings that differ only in case are one label, written as the most
+// frequent spelling. A feature category with Values gets Unknown
+// UnknownOther: a label first seen tomorrow is accepted and encoded as
+// "other" rather than refused. A category with more labels is open (no
+// Values). Fewer than SmallSample rows add a warning to the report.
 //
 // A feature column is ignored (Ignore, with the reason in the report) when
 // it cannot help a model: a category whose distinct values are at least 90%
@@ -116,6 +185,11 @@ type ColumnReport struct {
 func Infer(header []string, records iter.Seq[[]string], opts InferOptions) (Schema, *InferReport, error) {
 	opts.MaxCategories = cmp.Or(opts.MaxCategories, DefaultMaxCategories)
 	opts.MaxClasses = cmp.Or(opts.MaxClasses, DefaultMaxClasses)
+	bounds, err := ParseBounds(string(opts.Bounds))
+	if err != nil {
+		return Schema{}, nil, fmt.Errorf("infer schema: %w", err)
+	}
+	opts.Bounds = bounds
 	if opts.Target == "" {
 		return Schema{}, nil, errors.New("infer schema: no target; name the column to predict")
 	}
@@ -124,8 +198,8 @@ func Infer(header []string, records iter.Seq[[]string], opts InferOptions) (Sche
 	target := -1
 	for i, h := range header {
 		n := strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
-		if !nameRE.MatchString(n) {
-			return Schema{}, nil, fmt.Errorf("infer schema: column %d: name %q must start with a letter or _ and hold only letters, digits, _ . - or spaces (at most 128); rename it in the header", i+1, n)
+		if msg := CheckName(n); msg != "" {
+			return Schema{}, nil, fmt.Errorf("infer schema: column %d: %s; rename it in the header", i+1, msg)
 		}
 		if seen[n] {
 			return Schema{}, nil, fmt.Errorf("infer schema: column %q appears twice in the header", n)
@@ -161,6 +235,9 @@ func Infer(header []string, records iter.Seq[[]string], opts InferOptions) (Sche
 	if accs[target].n == 0 {
 		return Schema{}, nil, fmt.Errorf("infer schema: target %q has no values", opts.Target)
 	}
+	if rep.Rows < SmallSample {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("only %d rows: types, labels and ranges are guesses from a small sample; check each column", rep.Rows))
+	}
 
 	s := Schema{Target: names[target], Columns: make([]Column, len(names))}
 	rep.Columns = make([]ColumnReport, len(names))
@@ -177,10 +254,11 @@ func Infer(header []string, records iter.Seq[[]string], opts InferOptions) (Sche
 type columnAcc struct {
 	n, missing int
 
-	isBool, isInt, isNum bool // still possible types
-	boolWord             bool // saw a word (not 0/1) of a boolean
-	leadingZero          bool // saw a whole number written with a leading 0
-	min, max             float64
+	isBool, isInt, isNum, isTime bool // still possible types
+	whole                        bool // every number is whole (1 or 1.0)
+	boolWord                     bool // saw a word (not 0/1) of a boolean
+	leadingZero                  bool // saw a whole number written with a leading 0
+	min, max                     float64
 
 	counter bool  // every row so far is the previous plus 1
 	prev    int64 // last value, for counter
@@ -192,7 +270,7 @@ type columnAcc struct {
 
 func newColumnAcc(maxExact int) columnAcc {
 	return columnAcc{
-		isBool: true, isInt: true, isNum: true, counter: true,
+		isBool: true, isInt: true, isNum: true, isTime: true, whole: true, counter: true,
 		min: math.Inf(1), max: math.Inf(-1),
 		maxExact: maxExact,
 		exact:    make(map[string]int),
@@ -226,13 +304,15 @@ func (a *columnAcc) add(s string) {
 		}
 	}
 	if a.isNum {
-		f, whole, lz, ok := parseNumber(s)
+		f, intText, lz, ok := parseNumber(s)
+		whole := ok && f == math.Trunc(f) && math.Abs(f) <= maxExactInteger
 		switch {
 		case !ok:
-			a.isNum, a.isInt, a.counter = false, false, false
-		case !whole:
+			a.isNum, a.isInt, a.whole, a.counter = false, false, false, false
+		case !intText:
 			a.isInt, a.counter = false, false
 		}
+		a.whole = a.whole && whole
 		if ok {
 			a.leadingZero = a.leadingZero || lz
 			a.min = min(a.min, f)
@@ -244,6 +324,15 @@ func (a *columnAcc) add(s string) {
 					a.prev = v
 				}
 			}
+		}
+	}
+	if a.isTime {
+		// Numbers are not timestamps, so a.min and a.max are free here.
+		if sec, ok := ParseTimestamp(s); ok {
+			a.min = min(a.min, sec)
+			a.max = max(a.max, sec)
+		} else {
+			a.isTime = false
 		}
 	}
 }
@@ -275,10 +364,11 @@ func boolText(s string) int {
 }
 
 // parseNumber reads s as Coerce reads number and integer values: f is its
-// value, whole reports an integer of at most 2^53 in magnitude, lz a whole
-// number written with a leading zero. A plain digit string too large to be
-// exact is no number (ok false): it is an identifier.
-func parseNumber(s string) (f float64, whole, lz, ok bool) {
+// value, intText reports an integer of at most 2^53 in magnitude written
+// as digits alone (no decimal point, no exponent), lz a whole number
+// written with a leading zero. A plain digit string too large to be exact
+// is no number (ok false): it is an identifier.
+func parseNumber(s string) (f float64, intText, lz, ok bool) {
 	digits := strings.TrimLeft(s, "+-")
 	if len(s)-len(digits) <= 1 && digits != "" && strings.Trim(digits, "0123456789") == "" {
 		n, err := strconv.ParseInt(s, 10, 64)
@@ -291,7 +381,7 @@ func parseNumber(s string) (f float64, whole, lz, ok bool) {
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 		return 0, false, false, false
 	}
-	return f, f == math.Trunc(f) && math.Abs(f) <= maxExactInteger, false, true
+	return f, false, false, true
 }
 
 // decide turns the accumulated facts into a column and its report.
@@ -312,22 +402,31 @@ func (a *columnAcc) decide(name string, isTarget bool, opts InferOptions) (Colum
 	case a.isInt && a.leadingZero:
 		col.Type = Category
 		rep.Reason = "whole numbers written with leading zeros: codes, not quantities"
-	case a.isInt && isTarget && a.exact != nil && len(intLabels(a.exact)) <= opts.MaxClasses:
+	case a.isNum && a.whole && isTarget && a.exact != nil && len(intLabels(a.exact)) <= opts.MaxClasses:
 		col.Type = Category
 		col.Values = intLabels(a.exact)
 		rep.Reason = fmt.Sprintf("target with %d whole-number values: class labels (classification)", len(col.Values))
 	case a.isInt:
 		col.Type = Integer
-		col.Min, col.Max = ptr(a.min), ptr(a.max)
-		rep.Reason = fmt.Sprintf("every value is a whole number (%s to %s)", fmtNum(a.min), fmtNum(a.max))
+		col.Min, col.Max = a.bounds(opts.Bounds)
+		rep.Min, rep.Max = ptr(a.min), ptr(a.max)
+		rep.Reason = "every value is a whole number"
 		if !isTarget && a.counter && a.n >= identifierMinRows {
 			col.Ignore = true
 			rep.Reason = fmt.Sprintf("row counter: rises by exactly 1 on every row (%s to %s)", fmtNum(a.min), fmtNum(a.max))
 		}
 	case a.isNum:
 		col.Type = Number
-		col.Min, col.Max = ptr(a.min), ptr(a.max)
-		rep.Reason = fmt.Sprintf("every value is a number (%s to %s)", fmtNum(a.min), fmtNum(a.max))
+		col.Min, col.Max = a.bounds(opts.Bounds)
+		rep.Min, rep.Max = ptr(a.min), ptr(a.max)
+		rep.Reason = "every value is a number"
+		if a.whole {
+			rep.Reason = "every value is a number (whole today, but written with a decimal point)"
+		}
+	case a.isTime && !isTarget:
+		col.Type = Timestamp
+		rep.Min, rep.Max = ptr(a.min), ptr(a.max)
+		rep.Reason = "every value is an ISO 8601 date or date-time"
 	default:
 		col.Type = Category
 		rep.Reason = "values are text"
@@ -342,6 +441,9 @@ func (a *columnAcc) decide(name string, isTarget bool, opts InferOptions) (Colum
 			rep.Reason = fmt.Sprintf("identifier or free text: %d distinct values in %d non-missing values", rep.Distinct, a.n)
 		} else if labels, merged := categoryLabels(a.exact); a.exact != nil && len(labels) <= opts.MaxCategories {
 			col.Values = labels
+			if !isTarget {
+				col.Unknown = UnknownOther
+			}
 			if len(merged) > 0 {
 				rep.Notes = append(rep.Notes, "spellings differing only in case read as one label: "+strings.Join(merged, ", "))
 			}
@@ -367,6 +469,19 @@ func (a *columnAcc) decide(name string, isTarget bool, opts InferOptions) (Colum
 	rep.Type = col.Type
 	rep.Ignore = col.Ignore
 	return col, rep
+}
+
+// bounds returns the Min and Max a number or integer column gets under b.
+func (a *columnAcc) bounds(b Bounds) (lo, hi *float64) {
+	switch b {
+	case BoundsObserved:
+		return ptr(a.min), ptr(a.max)
+	case BoundsPhysical:
+		if a.min >= 0 {
+			return ptr(0), nil
+		}
+	}
+	return nil, nil
 }
 
 // seenNumberAndText reports whether a text column also holds numbers, from

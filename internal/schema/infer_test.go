@@ -2,6 +2,7 @@ package schema
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -127,7 +128,9 @@ func TestInferDatasets(t *testing.T) {
 			if tt.extra != nil {
 				header, recs = withColumns(header, recs, tt.extra, tt.extraFn)
 			}
-			s, rep, err := Infer(header, seq(recs), InferOptions{Target: tt.target})
+			// These cases pin the observed ranges; TestInferBoundsPolicies
+			// pins the default (no bounds).
+			s, rep, err := Infer(header, seq(recs), InferOptions{Target: tt.target, Bounds: BoundsObserved})
 			if err != nil {
 				t.Fatalf("Infer: %v", err)
 			}
@@ -137,7 +140,7 @@ func TestInferDatasets(t *testing.T) {
 			if len(s.Columns) != len(tt.want) {
 				t.Fatalf("got %d columns, want %d", len(s.Columns), len(tt.want))
 			}
-			for i, w := range tt.want {
+			for i, w := range withOther(tt.want, tt.target) {
 				if !reflect.DeepEqual(s.Columns[i], w) {
 					t.Errorf("column %s:\n got %s\nwant %s", w.Name, fmtCol(s.Columns[i]), fmtCol(w))
 				}
@@ -179,8 +182,20 @@ func TestInferTitanicReport(t *testing.T) {
 	}
 }
 
+// withOther returns want with unknown: other on every feature category
+// with values, as Infer writes them (TestInferCategoryUnknownOther).
+func withOther(want []Column, target string) []Column {
+	out := slices.Clone(want)
+	for i, c := range out {
+		if c.Type == Category && len(c.Values) > 0 && c.Name != target && c.Unknown == "" {
+			out[i].Unknown = UnknownOther
+		}
+	}
+	return out
+}
+
 func fmtCol(c Column) string {
-	s := fmt.Sprintf("{%s %s values=%q nullable=%v ignore=%v", c.Name, c.Type, c.Values, c.Nullable, c.Ignore)
+	s := fmt.Sprintf("{%s %s values=%q unknown=%q nullable=%v ignore=%v", c.Name, c.Type, c.Values, c.Unknown, c.Nullable, c.Ignore)
 	if c.Min != nil {
 		s += fmt.Sprintf(" min=%v", *c.Min)
 	}
@@ -280,10 +295,10 @@ func TestInferEdgeCases(t *testing.T) {
 			want: []Column{{Name: "y", Type: Boolean}, {Name: "x", Type: Integer, Min: fp(1), Max: fp(2)}},
 		},
 		{
-			name: "WholeFloatsAreIntegers", header: "y,x", rows: "1.0,22.0;0.0,-3;1,1e2",
+			name: "WholeFloatsAreNumbers", header: "y,x", rows: "1.0,22.0;0.0,-3;1,1e2",
 			want: []Column{
 				{Name: "y", Type: Category, Values: []string{"0", "1"}},
-				{Name: "x", Type: Integer, Min: fp(-3), Max: fp(100)},
+				{Name: "x", Type: Number, Min: fp(-3), Max: fp(100)},
 			},
 		},
 		{
@@ -406,7 +421,7 @@ func TestInferEdgeCases(t *testing.T) {
 		{name: "NoTarget", header: "y,x", rows: "1,2", opts: InferOptions{Target: "-"}, wantErr: "no target"},
 		{name: "UnknownTarget", header: "y,x", rows: "1,2", opts: InferOptions{Target: "z"}, wantErr: `target "z" is not a column (columns: y, x)`},
 		{name: "DuplicateHeader", header: "y,x,x", rows: "1,2,3", wantErr: `column "x" appears twice`},
-		{name: "BadName", header: "y,a(b)", rows: "1,2", wantErr: `name "a(b)" must start`},
+		{name: "BadName", header: "y,a\x01b", rows: "1,2", wantErr: `name "a\x01b" holds the unprintable character U+0001`},
 		{name: "NoRows", header: "y,x", rows: "1", wantErr: "no data rows"},
 		{name: "TargetAllMissing", header: "y,x", rows: ",1;NA,2", wantErr: `target "y" has no values`},
 		{name: "OnlyTarget", header: "y", rows: "1;0", wantErr: "no feature columns"},
@@ -415,6 +430,7 @@ func TestInferEdgeCases(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			opts := tt.opts
+			opts.Bounds = cmp.Or(opts.Bounds, BoundsObserved) // as in TestInferDatasets
 			switch opts.Target {
 			case "":
 				opts.Target = "y"
@@ -435,7 +451,7 @@ func TestInferEdgeCases(t *testing.T) {
 				if len(s.Columns) != len(tt.want) {
 					t.Fatalf("got %d columns, want %d", len(s.Columns), len(tt.want))
 				}
-				for i, w := range tt.want {
+				for i, w := range withOther(tt.want, s.Target) {
 					if !reflect.DeepEqual(s.Columns[i], w) {
 						t.Errorf("column %s:\n got %s\nwant %s", w.Name, fmtCol(s.Columns[i]), fmtCol(w))
 					}
@@ -526,7 +542,7 @@ func TestInferDeterministic(t *testing.T) {
 func TestInferYAML(t *testing.T) {
 	t.Parallel()
 	header, recs := loadCSV(t, "seed_titanic")
-	s, _, err := Infer(header, seq(recs), InferOptions{Target: "survived"})
+	s, _, err := Infer(header, seq(recs), InferOptions{Target: "survived", Bounds: BoundsPhysical})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -541,19 +557,19 @@ columns:
       values: ["0", "1"]
     - name: class
       type: integer
-      min: 1
-      max: 3
+      min: 0
     - name: sex
       type: category
       values: [female, male]
+      unknown: other
     - name: age
       type: number
-      min: 0.42
-      max: 80
+      min: 0
       nullable: true
     - name: embarked
       type: category
       values: [C, Q, S]
+      unknown: other
       nullable: true
 `
 	if string(b) != want {

@@ -9,10 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -25,6 +25,22 @@ const (
 	Integer  Type = "integer"  // whole numbers, stored as int64
 	Category Type = "category" // string or integer labels
 	Boolean  Type = "boolean"  // true / false
+	// Timestamp is an ISO 8601 date or date-time, held as Unix seconds
+	// (to the millisecond) in UTC; see ParseTimestamp.
+	Timestamp Type = "timestamp"
+)
+
+// typeList names every type, for messages.
+const typeList = "number, integer, category, boolean, timestamp"
+
+// Unknown policies of a category column with declared values: what a label
+// outside Values does.
+const (
+	// UnknownReject refuses the value (the default).
+	UnknownReject = "reject"
+	// UnknownOther accepts it as "other": the label is kept as written
+	// and models encode every such label in one "other" slot.
+	UnknownOther = "other"
 )
 
 // Column declares one column of a pipeline's data.
@@ -32,13 +48,16 @@ type Column struct {
 	// Name is the column's name as it appears in CSV headers, JSON keys and
 	// query parameters.
 	Name string `yaml:"name" json:"name"`
-	// Type is one of number, integer, category, boolean.
+	// Type is one of number, integer, category, boolean, timestamp.
 	Type Type `yaml:"type" json:"type"`
 	// Values lists the allowed labels of a category column. Empty means any
 	// non-empty label is accepted (an open category).
 	Values []string `yaml:"values,omitempty,flow" json:"values,omitempty"`
 	// Aliases maps other spellings (matched case-insensitively) onto Values.
 	Aliases map[string]string `yaml:"aliases,omitempty,flow" json:"aliases,omitempty"`
+	// Unknown says what a label outside Values does: UnknownReject ("" is
+	// the same) or UnknownOther. Category feature columns with Values only.
+	Unknown string `yaml:"unknown,omitempty" json:"unknown,omitempty"`
 	// Min and Max bound number and integer columns (inclusive).
 	Min *float64 `yaml:"min,omitempty" json:"min,omitempty"`
 	Max *float64 `yaml:"max,omitempty" json:"max,omitempty"`
@@ -59,8 +78,9 @@ type Schema struct {
 
 // Value is one typed cell of a Row.
 type Value struct {
-	// Num holds number and integer values, 1/0 for booleans, and for a
-	// category with declared Values the index of the label in Values.
+	// Num holds number and integer values, 1/0 for booleans, Unix seconds
+	// for timestamps, and for a category with declared Values the index of
+	// the label in Values (-1 for an "other" label).
 	Num float64
 	// Str holds the canonical label of a category value.
 	Str string
@@ -72,7 +92,31 @@ type Value struct {
 // columns are always Missing.
 type Row []Value
 
-var nameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.\- ]{0,127}$`)
+// MaxNameLen is the longest column name, in bytes.
+const MaxNameLen = 128
+
+// CheckName reports what is wrong with a column name, or "": a name is 1
+// to MaxNameLen bytes of printable UTF-8 text (spaces, punctuation and any
+// script allowed) without leading or trailing spaces. Names never reach
+// SQL: the stores derive their own identifiers.
+func CheckName(n string) string {
+	switch {
+	case n == "":
+		return "name is empty"
+	case len(n) > MaxNameLen:
+		return fmt.Sprintf("name %q is longer than %d bytes", n, MaxNameLen)
+	case !utf8.ValidString(n):
+		return fmt.Sprintf("name %q is not valid UTF-8", n)
+	case strings.TrimSpace(n) != n:
+		return fmt.Sprintf("name %q has leading or trailing spaces", n)
+	}
+	for _, r := range n {
+		if !unicode.IsPrint(r) {
+			return fmt.Sprintf("name %q holds the unprintable character %U; use printable text", n, r)
+		}
+	}
+	return ""
+}
 
 // ErrInvalid is wrapped by every error Validate returns.
 var ErrInvalid = errors.New("invalid schema")
@@ -142,8 +186,8 @@ func Compile(s Schema) (*Compiled, error) {
 	}
 	c := &Compiled{schema: s, byName: make(map[string]int, len(s.Columns))}
 	for i, col := range s.Columns {
-		if !nameRE.MatchString(col.Name) {
-			return nil, fmt.Errorf("%w: column %d: name %q must start with a letter or _ and hold only letters, digits, _ . - or spaces (at most 128)", ErrInvalid, i+1, col.Name)
+		if msg := CheckName(col.Name); msg != "" {
+			return nil, fmt.Errorf("%w: column %d: %s", ErrInvalid, i+1, msg)
 		}
 		if _, dup := c.byName[col.Name]; dup {
 			return nil, fmt.Errorf("%w: column %q is declared twice", ErrInvalid, col.Name)
@@ -168,6 +212,12 @@ func Compile(s Schema) (*Compiled, error) {
 	if s.Columns[t].Nullable {
 		return nil, fmt.Errorf("%w: target %q must not be nullable (a row without a target cannot train a model)", ErrInvalid, s.Target)
 	}
+	if s.Columns[t].Type == Timestamp {
+		return nil, fmt.Errorf("%w: target %q is a timestamp; a model predicts a number, integer, category or boolean", ErrInvalid, s.Target)
+	}
+	if s.Columns[t].Unknown == UnknownOther {
+		return nil, fmt.Errorf("%w: target %q has unknown: other; a target's classes must be known, so only features take it", ErrInvalid, s.Target)
+	}
 	if len(s.Features()) == 0 {
 		return nil, fmt.Errorf("%w: no feature columns besides the target %q", ErrInvalid, s.Target)
 	}
@@ -176,6 +226,15 @@ func Compile(s Schema) (*Compiled, error) {
 
 func compileColumn(col Column) (compiledColumn, error) {
 	cc := compiledColumn{Column: col}
+	switch col.Unknown {
+	case "", UnknownReject:
+	case UnknownOther:
+		if col.Type != Category || len(col.Values) == 0 {
+			return cc, fmt.Errorf("unknown: other applies to category columns with values only")
+		}
+	default:
+		return cc, fmt.Errorf("unknown %q is not a policy; use reject or other", col.Unknown)
+	}
 	switch col.Type {
 	case Number, Integer:
 		if len(col.Values) > 0 || len(col.Aliases) > 0 {
@@ -220,15 +279,23 @@ func compileColumn(col Column) (compiledColumn, error) {
 			cc.labels[k] = i
 		}
 		cc.rule = categoryRule(col.Values)
+		if col.Unknown == UnknownOther {
+			cc.rule = "must be a non-empty label (" + strings.TrimPrefix(cc.rule, "must be ") + ", or any other label as other)"
+		}
+	case Timestamp:
+		if len(col.Values) > 0 || len(col.Aliases) > 0 || col.Min != nil || col.Max != nil {
+			return cc, fmt.Errorf("timestamp columns take no values, aliases, min or max")
+		}
+		cc.rule = "must be an ISO 8601 date or date-time (2024-03-01, 2024-03-01T13:45:00Z)"
 	case Boolean:
 		if len(col.Values) > 0 || len(col.Aliases) > 0 || col.Min != nil || col.Max != nil {
 			return cc, fmt.Errorf("boolean columns take no values, aliases, min or max")
 		}
 		cc.rule = "must be true or false (1/0 and yes/no are accepted too)"
 	case "":
-		return cc, fmt.Errorf("type is missing; use one of number, integer, category, boolean")
+		return cc, fmt.Errorf("type is missing; use one of %s", typeList)
 	default:
-		return cc, fmt.Errorf("type %q is unknown; use one of number, integer, category, boolean", col.Type)
+		return cc, fmt.Errorf("type %q is unknown; use one of %s", col.Type, typeList)
 	}
 	return cc, nil
 }
@@ -353,7 +420,19 @@ func (c *Compiled) Coerce(i int, raw string, missing bool) (Value, string) {
 				return Value{Num: float64(j), Str: col.Values[j]}, ""
 			}
 		}
+		if col.Unknown == UnknownOther {
+			if !utf8.ValidString(s) || strings.IndexByte(s, 0) >= 0 {
+				return Value{}, "must be text (valid UTF-8 without NUL bytes)"
+			}
+			return Value{Num: -1, Str: s}, ""
+		}
 		return Value{}, col.rule
+	case Timestamp:
+		sec, ok := ParseTimestamp(s)
+		if !ok {
+			return Value{}, col.rule
+		}
+		return Value{Num: sec}, ""
 	case Boolean:
 		switch strings.ToLower(s) {
 		case "true", "t", "1", "yes", "y", "1.0":
@@ -411,6 +490,8 @@ func (c *Compiled) Format(i int, v Value) string {
 		return strconv.FormatFloat(v.Num, 'g', -1, 64)
 	case Integer:
 		return strconv.FormatInt(int64(v.Num), 10)
+	case Timestamp:
+		return FormatTimestamp(v.Num)
 	case Boolean:
 		if v.Num != 0 {
 			return "true"

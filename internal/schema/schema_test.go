@@ -106,7 +106,14 @@ func TestCompileRejects(t *testing.T) {
 		"TargetNullable":   {func(s *Schema) { s.Columns[0].Nullable = true }, "must not be nullable"},
 		"TargetIgnored":    {func(s *Schema) { s.Columns[0].Ignore = true }, "marked ignore"},
 		"ValuesCaseClash":  {func(s *Schema) { s.Columns[4].Values = []string{"C", "c"} }, "same ignoring case"},
-		"BadName":          {func(s *Schema) { s.Columns[3].Name = "1age" }, "must start with a letter"},
+		"BadName":          {func(s *Schema) { s.Columns[3].Name = "a\nge" }, "unprintable character U+000A"},
+		"SpacedName":       {func(s *Schema) { s.Columns[3].Name = " age" }, "leading or trailing spaces"},
+		"TimestampTarget":  {func(s *Schema) { s.Columns[0] = Column{Name: "survived", Type: Timestamp} }, `target "survived" is a timestamp`},
+		"TimestampRange":   {func(s *Schema) { s.Columns[3].Type = Timestamp }, "timestamp columns take no values, aliases, min or max"},
+		"UnknownOnNumber":  {func(s *Schema) { s.Columns[3].Unknown = UnknownOther }, "unknown: other applies to category columns with values only"},
+		"UnknownOpen":      {func(s *Schema) { s.Columns[7] = Column{Name: "name", Type: Category, Unknown: UnknownOther} }, "unknown: other applies to category columns with values only"},
+		"UnknownPolicy":    {func(s *Schema) { s.Columns[4].Unknown = "keep" }, `unknown "keep" is not a policy; use reject or other`},
+		"UnknownOnTarget":  {func(s *Schema) { s.Columns[0].Unknown = UnknownOther }, "only features take it"},
 		"NoFeatures":       {func(s *Schema) { s.Columns = s.Columns[:1] }, "no feature columns"},
 		"ValuesOnANumber":  {func(s *Schema) { s.Columns[3].Values = []string{"1"} }, "category columns only"},
 		"BooleanWithRange": {func(s *Schema) { s.Columns[6].Max = f64(1) }, "boolean columns take no"},
@@ -227,5 +234,82 @@ func TestCoerceNegativeZeroAndOddLabels(t *testing.T) {
 	}
 	if v, msg := c.Coerce(c.Index("tag"), "héllo ✓", false); msg != "" || v.Str != "héllo ✓" {
 		t.Errorf("a UTF-8 label: got %+v %q", v, msg)
+	}
+}
+
+// TestTimestamp checks what a timestamp column accepts and how it reads
+// and writes its values.
+func TestTimestamp(t *testing.T) {
+	t.Parallel()
+	s := titanicSchema()
+	s.Columns = append(s.Columns, Column{Name: "at", Type: Timestamp, Nullable: true})
+	c := mustCompile(t, s)
+	at := c.Index("at")
+	tests := []struct {
+		raw     string
+		want    float64 // Unix seconds
+		wantErr bool
+		canon   string
+	}{
+		{"2024-03-01", 1709251200, false, "2024-03-01T00:00:00Z"},
+		{"2024-03-01T13:45:00Z", 1709300700, false, "2024-03-01T13:45:00Z"},
+		{"2024-03-01T13:45:00+02:00", 1709293500, false, "2024-03-01T11:45:00Z"},
+		{"2024-03-01 13:45:00", 1709300700, false, "2024-03-01T13:45:00Z"},
+		{"2024-03-01T13:45", 1709300700, false, "2024-03-01T13:45:00Z"},
+		{"2024-03-01T13:45:00.1239Z", 1709300700.123, false, "2024-03-01T13:45:00.123Z"},
+		{"1969-12-31T23:59:59Z", -1, false, "1969-12-31T23:59:59Z"},
+		{"2024-02-30", 0, true, ""},
+		{"03/01/2024", 0, true, ""},
+		{"1709300700", 0, true, ""},
+		{"2024-03-01Tnoon", 0, true, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.raw, func(t *testing.T) {
+			t.Parallel()
+			v, msg := c.Coerce(at, tt.raw, false)
+			if tt.wantErr {
+				if !strings.Contains(msg, "must be an ISO 8601 date or date-time") {
+					t.Fatalf("%q: %+v %q, want refused naming ISO 8601", tt.raw, v, msg)
+				}
+				return
+			}
+			if msg != "" || v.Num != tt.want {
+				t.Fatalf("%q: %+v %q, want Unix %v", tt.raw, v, msg, tt.want)
+			}
+			if got := c.Format(at, v); got != tt.canon {
+				t.Errorf("Format: %q, want %q", got, tt.canon)
+			}
+			if back, _ := c.Coerce(at, c.Format(at, v), false); back != v {
+				t.Errorf("Format then Coerce: %+v, want %+v", back, v)
+			}
+		})
+	}
+}
+
+// TestUnknownOther checks the two unknown policies of a category feature.
+func TestUnknownOther(t *testing.T) {
+	t.Parallel()
+	s := titanicSchema()
+	reject := mustCompile(t, s)
+	s.Columns[4].Unknown = UnknownOther // embarked
+	other := mustCompile(t, s)
+	i := other.Index("embarked")
+	if _, msg := reject.Coerce(i, "X", false); !strings.Contains(msg, "must be one of C, S, Q") {
+		t.Errorf("reject: %q, want the values named", msg)
+	}
+	if v, msg := other.Coerce(i, " X ", false); msg != "" || v != (Value{Num: -1, Str: "X"}) {
+		t.Errorf("other: %+v %q, want {-1 X}", v, msg)
+	}
+	if v, msg := other.Coerce(i, "s", false); msg != "" || v != (Value{Num: 1, Str: "S"}) {
+		t.Errorf("other, a declared label: %+v %q, want {1 S}", v, msg)
+	}
+	if v, msg := other.Coerce(i, "", false); msg != "" || !v.Missing {
+		t.Errorf("other, missing: %+v %q, want missing", v, msg)
+	}
+	if _, msg := other.Coerce(i, "a\x00b", false); msg == "" {
+		t.Error("other: a NUL byte accepted")
+	}
+	if got := other.Format(i, Value{Num: -1, Str: "X"}); got != "X" {
+		t.Errorf("Format other: %q, want X", got)
 	}
 }

@@ -21,9 +21,10 @@ type ColumnStats struct {
 	Count       int     `json:"count"`
 	Missing     int     `json:"missing"`
 	MissingRate float64 `json:"missing_rate"`
-	// Mean and Std (population standard deviation) of number and integer
-	// values, and of booleans as 1/0 (Mean is then the share of true); Min
-	// and Max of number and integer values. Absent without values.
+	// Mean and Std (population standard deviation) of number, integer and
+	// timestamp (Unix seconds) values, and of booleans as 1/0 (Mean is then
+	// the share of true); Min and Max of number, integer and timestamp
+	// values. Absent without values.
 	Mean *float64 `json:"mean,omitempty"`
 	Std  *float64 `json:"std,omitempty"`
 	Min  *float64 `json:"min,omitempty"`
@@ -83,7 +84,7 @@ func ComputeStats(c *Compiled, rows []Row) []ColumnStats {
 			}
 			a.n++
 			switch a.typ {
-			case Number, Integer:
+			case Number, Integer, Timestamp:
 				a.moments(v.Num)
 				a.min = min(a.min, v.Num)
 				a.max = max(a.max, v.Num)

@@ -225,3 +225,30 @@ func BenchmarkComputeStats(b *testing.B) {
 		ComputeStats(c, rows)
 	}
 }
+
+// TestComputeStatsTimestamp: a timestamp has the moments and range of its
+// Unix seconds (it once had none, and its infinite range broke the JSON of
+// every training run); other labels of a category are counted in Other.
+func TestComputeStatsTimestamp(t *testing.T) {
+	t.Parallel()
+	c, err := Compile(Schema{Target: "y", Columns: []Column{
+		{Name: "y", Type: Number},
+		{Name: "at", Type: Timestamp, Nullable: true},
+		{Name: "color", Type: Category, Values: []string{"red"}, Unknown: UnknownOther},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := coerceAll(t, c, []string{"y", "at", "color"}, rowsOf("1,1970-01-01T00:00:10Z,red;2,1970-01-01 00:00:20,blue;3,,green"))
+	got := ComputeStats(c, rows)
+	want := ColumnStats{Name: "at", Type: Timestamp, Count: 3, Missing: 1, MissingRate: 1.0 / 3, Mean: fp(15), Std: fp(5), Min: fp(10), Max: fp(20)}
+	if !statsClose(got[1], want) {
+		t.Errorf("at:\n got %s\nwant %s", jsonOf(got[1]), jsonOf(want))
+	}
+	if got[2].Other != 2 || got[2].Frequencies[0] != (LabelCount{"red", 1}) {
+		t.Errorf("color: %s, want red 1 and 2 other", jsonOf(got[2]))
+	}
+	if _, err := json.Marshal(got); err != nil {
+		t.Errorf("stats do not encode: %v", err)
+	}
+}

@@ -133,6 +133,11 @@ func (e *copyEncoder) fill() {
 			case schema.Integer:
 				b = binary.BigEndian.AppendUint32(b, 8)
 				b = binary.BigEndian.AppendUint64(b, uint64(int64(v.Num)))
+			case schema.Timestamp:
+				// timestamptz: microseconds since 2000-01-01 UTC.
+				us := (schema.TimestampMillis(v.Num) - pgEpochMillis) * 1000
+				b = binary.BigEndian.AppendUint32(b, 8)
+				b = binary.BigEndian.AppendUint64(b, uint64(us))
 			case schema.Boolean:
 				var t byte
 				if v.Num != 0 {

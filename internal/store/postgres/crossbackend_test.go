@@ -67,9 +67,18 @@ func TestSnapshotHashMatchesSQLite(t *testing.T) {
 	s2 = append(s2,
 		schema.Column{Name: "siblings", Type: schema.Integer, Nullable: true},
 		schema.Column{Name: "alone", Type: schema.Boolean, Nullable: true},
-		schema.Column{Name: "fare", Type: schema.Number, Nullable: true})
+		schema.Column{Name: "fare", Type: schema.Number, Nullable: true},
+		schema.Column{Name: `at"; --`, Type: schema.Timestamp, Nullable: true},
+		schema.Column{Name: "deck", Type: schema.Category, Values: []string{"A", "B"}, Unknown: schema.UnknownOther, Nullable: true})
 	c2 := ensure(schema.Schema{Target: s1.Target, Columns: s2})
 	rows2 := storetest.Rows(t, c2, 700, 2)
+	for i, ts := range []string{"0001-01-01T00:00:00Z", "9999-12-31T23:59:59.999Z", "1969-12-31T23:59:59.999Z", "2024-02-29T12:00:00.001+05:30"} {
+		sec, ok := schema.ParseTimestamp(ts)
+		if !ok {
+			t.Fatalf("ParseTimestamp(%q) failed", ts)
+		}
+		rows2[4+i][9] = schema.Value{Num: sec}
+	}
 	rows2[0][6] = schema.Value{Num: 1 << 53}
 	rows2[1][6] = schema.Value{Num: -(1 << 53)}
 	rows2[2][8] = schema.Value{Num: math.MaxFloat64}

@@ -93,6 +93,8 @@ func (dialect) ColumnType(t schema.Type) (string, error) {
 		return "boolean", nil
 	case schema.Category:
 		return "text", nil
+	case schema.Timestamp:
+		return "timestamptz", nil
 	}
 	return "", fmt.Errorf("column type %q has no storage type", t)
 }

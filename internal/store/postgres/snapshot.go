@@ -27,6 +27,13 @@ func (dialect) ReadRows(ctx context.Context, q sqlstore.Querier, rd *sqlstore.Ro
 	if len(rd.Columns) > 0 {
 		sel = sel[:0]
 		for _, col := range rd.Columns {
+			if col.Type == schema.Timestamp {
+				// Whole milliseconds as a bigint: the same in the binary and
+				// the text format, whatever the session's TimeZone and
+				// DateStyle.
+				sel = append(sel, `(EXTRACT(EPOCH FROM `+col.Ident+`) * 1000)::bigint`)
+				continue
+			}
 			sel = append(sel, col.Ident)
 		}
 	}
@@ -55,6 +62,10 @@ func (dialect) ReadRows(ctx context.Context, q sqlstore.Querier, rd *sqlstore.Ro
 	}
 	return nil
 }
+
+// pgEpochMillis is PostgreSQL's timestamp epoch, 2000-01-01 UTC, in Unix
+// milliseconds.
+const pgEpochMillis = 946_684_800_000
 
 // setValue decodes one stored value (nil: NULL) in the binary or the text
 // format of its column type.
@@ -86,6 +97,21 @@ func setValue(dst *schema.Value, col *sqlstore.Column, b []byte, bin bool) error
 		if dst.Num == 0 {
 			dst.Num = 0 // -0 reads as 0, as on SQLite
 		}
+	case schema.Timestamp:
+		var ms int64
+		if bin {
+			if len(b) != 8 {
+				return fmt.Errorf("stored timestamp has %d bytes", len(b))
+			}
+			ms = int64(binary.BigEndian.Uint64(b))
+		} else {
+			n, err := strconv.ParseInt(string(b), 10, 64)
+			if err != nil {
+				return fmt.Errorf("stored timestamp %q: %w", b, err)
+			}
+			ms = n
+		}
+		dst.Num = float64(ms) / 1000 // as schema.ParseTimestamp computes it
 	case schema.Integer:
 		if bin {
 			if len(b) != 8 {

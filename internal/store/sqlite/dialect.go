@@ -67,10 +67,11 @@ func (dialect) Raw(s string) any { return s }
 func (dialect) TableName(pipeline string) string { return sqlstore.QuoteIdent("ds_" + pipeline) }
 
 // ColumnType is the storage type of a column type; SQLite keeps a boolean
-// as an INTEGER 0 or 1.
+// as an INTEGER 0 or 1 and a timestamp as REAL Unix seconds (SQLite has no
+// date type; its date functions read them with 'unixepoch').
 func (dialect) ColumnType(t schema.Type) (string, error) {
 	switch t {
-	case schema.Number:
+	case schema.Number, schema.Timestamp:
 		return "REAL", nil
 	case schema.Integer, schema.Boolean:
 		return "INTEGER", nil

@@ -89,7 +89,7 @@ func (dialect) InsertRows(ctx context.Context, q sqlstore.Querier, ins *sqlstore
 				switch {
 				case v.Missing:
 					o[2+k] = nil
-				case col.Type == schema.Number:
+				case col.Type == schema.Number, col.Type == schema.Timestamp:
 					o[2+k] = v.Num
 				case col.Type == schema.Integer:
 					o[2+k] = int64(v.Num)

@@ -221,6 +221,58 @@ func testDataset(t *testing.T, open func(t *testing.T) store.Store) {
 			t.Fatalf("snapshot after storing the column: %s", d)
 		}
 	})
+
+	// Column names are data, never SQL: hostile and printable names,
+	// timestamps and "other" labels go in and come back unchanged.
+	t.Run("TimestampsOtherLabelsAndHostileNames", func(t *testing.T) {
+		b := setup(t, open)
+		s := schema.Schema{Target: "y", Columns: []schema.Column{
+			{Name: "y", Type: schema.Number},
+			{Name: `a"; DROP TABLE x; --`, Type: schema.Number, Nullable: true},
+			{Name: "od280/od315_of_diluted_wines", Type: schema.Number},
+			{Name: "at", Type: schema.Timestamp, Nullable: true},
+			{Name: `when'); DELETE FROM batches; --`, Type: schema.Timestamp},
+			{Name: "color", Type: schema.Category, Values: []string{"red", "blue"}, Unknown: schema.UnknownOther, Nullable: true},
+			{Name: `"`, Type: schema.Category, Nullable: true},
+		}}
+		c := MustCompile(t, s)
+		b.ensure(t, "hostile", s)
+		rows := Rows(t, c, 300, 4)
+		var other, stamps int
+		for _, r := range rows {
+			if !r[5].Missing && r[5].Num == -1 {
+				other++
+			}
+			if !r[3].Missing {
+				stamps++
+			}
+		}
+		if other == 0 || stamps == 0 {
+			t.Fatalf("fixture has %d other labels and %d timestamps, want some of each", other, stamps)
+		}
+		if _, err := b.s.BatchInsert(b.ctx, &store.BatchInsertParams{Pipeline: "hostile", Schema: c, Rows: rows}); err != nil {
+			t.Fatalf("BatchInsert: %v", err)
+		}
+		snap, err := b.s.SnapshotRead(b.ctx, &store.SnapshotReadParams{Pipeline: "hostile", Schema: c})
+		if err != nil {
+			t.Fatalf("SnapshotRead: %v", err)
+		}
+		if d := DiffRows(c, snap.Rows, rows); d != "" {
+			t.Fatalf("snapshot: %s", d)
+		}
+		if got, w := snap.SHA256, store.HashRows(c, rows); got != w {
+			t.Fatalf("snapshot SHA256 = %s, want %s", got, w)
+		}
+		for i, r := range snap.Rows {
+			if w := rows[i][4]; r[4].Num != w.Num {
+				t.Fatalf("row %d: timestamp %v, want %v exactly", i, r[4].Num, w.Num)
+			}
+		}
+		// The titanic table and the batches are still there.
+		b.insert(t, Rows(t, b.c, 3, 5))
+		b.wantInfo(t, "hostile", 300, 1, 0)
+		b.wantInfo(t, TitanicPipeline, 3, 1, 0)
+	})
 }
 
 func testBatch(t *testing.T, open func(t *testing.T) store.Store) {

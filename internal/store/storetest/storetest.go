@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mlserve/mlserve/internal/schema"
 	"github.com/mlserve/mlserve/internal/store"
@@ -92,6 +93,8 @@ func RawRow(c *schema.Compiled, rng *rand.Rand) map[string]schema.Raw {
 			s = strconv.Itoa(rng.IntN(80))
 		case col.Name == "age":
 			s = strconv.FormatFloat(float64(rng.IntN(1600))/20, 'f', -1, 64)
+		case col.Type == schema.Category && col.Unknown == schema.UnknownOther && rng.IntN(3) == 0:
+			s = "other " + strconv.Itoa(rng.IntN(5))
 		case col.Type == schema.Category && len(col.Values) > 0:
 			s = col.Values[rng.IntN(len(col.Values))]
 		case col.Type == schema.Category:
@@ -102,6 +105,9 @@ func RawRow(c *schema.Compiled, rng *rand.Rand) map[string]schema.Raw {
 			s = strconv.Itoa(rng.IntN(1000) - 500)
 		case col.Type == schema.Boolean:
 			s = []string{"true", "false", "yes", "0"}[rng.IntN(4)]
+		case col.Type == schema.Timestamp:
+			// 1901 to 2084, to the microsecond (stored to the millisecond).
+			s = time.UnixMicro(rng.Int64N(6e15) - 2e15).UTC().Format(time.RFC3339Nano)
 		}
 		m[col.Name] = schema.Raw{Text: s}
 	}
