@@ -42,6 +42,10 @@ type ServeOptions struct {
 	ReloadEvery time.Duration
 	// OnRunDone observes finished training runs (tests).
 	OnRunDone func(*store.Run, error)
+	// WatchFile, if set, is the pipeline file that `up` reads every
+	// WatchEvery (default WatchEveryDefault) and applies when it changes.
+	WatchFile  string
+	WatchEvery time.Duration
 }
 
 type enqueuer struct{ q *jobs.Queue }
@@ -130,6 +134,10 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) error {
 			defer cancel()
 			return queue.Stop(sctx)
 		})
+	}
+	g.Go(func() error { a.Specs.Run(gctx); return nil })
+	if o.WatchFile != "" {
+		g.Go(func() error { a.watchFile(gctx, o.WatchFile, cmp.Or(o.WatchEvery, WatchEveryDefault)); return nil })
 	}
 	g.Go(func() error { return srv.Serve(gctx) })
 	pump := a.startSignals(gctx, o.Roles) // listening before Ready

@@ -100,6 +100,10 @@ type Config struct {
 	Store   store.Store
 	// Pipelines are the configured pipelines (schedules and triggers).
 	Pipelines []*config.Pipeline
+	// Current, if set, returns a pipeline's current configuration, which
+	// the new-rows trigger reads at each check (its spec may change while
+	// the process runs); Pipelines is the fallback.
+	Current func(name string) (*config.Pipeline, bool)
 	// Runner performs training runs. Nil makes an insert-only queue (the api
 	// role enqueues runs it does not work).
 	Runner *train.Runner
