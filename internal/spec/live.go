@@ -64,6 +64,15 @@ type Live struct {
 	cur   atomic.Pointer[map[string]*Current]
 	mu    sync.Mutex // one Refresh at a time
 	told  map[string]bool
+	subs  []func(old, new *Current)
+}
+
+// OnChange registers fn, called (like LiveConfig.Changed) after each
+// pipeline's spec was swapped in, from the goroutine that refreshed.
+func (l *Live) OnChange(fn func(old, new *Current)) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.subs = append(l.subs, fn)
 }
 
 // NewLive returns a Live on cfg.Initial.
@@ -158,6 +167,9 @@ func (l *Live) Refresh(ctx context.Context) error {
 		l.cfg.Logger.Info(res.String(), "pipeline", res.Pipeline, "from_spec", res.From, "to_spec", res.To)
 		if l.cfg.Changed != nil {
 			l.cfg.Changed(ch[0], ch[1])
+		}
+		for _, fn := range l.subs {
+			fn(ch[0], ch[1])
 		}
 	}
 	return nil
