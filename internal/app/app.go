@@ -121,6 +121,11 @@ func Open(ctx context.Context, opts Options) (_ *App, err error) {
 		}
 		file = f
 	}
+	if noFile != nil && !a.embeddedExists() {
+		// Nothing to run: no file, and no embedded database whose specs
+		// could say what (one is not made empty as a side effect).
+		return nil, noFile
+	}
 	if opts.Exclusive {
 		if err := a.lockDataDir(); err != nil {
 			return nil, err
@@ -189,6 +194,21 @@ func sqlitePath(u string) (string, error) {
 		p = p[:i]
 	}
 	return filepath.Clean(p), nil
+}
+
+// embeddedExists reports whether the database is PostgreSQL or an SQLite
+// file that exists already.
+func (a *App) embeddedExists() bool {
+	u := a.Opts.Env.DatabaseURL
+	if !strings.HasPrefix(u, "sqlite:") {
+		return true
+	}
+	path, err := sqlitePath(u)
+	if err != nil {
+		return true // openStore says what is wrong with the URL
+	}
+	_, err = os.Stat(path)
+	return err == nil
 }
 
 func (a *App) openStore(ctx context.Context) error {

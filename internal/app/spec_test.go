@@ -3,8 +3,11 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -104,4 +107,35 @@ func hasColumn(t *testing.T, url, column string) bool {
 		}
 	}
 	return false
+}
+
+// TestOpenWithoutFile opens with a pipeline file that does not exist: on a
+// fresh embedded data dir it fails saying so and makes no database; on a
+// database that holds specs it runs the stored pipelines (production roles
+// need no file).
+func TestOpenWithoutFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	env := config.Env{DatabaseURL: "sqlite://" + dir + "/data/mlserve.db", ArtifactsURL: "file://" + dir + "/data/artifacts"}
+	missing := filepath.Join(dir, "mlserve.yaml")
+	_, err := Open(context.Background(), Options{ConfigPath: missing, Env: env, Apply: true})
+	if err == nil || !strings.Contains(err.Error(), "no pipeline file at "+missing) {
+		t.Fatalf("Open without a file on a fresh data dir: err = %v, want it to name the missing file", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("Open without a file made the data dir (stat: %v)", err)
+	}
+	first, err := Open(context.Background(), Options{File: titanicFile(t), Env: env, Apply: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first.Close()
+	a, err := Open(context.Background(), Options{ConfigPath: missing, Env: env})
+	if err != nil {
+		t.Fatalf("Open without a file on a database with specs: %v", err)
+	}
+	defer a.Close()
+	if c, ok := a.Specs.Get("titanic"); !ok || c.Version != 1 {
+		t.Fatalf("pipelines run without a file: %v, want titanic at spec v1", a.File.Names())
+	}
 }
