@@ -39,9 +39,9 @@ func (a *App) lockDataDir() error {
 		return err
 	}
 	if unlock == nil {
-		who := "another mlserve process"
+		who := "a process"
 		if holder != "" {
-			who += " (pid " + holder + ")"
+			who = "pid " + holder
 		}
 		return fmt.Errorf("%w: %s holds %s; stop it, or give this one another --data-dir", ErrDataDirInUse, who, filepath.Join(dir, LockFile))
 	}
