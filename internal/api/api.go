@@ -51,6 +51,7 @@ type Server struct {
 	// protoArgs are the feature columns of the first pipeline: the
 	// prototype route's "args".
 	protoArgs []string
+	schemaOf  func(pipeline string) (schema.Schema, bool)
 }
 
 // Config configures a Server.
@@ -69,6 +70,10 @@ type Config struct {
 	// CORSOrigins are the browser origins allowed to call GET / and the
 	// predict routes ("*": any). Empty: no CORS headers, no preflight route.
 	CORSOrigins []string
+	// Schema, if set, is a pipeline's current schema (its spec may change
+	// while the process runs), shown by GET /v1/models/{name}; Pipelines'
+	// is the fallback.
+	Schema func(pipeline string) (schema.Schema, bool)
 }
 
 // New returns a Server.
@@ -76,7 +81,7 @@ func New(cfg Config) *Server {
 	s := &Server{
 		pipelines: cfg.Pipelines, byName: map[string]*Pipeline{}, models: cfg.Models,
 		registry: cfg.Registry, store: cfg.Store, queue: cfg.Queue, logger: cfg.Logger,
-		maxBody: cfg.MaxBody, maxBatch: cfg.MaxBatch, corsOrigins: cfg.CORSOrigins,
+		maxBody: cfg.MaxBody, maxBatch: cfg.MaxBatch, corsOrigins: cfg.CORSOrigins, schemaOf: cfg.Schema,
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
@@ -224,9 +229,14 @@ type ModelInfo struct {
 }
 
 func (s *Server) modelInfo(ctx context.Context, p *Pipeline, full bool) (*ModelInfo, error) {
-	mi := &ModelInfo{Name: p.Name, Task: features.TaskOf(p.Schema)}
+	sc := p.Schema
+	if s.schemaOf != nil {
+		if cur, ok := s.schemaOf(p.Name); ok {
+			sc = cur
+		}
+	}
+	mi := &ModelInfo{Name: p.Name, Task: features.TaskOf(sc)}
 	if full {
-		sc := p.Schema
 		mi.Schema = &sc
 	}
 	prod, err := s.store.VersionProduction(ctx, p.Name)

@@ -27,6 +27,9 @@ type Version struct {
 	DataSHA256    string `json:"data_sha256"`
 	// RunID is the run that made the version, 0 when none did.
 	RunID int64 `json:"run_id"`
+	// SpecVersion is the pipeline spec version it was trained with (0:
+	// made before spec versions were kept).
+	SpecVersion int `json:"spec_version"`
 	// Reason says why the version is in its state (gate outcome, rollback).
 	Reason    string    `json:"reason"`
 	CreatedAt time.Time `json:"created_at"`
@@ -75,6 +78,9 @@ type Run struct {
 	// DataWatermark and DataRows describe the snapshot the run read.
 	DataWatermark int64 `json:"data_watermark"`
 	DataRows      int64 `json:"data_rows"`
+	// SpecVersion is the pipeline spec version the run trains with, set
+	// when it starts (0 while queued).
+	SpecVersion int `json:"spec_version"`
 	// Message is a human note on the outcome ("promoted", "rejected: …").
 	Message string `json:"message"`
 }
@@ -118,4 +124,32 @@ type Dataset struct {
 	LastBatchID int64      `json:"last_batch_id"`
 	LastBatchAt *time.Time `json:"last_batch_at"`
 	Quarantined int64      `json:"quarantined"`
+}
+
+// SpecApply is the answer of `mlserve apply --json`: per pipeline of the
+// file, the spec version before and after and the fields that changed.
+type SpecApply struct {
+	// DryRun is true for `apply --diff`: nothing was stored.
+	DryRun    bool            `json:"dry_run"`
+	Pipelines []*SpecPipeline `json:"pipelines"`
+}
+
+// SpecPipeline is what apply did (or would do) to one pipeline's spec.
+type SpecPipeline struct {
+	Pipeline string `json:"pipeline"`
+	// FromVersion is the spec version current before (0: none),
+	// ToVersion the one current after (equal when unchanged).
+	FromVersion int           `json:"from_version"`
+	ToVersion   int           `json:"to_version"`
+	Changed     bool          `json:"changed"`
+	Changes     []*SpecChange `json:"changes"`
+}
+
+// SpecChange is one field that differs: its path in the pipeline file
+// ("model.algorithm", "schema.columns.age.max") and its old and new
+// values as text ("" when absent).
+type SpecChange struct {
+	Path string `json:"path"`
+	Old  string `json:"old"`
+	New  string `json:"new"`
 }

@@ -4,6 +4,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -29,6 +30,7 @@ import (
 	"github.com/mlserve/mlserve/internal/notify"
 	"github.com/mlserve/mlserve/internal/registry"
 	"github.com/mlserve/mlserve/internal/schema"
+	"github.com/mlserve/mlserve/internal/spec"
 	"github.com/mlserve/mlserve/internal/store"
 	"github.com/mlserve/mlserve/internal/store/postgres"
 	"github.com/mlserve/mlserve/internal/store/sqlite"
@@ -45,6 +47,16 @@ type Options struct {
 	// database and artifacts URLs, credentials, admin token.
 	Env    config.Env
 	Logger *slog.Logger
+	// Apply stores the pipeline file's specs in the database as new spec
+	// versions where they differ (roles, up and the commands that write to
+	// a pipeline); without it the file only names the pipelines and the
+	// database's specs are used.
+	Apply bool
+	// Source is recorded with applied specs (default "file:PATH").
+	Source string
+	// Exclusive takes the embedded data dir's lock (long-running roles):
+	// a second process on the same folder is refused.
+	Exclusive bool
 }
 
 // App is an opened deployment: configuration, database, object store,
@@ -61,6 +73,14 @@ type App struct {
 	NewRows *notify.Hub
 	Ingest  *ingest.Service
 	Logger  *slog.Logger
+	// Specs holds the current spec of each pipeline; Serve keeps it on the
+	// database's current versions.
+	Specs *spec.Live
+	// SpecsChanged wakes Specs: after a spec is applied in this process,
+	// and on signals of other processes.
+	SpecsChanged *notify.Hub
+	// Applied lists the pipelines whose spec Open applied from the file.
+	Applied []*spec.Result
 	// Metrics are the process's Prometheus collectors, served at /metrics.
 	Metrics *metrics.Metrics
 
@@ -69,7 +89,6 @@ type App struct {
 	// dbDir is the folder of an embedded (SQLite) database, whose free
 	// space readiness checks; "" for PostgreSQL.
 	dbDir   string
-	schemas map[string]*schema.Compiled
 	closers []func() error
 }
 
@@ -90,28 +109,27 @@ func Open(ctx context.Context, opts Options) (_ *App, err error) {
 			a.Close()
 		}
 	}()
-	a.File = opts.File
-	if a.File == nil {
-		path := opts.ConfigPath
-		if path == "" {
-			path = "mlserve.yaml"
-		}
+	file := opts.File
+	path := cmp.Or(opts.ConfigPath, config.DefaultFile)
+	var noFile error
+	if file == nil {
 		f, err := config.Load(path)
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("no pipeline file at %s: run `mlserve init` (the titanic example) or `mlserve init --csv FILE --target COL --name NAME`, or pass --config", path)
-		}
-		if err != nil {
+			noFile = fmt.Errorf("no pipeline file at %s: run `mlserve init` (the titanic example) or `mlserve init --csv FILE --target COL --name NAME`, or pass --config", path)
+		} else if err != nil {
 			return nil, err
 		}
-		a.File = f
+		file = f
 	}
-	a.schemas = map[string]*schema.Compiled{}
-	for _, p := range a.File.Pipelines {
-		c, err := schema.Compile(p.Schema)
-		if err != nil {
-			return nil, fmt.Errorf("pipeline %s: %w", p.Name, err)
+	if noFile != nil && !a.embeddedExists() {
+		// Nothing to run: no file, and no embedded database whose specs
+		// could say what (one is not made empty as a side effect).
+		return nil, noFile
+	}
+	if opts.Exclusive {
+		if err := a.lockDataDir(); err != nil {
+			return nil, err
 		}
-		a.schemas[p.Name] = c
 	}
 	if err := a.openStore(ctx); err != nil {
 		return nil, err
@@ -119,13 +137,40 @@ func Open(ctx context.Context, opts Options) (_ *App, err error) {
 	if err := a.openBucket(ctx); err != nil {
 		return nil, err
 	}
-	for _, p := range a.File.Pipelines {
-		if err := a.Store.DatasetEnsure(ctx, &store.DatasetEnsureParams{Pipeline: p.Name, Schema: p.Schema}); err != nil {
-			return nil, fmt.Errorf("prepare dataset of pipeline %s: %w", p.Name, err)
+	if file != nil && opts.Apply {
+		source := cmp.Or(opts.Source, "file:"+path)
+		res, err := spec.Apply(ctx, &spec.ApplyParams{Store: a.Store, File: file, Source: source})
+		if err != nil {
+			return nil, fmt.Errorf("apply %s: %w", source, err)
+		}
+		for _, r := range res {
+			if r.Changed() {
+				a.Applied = append(a.Applied, r)
+				a.Logger.Info(r.String()+" (applied from "+strings.TrimPrefix(source, "file:")+")", "pipeline", r.Pipeline, "spec_version", r.To)
+			}
 		}
 	}
+	initial, err := a.currentSpecs(ctx, file)
+	if err != nil {
+		return nil, err
+	}
+	if len(initial) == 0 {
+		if noFile != nil {
+			return nil, noFile
+		}
+		return nil, errors.New("the pipeline file has no pipelines")
+	}
+	a.File = &config.File{}
+	for _, c := range initial {
+		a.File.Pipelines = append(a.File.Pipelines, *c.Pipeline)
+		if err := a.Store.DatasetEnsure(ctx, &store.DatasetEnsureParams{Pipeline: c.Pipeline.Name, Schema: c.Pipeline.Schema}); err != nil {
+			return nil, fmt.Errorf("prepare dataset of pipeline %s: %w", c.Pipeline.Name, err)
+		}
+	}
+	a.SpecsChanged = &notify.Hub{}
+	a.Specs = spec.NewLive(spec.LiveConfig{Store: a.Store, Initial: initial, Wake: a.SpecsChanged, Logger: a.Logger})
 	a.Registry = registry.New(registry.Config{Store: a.Store, Bucket: a.Bucket, Changes: a.Changes, Logger: a.Logger})
-	a.Ingest = ingest.New(ingest.Config{Store: a.Store, Pipelines: a.schemas, Order: a.File.Names(), NewRows: a.NewRows, Logger: a.Logger, Metrics: a.Metrics})
+	a.Ingest = ingest.New(ingest.Config{Store: a.Store, Schemas: a.schema, Order: a.File.Names(), NewRows: a.NewRows, Logger: a.Logger, Metrics: a.Metrics})
 	return a, nil
 }
 
@@ -149,6 +194,21 @@ func sqlitePath(u string) (string, error) {
 		p = p[:i]
 	}
 	return filepath.Clean(p), nil
+}
+
+// embeddedExists reports whether the database is PostgreSQL or an SQLite
+// file that exists already.
+func (a *App) embeddedExists() bool {
+	u := a.Opts.Env.DatabaseURL
+	if !strings.HasPrefix(u, "sqlite:") {
+		return true
+	}
+	path, err := sqlitePath(u)
+	if err != nil {
+		return true // openStore says what is wrong with the URL
+	}
+	_, err = os.Stat(path)
+	return err == nil
 }
 
 func (a *App) openStore(ctx context.Context) error {
@@ -228,13 +288,55 @@ func (a *App) openBucket(ctx context.Context) error {
 }
 
 // Pipeline returns a configured pipeline by name.
-func (a *App) Pipeline(name string) (*config.Pipeline, bool) {
-	for i := range a.File.Pipelines {
-		if a.File.Pipelines[i].Name == name {
-			return &a.File.Pipelines[i], true
-		}
+func (a *App) Pipeline(name string) (*config.Pipeline, bool) { return a.Specs.Pipeline(name) }
+
+// schema returns a pipeline's current compiled schema.
+func (a *App) schema(name string) (*schema.Compiled, bool) {
+	c, ok := a.Specs.Get(name)
+	if !ok {
+		return nil, false
 	}
-	return nil, false
+	return c.Schema, true
+}
+
+// currentSpecs returns the specs this process follows: the database's
+// current version of each pipeline of file (the file's own spec, version
+// 0, for a pipeline not stored yet), or without a file every stored
+// pipeline.
+func (a *App) currentSpecs(ctx context.Context, file *config.File) ([]*spec.Current, error) {
+	stored, err := a.Store.SpecCurrentList(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byName := map[string]*store.Spec{}
+	var names []string
+	for _, s := range stored {
+		byName[s.Pipeline] = s
+		names = append(names, s.Pipeline)
+	}
+	if file != nil {
+		names = file.Names()
+	}
+	var out []*spec.Current
+	for _, name := range names {
+		var c *spec.Current
+		if s := byName[name]; s != nil {
+			p, err := spec.Decode(s)
+			if err != nil {
+				return nil, err
+			}
+			if c, err = spec.NewCurrent(p, s.Version); err != nil {
+				return nil, err
+			}
+		} else {
+			fp, _ := file.Pipeline(name)
+			if c, err = spec.NewCurrent(&fp, 0); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, c)
+	}
+	return out, nil
 }
 
 // TrainerRunning reports whether a process works the job queue now (see
@@ -251,7 +353,16 @@ func (a *App) MustPipeline(name string) (*config.Pipeline, error) {
 
 // Runner returns a training runner over this App.
 func (a *App) Runner() *train.Runner {
-	return train.NewRunner(train.RunnerConfig{Store: a.Store, Registry: a.Registry, Pipeline: a.Pipeline, Logger: a.Logger, Metrics: a.Metrics})
+	return train.NewRunner(train.RunnerConfig{Store: a.Store, Registry: a.Registry, Pipeline: a.Pipeline, Spec: a.spec, Logger: a.Logger, Metrics: a.Metrics})
+}
+
+// spec returns a pipeline's current configuration and spec version.
+func (a *App) spec(name string) (*config.Pipeline, int, bool) {
+	c, ok := a.Specs.Get(name)
+	if !ok {
+		return nil, 0, false
+	}
+	return c.Pipeline, c.Version, true
 }
 
 // QueueOptions say which parts of the job queue a process runs.
@@ -272,7 +383,7 @@ func (a *App) Queue(o QueueOptions) (*jobs.Queue, error) {
 	cfg := jobs.Config{
 		Backend: a.jobs, Store: a.Store, NewRows: a.NewRows, Logger: a.Logger,
 		Schedules: o.Schedules, Trigger: o.Trigger, OnRunDone: o.OnRunDone, RescueAfter: rescue,
-		Metrics: a.Metrics,
+		Metrics: a.Metrics, Current: a.Pipeline,
 	}
 	for i := range a.File.Pipelines {
 		cfg.Pipelines = append(cfg.Pipelines, &a.File.Pipelines[i])

@@ -19,8 +19,10 @@ import (
 	"github.com/mlserve/mlserve/internal/mount"
 	"github.com/mlserve/mlserve/internal/oip"
 	"github.com/mlserve/mlserve/internal/openapi"
+	"github.com/mlserve/mlserve/internal/schema"
 	"github.com/mlserve/mlserve/internal/served"
 	"github.com/mlserve/mlserve/internal/serving"
+	"github.com/mlserve/mlserve/internal/spec"
 	"github.com/mlserve/mlserve/internal/store"
 )
 
@@ -42,6 +44,10 @@ type ServeOptions struct {
 	ReloadEvery time.Duration
 	// OnRunDone observes finished training runs (tests).
 	OnRunDone func(*store.Run, error)
+	// WatchFile, if set, is the pipeline file that `up` reads every
+	// WatchEvery (default WatchEveryDefault) and applies when it changes.
+	WatchFile  string
+	WatchEvery time.Duration
 }
 
 type enqueuer struct{ q *jobs.Queue }
@@ -74,6 +80,19 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) error {
 			return err
 		}
 	}
+	if o.Roles.Trainer {
+		// A schedule edited in the spec moves without a restart.
+		a.Specs.OnChange(func(old, new *spec.Current) {
+			if old.Pipeline.Train.Schedule == new.Pipeline.Train.Schedule {
+				return
+			}
+			if err := queue.Reschedule(new.Pipeline); err != nil {
+				a.Logger.Error("cannot follow the spec's new schedule", "pipeline", new.Pipeline.Name, "err", err)
+				return
+			}
+			a.Logger.Info("schedule changed", "pipeline", new.Pipeline.Name, "schedule", new.Pipeline.Train.Schedule)
+		})
+	}
 	env := a.Opts.Env
 	mo := mount.Options{Logger: a.Logger, Admin: admin, Required: checks, Soft: soft, Metrics: a.Metrics, Gatherer: a.prom,
 		OpenAPI: &openapi.Options{API: o.Roles.API, Ingest: o.Roles.Ingest}}
@@ -91,7 +110,14 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) error {
 			pipes = append(pipes, api.Pipeline{Name: p.Name, Schema: p.Schema})
 		}
 		mo.API = api.New(api.Config{Pipelines: pipes, Models: models, Registry: a.Registry, Store: a.Store, Queue: enqueuer{queue}, Logger: a.Logger,
-			MaxBody: env.MaxBody, MaxBatch: env.MaxBatch, CORSOrigins: env.CORSList()})
+			MaxBody: env.MaxBody, MaxBatch: env.MaxBatch, CORSOrigins: env.CORSList(),
+			Schema: func(name string) (schema.Schema, bool) {
+				p, ok := a.Pipeline(name)
+				if !ok {
+					return schema.Schema{}, false
+				}
+				return p.Schema, true
+			}})
 		mo.OIP = oip.New(oip.Config{Pipelines: names, Models: models, Registry: a.Registry, Store: a.Store, Logger: a.Logger,
 			MaxBody: env.MaxBody, MaxBatch: env.MaxBatch})
 		mo.Models = models
@@ -130,6 +156,10 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) error {
 			defer cancel()
 			return queue.Stop(sctx)
 		})
+	}
+	g.Go(func() error { a.Specs.Run(gctx); return nil })
+	if o.WatchFile != "" {
+		g.Go(func() error { a.watchFile(gctx, o.WatchFile, cmp.Or(o.WatchEvery, WatchEveryDefault)); return nil })
 	}
 	g.Go(func() error { return srv.Serve(gctx) })
 	pump := a.startSignals(gctx, o.Roles) // listening before Ready

@@ -11,7 +11,8 @@ import (
 // startSignals carries change signals made by other processes into this
 // process's hubs, when the store can push them (store.Notifier, PostgreSQL's
 // LISTEN/NOTIFY): registry changes wake the api's reload, committed batches
-// wake the trainer's new-rows trigger. Both keep their periodic check, which
+// wake the trainer's new-rows trigger, stored specs wake every role's spec
+// check. All keep their periodic check, which
 // covers signals lost while the listener was down.
 //
 // It starts listening before it returns, so that a change made once the
@@ -22,15 +23,13 @@ func (a *App) startSignals(ctx context.Context, roles Roles) (pump func()) {
 	if !ok {
 		return func() {}
 	}
-	hubs := map[string]*notify.Hub{}
+	// Every role follows the pipelines' specs.
+	hubs := map[string]*notify.Hub{store.ChannelSpecs: a.SpecsChanged}
 	if roles.API {
 		hubs[store.ChannelRegistry] = a.Changes
 	}
 	if roles.Trainer {
 		hubs[store.ChannelBatches] = a.NewRows
-	}
-	if len(hubs) == 0 {
-		return func() {}
 	}
 	var channels []string
 	for ch := range hubs {

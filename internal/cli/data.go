@@ -66,7 +66,7 @@ quarantine with their reasons. The format follows the file extension (.csv,
 			if err != nil {
 				return err
 			}
-			a, err := g.open(cmd.Context(), nil, nil)
+			a, err := g.openApply(cmd.Context(), nil, nil)
 			if err != nil {
 				return err
 			}

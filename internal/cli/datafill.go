@@ -265,7 +265,7 @@ writes straight into the database of --data-dir / MLSERVE_DATABASE_URL.`,
 			if synth == "" || fileExists(g.config) {
 				file = nil
 			}
-			a, err := g.open(cmd.Context(), logger, file)
+			a, err := g.openApply(cmd.Context(), logger, file)
 			if err != nil {
 				return err
 			}

@@ -37,7 +37,7 @@ trainers. --work or --work=false decides instead.`,
 			if cmd.Flags().Changed("work") && !wait {
 				return errors.New("--work needs --wait")
 			}
-			a, err := g.open(ctx, nil, nil)
+			a, err := g.openApply(ctx, nil, nil)
 			if err != nil {
 				return err
 			}
@@ -154,8 +154,16 @@ func waitRun(ctx context.Context, s store.Store, id int64, timeout time.Duration
 	}
 }
 
+// specLabel prints a spec version: "v3", or "-" when none is recorded.
+func specLabel(v int) string {
+	if v == 0 {
+		return "-"
+	}
+	return "v" + strconv.Itoa(v)
+}
+
 func printRun(w io.Writer, r *apitypes.Run) {
-	fmt.Fprintf(w, "run %d (%s, %s): %s", r.ID, r.Pipeline, r.Reason, r.State)
+	fmt.Fprintf(w, "run %d (%s, %s, spec %s): %s", r.ID, r.Pipeline, r.Reason, specLabel(r.SpecVersion), r.State)
 	if r.StartedAt != nil && r.FinishedAt != nil {
 		fmt.Fprintf(w, " in %.1f s", r.FinishedAt.Sub(*r.StartedAt).Seconds())
 	}
@@ -201,7 +209,7 @@ func newRunsCmd(g *globals) *cobra.Command {
 				return nil
 			}
 			tw := tabwriter.NewWriter(g.env.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tPIPELINE\tSTATE\tREASON\tSTARTED\tDURATION\tVERSION\tRESULT")
+			fmt.Fprintln(tw, "ID\tPIPELINE\tSTATE\tREASON\tSPEC\tSTARTED\tDURATION\tVERSION\tRESULT")
 			for _, r := range list.Runs {
 				started, dur := "-", "-"
 				if r.StartedAt != nil {
@@ -218,7 +226,7 @@ func newRunsCmd(g *globals) *cobra.Command {
 				if r.Error != "" {
 					result = "error: " + r.Error
 				}
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Pipeline, r.State, r.Reason, started, dur, v, truncate(result, 90))
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Pipeline, r.State, r.Reason, specLabel(r.SpecVersion), started, dur, v, truncate(result, 90))
 			}
 			return tw.Flush()
 		},
@@ -264,10 +272,10 @@ func newModelsCmd(g *globals) *cobra.Command {
 				return nil
 			}
 			tw := tabwriter.NewWriter(g.env.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "PIPELINE\tVERSION\tSTATE\tALGORITHM\tMETRICS\tROWS\tWATERMARK\tCREATED\tREASON")
+			fmt.Fprintln(tw, "PIPELINE\tVERSION\tSTATE\tALGORITHM\tSPEC\tMETRICS\tROWS\tWATERMARK\tCREATED\tREASON")
 			for _, v := range list.Versions {
-				fmt.Fprintf(tw, "%s\tv%d\t%s\t%s\t%s\t%d\t%d\t%s\t%s\n", v.Pipeline, v.Version, v.State, v.Algorithm,
-					formatMetrics(v.Metrics), v.DataRows, v.DataWatermark, v.CreatedAt.Local().Format("2006-01-02 15:04:05"), truncate(v.Reason, 70))
+				fmt.Fprintf(tw, "%s\tv%d\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\n", v.Pipeline, v.Version, v.State, v.Algorithm,
+					specLabel(v.SpecVersion), formatMetrics(v.Metrics), v.DataRows, v.DataWatermark, v.CreatedAt.Local().Format("2006-01-02 15:04:05"), truncate(v.Reason, 70))
 			}
 			return tw.Flush()
 		},

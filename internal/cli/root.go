@@ -8,6 +8,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -115,7 +116,7 @@ Your data:   mlserve init --csv data.csv --target COL --name NAME && mlserve up`
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{err} })
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.config, "config", "mlserve.yaml", "pipeline file")
-	pf.StringVar(&g.dataDir, "data-dir", "", "folder of the embedded database and artifacts (default ./.mlserve)")
+	pf.StringVar(&g.dataDir, "data-dir", "", "folder of the embedded database and artifacts (default .mlserve beside the pipeline file)")
 	pf.StringVar(&g.logLevel, "log-level", "", "log level: debug, info, warn, error (default $"+config.EnvLogLevel+" or info)")
 	pf.StringVar(&g.logFormat, "log-format", "", "log format: auto (text on a terminal, else JSON), json, text (default $"+config.EnvLogFormat+" or auto)")
 	root.AddCommand(
@@ -123,7 +124,7 @@ Your data:   mlserve init --csv data.csv --target COL --name NAME && mlserve up`
 		newDatafillCmd(g), newInitCmd(g), newMigrateCmd(g), newSchemaCmd(g),
 		newIngestFileCmd(g), newTrainCmd(g), newRunsCmd(g), newModelsCmd(g),
 		newPromoteCmd(g), newRollbackCmd(g), newPredictCmd(g), newFitCmd(g),
-		newHealthcheckCmd(g),
+		newHealthcheckCmd(g), newApplyCmd(g),
 	)
 	return root
 }
@@ -172,13 +173,32 @@ func (g *globals) quietLogger() *slog.Logger {
 }
 
 // resolvedEnv reads the environment and fills embedded defaults from
-// --data-dir.
+// --data-dir, which defaults to the folder beside the pipeline file.
 func (g *globals) resolvedEnv() (config.Env, error) {
-	return config.FromEnv(g.env.Getenv).Resolve(g.dataDir)
+	return config.FromEnv(g.env.Getenv).Resolve(cmp.Or(g.dataDir, config.DataDirBeside(g.config)))
 }
 
-// open opens the App for a command.
+// open opens the App for a command that only reads: the database's specs
+// are used, the pipeline file only names the pipelines.
 func (g *globals) open(ctx context.Context, logger *slog.Logger, file *config.File) (*app.App, error) {
+	return g.openWith(ctx, logger, app.Options{File: file})
+}
+
+// openApply opens the App for a command that writes to a pipeline: the
+// pipeline file's specs are applied first where they differ, and it says
+// so on stderr.
+func (g *globals) openApply(ctx context.Context, logger *slog.Logger, file *config.File) (*app.App, error) {
+	a, err := g.openWith(ctx, logger, app.Options{File: file, Apply: true})
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range a.Applied {
+		fmt.Fprintf(g.env.Stderr, "%s: %s\n", g.config, r)
+	}
+	return a, nil
+}
+
+func (g *globals) openWith(ctx context.Context, logger *slog.Logger, o app.Options) (*app.App, error) {
 	env, err := g.resolvedEnv()
 	if err != nil {
 		return nil, err
@@ -186,7 +206,8 @@ func (g *globals) open(ctx context.Context, logger *slog.Logger, file *config.Fi
 	if logger == nil {
 		logger = g.quietLogger()
 	}
-	return app.Open(ctx, app.Options{ConfigPath: g.config, File: file, Env: env, Logger: logger})
+	o.ConfigPath, o.Env, o.Logger = g.config, env, logger
+	return app.Open(ctx, o)
 }
 
 // isTerminal reports whether w is a terminal.

@@ -57,7 +57,12 @@ as rows arrive and serves at :1234. Its data lives in ./.mlserve/demo unless
 			if err != nil {
 				return err
 			}
-			a, err := app.OpenWait(cmd.Context(), app.Options{ConfigPath: g.config, File: file, Env: env, Logger: logger}, startPatience)
+			source := ""
+			if demo {
+				source = "demo"
+			}
+			a, err := app.OpenWait(cmd.Context(), app.Options{ConfigPath: g.config, File: file, Env: env, Logger: logger,
+				Apply: true, Source: source, Exclusive: true}, startPatience)
 			if err != nil {
 				return err
 			}
@@ -65,6 +70,10 @@ as rows arrive and serves at :1234. Its data lives in ./.mlserve/demo unless
 			o := app.ServeOptions{
 				Roles: app.Roles{API: true, Trainer: true, Ingest: true},
 				Addr:  pick(addr, env.AddrFor("up")),
+			}
+			if !demo {
+				// Edits of the file are applied while up runs.
+				o.WatchFile = g.config
 			}
 			if demo {
 				o.Extra = func(ctx context.Context) error {
@@ -111,7 +120,7 @@ func newRoleCmd(g *globals, role string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			a, err := app.OpenWait(cmd.Context(), app.Options{ConfigPath: g.config, Env: env, Logger: logger}, startPatience)
+			a, err := app.OpenWait(cmd.Context(), app.Options{ConfigPath: g.config, Env: env, Logger: logger, Apply: true, Exclusive: true}, startPatience)
 			if err != nil {
 				return err
 			}

@@ -60,6 +60,13 @@ const (
 // --data-dir is not given.
 const DefaultDataDir = "./.mlserve"
 
+// DataDirBeside is the default data dir of a pipeline file: the folder
+// DefaultDataDir names, beside the file (wine/mlserve.yaml keeps its data
+// in wine/.mlserve, wherever the command runs).
+func DataDirBeside(pipelineFile string) string {
+	return filepath.Join(filepath.Dir(cmp.Or(pipelineFile, DefaultFile)), DefaultDataDir)
+}
+
 // DefaultAddrs are the listen addresses of the roles when MLSERVE_ADDR and
 // --addr are not given.
 var DefaultAddrs = map[string]string{

@@ -30,6 +30,7 @@ const MaxErrorsInAnswer = 1000
 type Service struct {
 	store     store.Store
 	pipelines map[string]*schema.Compiled
+	schemas   func(string) (*schema.Compiled, bool)
 	order     []string
 	hub       *notify.Hub
 	logger    *slog.Logger
@@ -41,6 +42,9 @@ type Config struct {
 	Store store.Store
 	// Pipelines maps pipeline names to their compiled schemas.
 	Pipelines map[string]*schema.Compiled
+	// Schemas, if set, is asked instead of Pipelines at each request: the
+	// pipeline's current schema, which may change while the process runs.
+	Schemas func(pipeline string) (*schema.Compiled, bool)
 	// Order lists the pipeline names in configuration order.
 	Order []string
 	// NewRows, if set, is signalled with the pipeline name after each batch
@@ -57,7 +61,7 @@ func New(cfg Config) *Service {
 	if l == nil {
 		l = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: cfg.Store, pipelines: cfg.Pipelines, order: cfg.Order, hub: cfg.NewRows, logger: l, metrics: cfg.Metrics}
+	return &Service{store: cfg.Store, pipelines: cfg.Pipelines, schemas: cfg.Schemas, order: cfg.Order, hub: cfg.NewRows, logger: l, metrics: cfg.Metrics}
 }
 
 // Request is one body of rows to ingest.
@@ -74,6 +78,9 @@ type Request struct {
 // Schema returns a pipeline's compiled schema.
 func (s *Service) Schema(pipeline string) (*schema.Compiled, error) {
 	c, ok := s.pipelines[pipeline]
+	if s.schemas != nil {
+		c, ok = s.schemas(pipeline)
+	}
 	if !ok {
 		return nil, fmt.Errorf("%w %q", ErrUnknownPipeline, pipeline)
 	}

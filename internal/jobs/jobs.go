@@ -67,6 +67,7 @@ type riverClient interface {
 	Start(ctx context.Context) error
 	Stop(ctx context.Context) error
 	Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+	PeriodicJobs() *river.PeriodicJobBundle
 }
 
 // SQLite is a Backend on a SQLite database (one connection: River's SQLite
@@ -100,6 +101,10 @@ type Config struct {
 	Store   store.Store
 	// Pipelines are the configured pipelines (schedules and triggers).
 	Pipelines []*config.Pipeline
+	// Current, if set, returns a pipeline's current configuration, which
+	// the new-rows trigger reads at each check (its spec may change while
+	// the process runs); Pipelines is the fallback.
+	Current func(name string) (*config.Pipeline, bool)
 	// Runner performs training runs. Nil makes an insert-only queue (the api
 	// role enqueues runs it does not work).
 	Runner *train.Runner
@@ -213,23 +218,13 @@ func New(cfg Config) (*Queue, error) {
 		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 2}}
 		if cfg.Schedules {
 			for _, p := range cfg.Pipelines {
-				if p.Train.Schedule == "" {
-					continue
-				}
-				sched, err := cron.ParseStandard(p.Train.Schedule)
+				job, err := periodicJob(p)
 				if err != nil {
-					return nil, fmt.Errorf("pipeline %s: schedule %q: %w", p.Name, p.Train.Schedule, err)
+					return nil, err
 				}
-				var every river.PeriodicSchedule = utcSchedule{sched}
-				opts := scheduleInsertOpts()
-				if testScheduleEvery > 0 {
-					every = river.PeriodicInterval(testScheduleEvery)
-					opts = nil
+				if job != nil {
+					rc.PeriodicJobs = append(rc.PeriodicJobs, job)
 				}
-				name := p.Name
-				rc.PeriodicJobs = append(rc.PeriodicJobs, river.NewPeriodicJob(every,
-					func() (river.JobArgs, *river.InsertOpts) { return ScheduleArgs{Pipeline: name}, opts },
-					&river.PeriodicJobOpts{ID: "schedule:" + name}))
 			}
 		}
 	}
@@ -378,6 +373,52 @@ type scheduleWorker struct {
 func (w *scheduleWorker) Work(ctx context.Context, job *river.Job[ScheduleArgs]) error {
 	_, err := w.q.Enqueue(ctx, job.Args.Pipeline, store.ReasonSchedule, 0)
 	return err
+}
+
+// periodicJob returns the cron job of p's schedule, nil when it has none.
+func periodicJob(p *config.Pipeline) (*river.PeriodicJob, error) {
+	if p.Train.Schedule == "" {
+		return nil, nil
+	}
+	sched, err := cron.ParseStandard(p.Train.Schedule)
+	if err != nil {
+		return nil, fmt.Errorf("pipeline %s: schedule %q: %w", p.Name, p.Train.Schedule, err)
+	}
+	var every river.PeriodicSchedule = utcSchedule{sched}
+	opts := scheduleInsertOpts()
+	if testScheduleEvery > 0 {
+		every = river.PeriodicInterval(testScheduleEvery)
+		opts = nil
+	}
+	name := p.Name
+	return river.NewPeriodicJob(every,
+		func() (river.JobArgs, *river.InsertOpts) { return ScheduleArgs{Pipeline: name}, opts },
+		&river.PeriodicJobOpts{ID: scheduleID(name)}), nil
+}
+
+// scheduleID names a pipeline's periodic job.
+func scheduleID(pipeline string) string { return "schedule:" + pipeline }
+
+// Reschedule replaces the cron schedule of p's pipeline with p's (none
+// when empty): a spec changed while the queue runs. It does nothing on a
+// queue that runs no schedules.
+func (q *Queue) Reschedule(p *config.Pipeline) error {
+	if q.cfg.Runner == nil || !q.cfg.Schedules {
+		return nil
+	}
+	job, err := periodicJob(p)
+	if err != nil {
+		return err
+	}
+	jobs := q.client.PeriodicJobs()
+	jobs.RemoveByID(scheduleID(p.Name))
+	if job == nil {
+		return nil
+	}
+	if _, err := jobs.AddSafely(job); err != nil {
+		return fmt.Errorf("pipeline %s: schedule %q: %w", p.Name, p.Train.Schedule, err)
+	}
+	return nil
 }
 
 // scheduleInsertOpts are the insert options of a schedule tick. Only

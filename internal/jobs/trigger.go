@@ -22,6 +22,11 @@ func (q *Queue) triggerLoop(ctx context.Context) {
 	defer t.Stop()
 	for {
 		for _, p := range q.cfg.Pipelines {
+			if q.cfg.Current != nil {
+				if cur, ok := q.cfg.Current(p.Name); ok {
+					p = cur
+				}
+			}
 			if err := q.CheckTrigger(ctx, p); err != nil && ctx.Err() == nil {
 				q.logger.Warn("new-rows trigger check failed", "pipeline", p.Name, "err", err)
 			}

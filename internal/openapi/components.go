@@ -52,7 +52,7 @@ func baseSchemas() obj {
 			"state":     obj{"type": "string", "enum": []string{"candidate", "production", "archived", "rejected"}},
 			"algorithm": str(), "metrics": obj{"type": "object", "additionalProperties": number()},
 			"artifact_sha256": str(), "data_watermark": integer(), "data_rows": integer(),
-			"data_sha256": str(), "run_id": integer(), "reason": str(), "created_at": dateTime(),
+			"data_sha256": str(), "run_id": integer(), "spec_version": integer(), "reason": str(), "created_at": dateTime(),
 		}),
 		"ModelInfo": object([]string{"name", "production_version", "production", "served_version"}, obj{
 			"name": str(), "task": obj{"type": "string", "enum": []string{"binary", "multiclass", "regression"}},
@@ -74,7 +74,7 @@ func baseSchemas() obj {
 			"reason":     obj{"type": "string", "enum": []string{"manual", "schedule", "new_rows"}},
 			"created_at": dateTime(), "started_at": nullable(dateTime()), "finished_at": nullable(dateTime()),
 			"version": integer(), "artifact_sha256": str(), "error": str(), "attempt": integer(),
-			"data_watermark": integer(), "data_rows": integer(), "message": str(),
+			"data_watermark": integer(), "data_rows": integer(), "spec_version": integer(), "message": str(),
 		}),
 		"IngestResult": object([]string{"batch_id", "accepted", "rejected", "errors"}, obj{
 			"batch_id": integer(), "accepted": integer(), "rejected": integer(),

@@ -40,6 +40,7 @@ var (
 // that change several tables do so in one transaction: they take effect
 // completely or not at all.
 type Store interface {
+	SpecStore // spec.go: versioned pipeline specs
 	// Migrate creates or upgrades the database schema. It is idempotent and
 	// safe when several processes call it at once.
 	Migrate(ctx context.Context) error
@@ -268,6 +269,9 @@ type Version struct {
 	DataRows       int64
 	DataSHA256     string
 	RunID          int64
+	// SpecVersion is the pipeline spec version it was trained with (0:
+	// before spec versions existed, or not made by a run).
+	SpecVersion int
 	// Reason says why the version is in its state (gate outcome, rollback).
 	Reason    string
 	CreatedAt time.Time
@@ -285,6 +289,7 @@ type VersionCreateParams struct {
 	DataRows       int64
 	DataSHA256     string
 	RunID          int64 // 0 when not made by a run
+	SpecVersion    int   // the pipeline spec version trained with; 0: unknown
 }
 
 // VersionRejectParams are the arguments of VersionReject.
@@ -367,6 +372,9 @@ type Run struct {
 	// DataWatermark and DataRows describe the snapshot the run read.
 	DataWatermark int64
 	DataRows      int64
+	// SpecVersion is the pipeline spec version the run's last attempt
+	// started with (0: none recorded).
+	SpecVersion int
 	// Message is a human note on the outcome ("promoted", "rejected: …",
 	// "no new rows since version 3").
 	Message string
@@ -389,6 +397,8 @@ type RunListParams struct {
 // RunStartParams are the arguments of RunStart.
 type RunStartParams struct {
 	ID int64
+	// SpecVersion is the pipeline spec version the attempt trains with.
+	SpecVersion int
 }
 
 // RunFinishParams are the arguments of RunFinish.

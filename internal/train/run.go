@@ -39,6 +39,7 @@ type Runner struct {
 	store    store.Store
 	registry *registry.Registry
 	lookup   func(name string) (*config.Pipeline, bool)
+	spec     func(name string) (*config.Pipeline, int, bool)
 	logger   *slog.Logger
 	metrics  *metrics.Metrics
 }
@@ -49,7 +50,10 @@ type RunnerConfig struct {
 	Registry *registry.Registry
 	// Pipeline returns the configuration of a pipeline by name.
 	Pipeline func(name string) (*config.Pipeline, bool)
-	Logger   *slog.Logger
+	// Spec, if set, is asked instead of Pipeline: the pipeline's current
+	// configuration and its spec version, which the run records.
+	Spec   func(name string) (p *config.Pipeline, version int, ok bool)
+	Logger *slog.Logger
 	// Metrics, if set, counts finished runs by outcome and their duration.
 	Metrics *metrics.Metrics
 }
@@ -60,7 +64,7 @@ func NewRunner(cfg RunnerConfig) *Runner {
 	if l == nil {
 		l = slog.New(slog.DiscardHandler)
 	}
-	return &Runner{store: cfg.Store, registry: cfg.Registry, lookup: cfg.Pipeline, logger: l, metrics: cfg.Metrics}
+	return &Runner{store: cfg.Store, registry: cfg.Registry, lookup: cfg.Pipeline, spec: cfg.Spec, logger: l, metrics: cfg.Metrics}
 }
 
 // RunOptions are the options of Run.
@@ -90,7 +94,8 @@ func (r *Runner) Run(ctx context.Context, id int64, o *RunOptions) (*store.Run, 
 		// of a run a sweeper has already handed on or failed.
 		return run, nil
 	}
-	p, ok := r.lookup(run.Pipeline)
+	// The spec current when the run starts is the one it trains with.
+	p, specVersion, ok := r.current(run.Pipeline)
 	if !ok {
 		return r.finishFailed(ctx, run, fmt.Errorf("pipeline %q is not in this trainer's configuration", run.Pipeline), false, true, time.Now())
 	}
@@ -108,11 +113,12 @@ func (r *Runner) Run(ctx context.Context, id int64, o *RunOptions) (*store.Run, 
 	go r.renew(ctx, cancel, lease)
 
 	start := time.Now()
-	run, err = r.store.RunStart(ctx, &store.RunStartParams{ID: id})
+	run, err = r.store.RunStart(ctx, &store.RunStartParams{ID: id, SpecVersion: specVersion})
 	if err != nil {
 		return nil, fmt.Errorf("start run %d: %w", id, err)
 	}
-	r.logger.Info("training started", "pipeline", run.Pipeline, "run", id, "reason", run.Reason, "attempt", run.Attempt)
+	r.logger.Info("training started", "pipeline", run.Pipeline, "run", id, "reason", run.Reason, "attempt", run.Attempt,
+		"spec_version", specVersion, "algorithm", p.Model.Algorithm)
 	res, outcome, err := r.run(ctx, run, p, o.Progress)
 	if err != nil {
 		var pe *permanentError
@@ -240,6 +246,16 @@ func (r *Runner) finishFailed(ctx context.Context, run *store.Run, cause error, 
 	return fin, nil
 }
 
+// current returns a pipeline's configuration and spec version (0 when the
+// runner has no Spec).
+func (r *Runner) current(name string) (*config.Pipeline, int, bool) {
+	if r.spec != nil {
+		return r.spec(name)
+	}
+	p, ok := r.lookup(name)
+	return p, 0, ok
+}
+
 // run trains and gates; the outcome is one of the metrics.Run* words.
 func (r *Runner) run(ctx context.Context, run *store.Run, p *config.Pipeline, progress ml.Progress) (_ *store.RunFinishParams, outcome string, err error) {
 	c, err := schema.Compile(p.Schema)
@@ -295,7 +311,7 @@ func (r *Runner) run(ctx context.Context, run *store.Run, p *config.Pipeline, pr
 		Pipeline: p.Name, Algorithm: fit.Artifact.Algorithm, Metrics: fit.Metrics,
 		ArtifactSHA256: fit.SHA256, ArtifactKey: key,
 		DataWatermark: snap.Watermark, DataRows: int64(len(snap.Rows)), DataSHA256: snap.SHA256,
-		RunID: run.ID,
+		RunID: run.ID, SpecVersion: run.SpecVersion,
 	})
 	if err != nil {
 		return nil, "", fmt.Errorf("register version of %s: %w", p.Name, err)

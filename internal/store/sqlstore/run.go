@@ -9,13 +9,13 @@ import (
 )
 
 const runCols = `id, pipeline, state, reason, created_at, started_at, finished_at, version, artifact_sha256,
-	error, message, attempt, data_watermark, data_rows`
+	error, message, attempt, data_watermark, data_rows, spec_version`
 
 func scanRun(s Row) (*store.Run, error) {
 	r := &store.Run{}
 	var created, started, finished timeDest
 	err := s.Scan(&r.ID, &r.Pipeline, &r.State, &r.Reason, &created, &started, &finished, &r.Version, &r.ArtifactSHA256,
-		&r.Error, &r.Message, &r.Attempt, &r.DataWatermark, &r.DataRows)
+		&r.Error, &r.Message, &r.Attempt, &r.DataWatermark, &r.DataRows, &r.SpecVersion)
 	if err != nil {
 		return nil, err
 	}
@@ -131,8 +131,9 @@ func (s *Store) RunStart(ctx context.Context, params *store.RunStartParams) (*st
 		}
 		// The last attempt's error stays visible until the run finishes.
 		var err error
+		// Each attempt records the spec version it trains with.
 		out, err = scanRun(tx.QueryRow(ctx, `UPDATE runs SET state = 'running', attempt = attempt + 1, started_at = $1,
-			finished_at = NULL WHERE id = $2 RETURNING `+runCols, s.d.Time(s.now()), params.ID))
+			finished_at = NULL, spec_version = $3 WHERE id = $2 RETURNING `+runCols, s.d.Time(s.now()), params.ID, params.SpecVersion))
 		return err
 	})
 	if err != nil {
