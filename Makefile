@@ -33,7 +33,7 @@ fuzz:
 # The api's mixed-load test (TestMixedLoadMetrics: every hot route,
 # made-up model names and bodies from several keep-alive connections, then
 # GET /metrics checked) for SOAK instead of the 5 s of `make test`, on the
-# fast front and then on net/http.
+# fasthttp server and then on net/http.
 SOAK ?= 60s
 soak:
 	MLSERVE_TEST_SOAK=$(SOAK) $(GO) test -count=1 -run '^TestMixedLoadMetrics$$' -timeout 30m -v ./internal/api

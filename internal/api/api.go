@@ -101,7 +101,7 @@ func New(cfg Config) *Server {
 }
 
 // The prediction routes' patterns: mounted on the mux and, as ServingRoutes,
-// on the fast front, which labels its metrics with them.
+// on the fasthttp server, which labels its metrics with them.
 const (
 	routePrototype   = "GET /{$}"
 	routePredictGet  = "GET /v1/models/{name}/predict"

@@ -72,8 +72,8 @@ func (s *Server) handlePrototype(w http.ResponseWriter, r *http.Request) {
 var replies = sync.Pool{New: func() any { return new(httpx.Reply) }}
 
 // Prototype answers the prototype's route for a raw query string into rp,
-// which it resets first: the server's handler and the fast front
-// (internal/fastfront) both serve GET / with it.
+// which it resets first: the server's handler and the fasthttp server
+// (internal/fasthttpserver) both serve GET / with it.
 func (s *Server) Prototype(rawQuery string, rp *httpx.Reply) {
 	rp.Reset()
 	if len(s.pipelines) == 0 {
@@ -245,8 +245,8 @@ func (s *Server) lookupReply(name string, rp *httpx.Reply) *served.Served {
 }
 
 // PredictGet answers GET /v1/models/{name}/predict for the raw query string
-// into rp, which it resets first: the server's handler and the fast front
-// (internal/fastfront) both serve the route with it.
+// into rp, which it resets first: the server's handler and the fasthttp server
+// (internal/fasthttpserver) both serve the route with it.
 func (s *Server) PredictGet(name, rawQuery string, rp *httpx.Reply) {
 	sv := s.lookupReply(name, rp)
 	if sv == nil {
@@ -273,7 +273,7 @@ func (s *Server) PredictGet(name, rawQuery string, rp *httpx.Reply) {
 
 // PredictPost answers POST /v1/models/{name}/predict for a body read whole
 // into rp, which it resets first; the caller keeps the body within the body
-// limit. The server's handler and the fast front both serve the route with
+// limit. The server's handler and the fasthttp server both serve the route with
 // it.
 func (s *Server) PredictPost(name string, body []byte, rp *httpx.Reply) {
 	sv := s.lookupReply(name, rp)
@@ -440,7 +440,7 @@ func (b *batchScratch) size() int {
 }
 
 // ServingRoutes are the prediction routes an engine may answer without
-// net/http (the fast front, internal/fastfront), as the server's handlers
+// net/http (the fasthttp server, internal/fasthttpserver), as the server's handlers
 // answer them: the prototype's GET / and GET and POST
 // /v1/models/{name}/predict.
 func (s *Server) ServingRoutes() []serving.Route {

@@ -25,7 +25,7 @@ import (
 	"github.com/mlserve/mlserve/internal/api"
 	"github.com/mlserve/mlserve/internal/blob/fs"
 	"github.com/mlserve/mlserve/internal/config"
-	"github.com/mlserve/mlserve/internal/fastfront"
+	"github.com/mlserve/mlserve/internal/fasthttpserver"
 	"github.com/mlserve/mlserve/internal/httpx"
 	"github.com/mlserve/mlserve/internal/ingest"
 	"github.com/mlserve/mlserve/internal/metrics"
@@ -158,7 +158,7 @@ type Env struct {
 	// Handler is the server's handler (middleware and every route), for
 	// benchmarks without the network.
 	Handler http.Handler
-	// Hot are the routes the fast front answers without Handler.
+	// Hot are the routes the fasthttp server answers without Handler.
 	Hot []serving.Route
 	// OpenAPI is the served document.
 	OpenAPI []byte
@@ -262,7 +262,7 @@ func Start(t testing.TB, o Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	url := Serve(t, routes.Handler, routes.Fast, fastfront.Options{Logger: logger, Observe: m.Request, MaxBody: o.MaxBody, ErrorBody: oip.ErrorBody})
+	url := Serve(t, routes.Handler, routes.Fast, fasthttpserver.Options{Logger: logger, Observe: m.Request, MaxBody: o.MaxBody, ErrorBody: oip.ErrorBody})
 	return &Env{URL: url, Store: db, Registry: reg, Models: models, Bucket: bucket, Data: ds, Handler: routes.Handler, Hot: routes.Fast,
 		OpenAPI: routes.OpenAPI, Metrics: m}
 }

@@ -50,7 +50,7 @@ const (
 )
 
 // Defaults of the api role's request limits (MLSERVE_MAX_BODY, MLSERVE_MAX_BATCH):
-// the one place they are typed; api, oip and the fast front use them.
+// the one place they are typed; api, oip and the fasthttp server use them.
 const (
 	DefaultMaxBatch = 10000
 	DefaultMaxBody  = 8 << 20

@@ -163,7 +163,7 @@ type InferCall struct {
 }
 
 // Infer answers an inference request into rp, which it resets first: the
-// net/http handler and the api's fast front (internal/fastfront) both
+// net/http handler and the api's fasthttp server (internal/fasthttpserver) both
 // serve POST …/infer with it.
 func (s *Server) Infer(ctx context.Context, call *InferCall, rp *httpx.Reply) {
 	rp.Reset()

@@ -59,7 +59,7 @@ type Server struct {
 	cfg    Config
 	logger *slog.Logger
 	// names maps each served model's name to itself: resolve replaces the
-	// name a request gives (on the fast front, bytes of the connection's
+	// name a request gives (on the fasthttp server, bytes of the connection's
 	// buffer, which its next request overwrites) with the configured
 	// string before anything keeps it.
 	names map[string]string
@@ -126,14 +126,14 @@ func (s *Server) Routes(mux *http.ServeMux) {
 }
 
 // The inference routes' patterns: mounted on the mux and, as hot routes,
-// on the fast front (their metric labels are the same on both).
+// on the fasthttp server (their metric labels are the same on both).
 const (
 	routeInfer        = "POST /v2/models/{name}/infer"
 	routeInferVersion = "POST /v2/models/{name}/versions/{version}/infer"
 )
 
 // ServingRoutes are the routes an engine may answer without net/http (the
-// api's fast front, internal/fastfront): inference, on production and on
+// api's fasthttp server, internal/fasthttpserver): inference, on production and on
 // any version.
 func (s *Server) ServingRoutes() []serving.Route {
 	return []serving.Route{
@@ -190,8 +190,8 @@ func appendError(b []byte, message string) []byte {
 }
 
 // ErrorBody is the answer in the protocol's error form to a request under
-// /v2 that the api's fast front could not read (its body over the limit,
-// say), or nil for other paths (see fastfront.Options.ErrorBody).
+// /v2 that the api's fasthttp server could not read (its body over the limit,
+// say), or nil for other paths (see fasthttpserver.Options.ErrorBody).
 func ErrorBody(path []byte, e *httpx.Error) []byte {
 	if string(path) != "/v2" && !bytes.HasPrefix(path, []byte("/v2/")) {
 		return nil

@@ -2,7 +2,7 @@
 // routes a domain package (internal/api, internal/oip) answers without
 // net/http, and the view of a request such a route sees. It imports no
 // engine: the net/http mux mounts a route by its Pattern, and the fasthttp
-// server (internal/fastfront) derives the method and path it matches from
+// server (internal/fasthttpserver) derives the method and path it matches from
 // the same Pattern, so a route is written once.
 package serving
 

@@ -1,4 +1,4 @@
-// Package fastfront serves the api role over HTTP/1.1 with fasthttp: its hot
+// Package fasthttpserver serves the api role over HTTP/1.1 with fasthttp: its hot
 // routes (the prototype's GET /, the predict routes and the inference
 // protocol's infer routes) by handlers that never touch net/http,
 // and every other request by the role's net/http handler through fasthttp's
@@ -21,7 +21,7 @@
 // the hot routes' (see serving.Request) and those the adaptor gives the net/http handler (its
 // method, path, path values, query and headers) share fasthttp's buffers,
 // which the connection's next request overwrites.
-package fastfront
+package fasthttpserver
 
 import (
 	"bytes"
