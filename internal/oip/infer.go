@@ -130,20 +130,6 @@ type ResponseOutput struct {
 
 func bad(format string, args ...any) *Error { return errorf(http.StatusBadRequest, format, args...) }
 
-func (s *Server) handleInfer(w http.ResponseWriter, r *http.Request) {
-	call := InferCall{Name: r.PathValue("name"), Version: r.PathValue("version"), RequestID: httpx.RequestID(r),
-		BinaryExtension: r.Header.Get(headerBinary) != ""}
-	body, err := httpx.ReadRequestBody(nil, r, s.cfg.MaxBody)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	call.Body = body
-	var rp httpx.Reply
-	s.Infer(r.Context(), &call, &rp)
-	httpx.WriteReply(w, r, &rp)
-}
-
 // headerBinary marks a request in the binary tensor data extension.
 const headerBinary = "Inference-Header-Content-Length"
 
@@ -162,9 +148,8 @@ type InferCall struct {
 	BinaryExtension bool
 }
 
-// Infer answers an inference request into rp, which it resets first: the
-// net/http handler and the api's fasthttp server (internal/fasthttpserver) both
-// serve POST …/infer with it.
+// Infer answers an inference request into rp, which it resets first (the
+// inference routes of ServingRoutes).
 func (s *Server) Infer(ctx context.Context, call *InferCall, rp *httpx.Reply) {
 	rp.Reset()
 	if err := s.infer(ctx, call, rp); err != nil {
