@@ -96,7 +96,7 @@ func Open(ctx context.Context, opts Options) (_ *App, err error) {
 		if path == "" {
 			path = "mlserve.yaml"
 		}
-		f, err := config.Load(path)
+		f, err := ParseOptions.Load(path)
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("no pipeline file at %s: run `mlserve init` (the titanic example) or `mlserve init --csv FILE --target COL --name NAME`, or pass --config", path)
 		}

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/mlserve/mlserve/internal/artifact"
+	"github.com/mlserve/mlserve/internal/didyoumean"
 	"github.com/mlserve/mlserve/internal/httpx"
 	"github.com/mlserve/mlserve/internal/ml"
 	"github.com/mlserve/mlserve/internal/schema"
@@ -266,7 +267,8 @@ func (s *Server) rows(md *model, req *InferRequest, scr *scratch) ([]schema.Row,
 		i := c.Index(in.Name)
 		switch {
 		case i < 0:
-			return nil, bad("input %q is not an input of model %s; inputs: %s", in.Name, md.name, strings.Join(featureNames(sc), ", "))
+			names := featureNames(sc)
+			return nil, bad("input %q is not an input of model %s%s; inputs: %s", in.Name, md.name, didyoumean.Suffix(in.Name, names), strings.Join(names, ", "))
 		case i == target:
 			return nil, bad("input %q is the target of model %s; leave it out of an inference request", in.Name, md.name)
 		case byCol[i] != nil:
