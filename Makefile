@@ -3,9 +3,18 @@ GO ?= go
 
 COMPOSE ?= docker-compose
 
-.PHONY: test build vet bench docker-compose lint-containers bench-serving fuzz soak soak-roles
-test:
+.PHONY: test install install-test-deps build vet bench docker-compose lint-containers bench-serving fuzz soak soak-roles
+# Installs what is missing (scripts/install-test-deps.sh), then runs every
+# test: the one command a fresh machine needs.
+test: install-test-deps
 	./scripts/test.sh
+
+install-test-deps:
+	./scripts/install-test-deps.sh
+
+# Puts the mlserve command in $(go env GOPATH)/bin (add it to PATH).
+install:
+	$(GO) install ./cmd/mlserve
 
 build:
 	$(GO) build -o bin/mlserve ./cmd/mlserve

@@ -15,7 +15,7 @@
 # Arguments, if any, are the packages to vet and test (default ./...):
 #   scripts/test.sh ./internal/app/...
 # Without arguments it first runs scripts/lint-containers.sh (needs
-# docker-compose and dockerfilelint; .ci/run installs them).
+# docker-compose and dockerfilelint; scripts/install-test-deps.sh installs them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"syscall"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -106,6 +107,9 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) error {
 	}
 
 	srv, engine, err := a.listen(o, routes.Handler, routes.Fast)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("%s is taken (another mlserve, or another server?): stop it, or pick another address with --addr (e.g. --addr :1240) or %s", o.Addr, config.EnvAddr)
+	}
 	if err != nil {
 		return err
 	}
