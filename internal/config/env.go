@@ -195,7 +195,7 @@ func (e Env) Resolve(dataDir string) (Env, error) {
 		e.DatabaseURL = "sqlite://" + dir + "/mlserve.db"
 	}
 	if e.ArtifactsURL == "" {
-		e.ArtifactsURL = "file://" + dir + "/artifacts"
+		e.ArtifactsURL = defaultArtifactsURL(dir)
 	}
 	if err := checkScheme(EnvDatabaseURL, e.DatabaseURL, "postgres://user:password@host:5432/db or sqlite:///path/file.db", "postgres", "postgresql", "sqlite"); err != nil {
 		return e, err
