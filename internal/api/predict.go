@@ -12,6 +12,7 @@ import (
 	"github.com/mlserve/mlserve/internal/artifact"
 	"github.com/mlserve/mlserve/internal/httpx"
 	"github.com/mlserve/mlserve/internal/jsonw"
+	"github.com/mlserve/mlserve/internal/ml"
 	"github.com/mlserve/mlserve/internal/schema"
 	"github.com/mlserve/mlserve/internal/served"
 	"github.com/mlserve/mlserve/internal/serving"
@@ -83,18 +84,22 @@ func (s *Server) Prototype(rawQuery string, rp *httpx.Reply) {
 		var he *httpx.Error
 		errors.As(err, &he)
 		msg, _ := json.Marshal(he.Message)
-		appendPrototype(rp, sc, he.Status, msg, 0)
+		appendPrototype(rp, sc, he.Status, msg, 0, "")
 		return
 	}
 	fieldsFromParams(sc.fields, sc.params)
 	if fe := m.CoerceFields(sc.fields, sc.row); fe != nil {
 		msg, _ := json.Marshal(map[string]string(fe))
-		appendPrototype(rp, sc, http.StatusBadRequest, msg, 0)
+		appendPrototype(rp, sc, http.StatusBadRequest, msg, 0, "")
 		return
 	}
 	m.PredictRow(sc.row, sc.out)
 	rp.Rows = 1
-	appendPrototype(rp, sc, http.StatusOK, []byte(`"OK"`), m.PositiveProbability(sc.out))
+	label := ""
+	if m.Task() == ml.Multiclass {
+		label = m.Classes()[artifact.Best(sc.out)]
+	}
+	appendPrototype(rp, sc, http.StatusOK, []byte(`"OK"`), m.PositiveProbability(sc.out), label)
 }
 
 // prototypeArgs lists the prototype's "args": every feature column (null
@@ -126,13 +131,18 @@ func prototypeArgs(args []param, features []string, ps []param) []param {
 }
 
 // appendPrototype answers the prototype's envelope into rp; msg is the JSON
-// of status_message.
-func appendPrototype(rp *httpx.Reply, sc *scratch, status int, msg []byte, result float64) {
+// of status_message. label, when not "", is the predicted class of a
+// multiclass model (data.label), whose probability result is.
+func appendPrototype(rp *httpx.Reply, sc *scratch, status int, msg []byte, result float64, label string) {
 	b := append(rp.Body, `{"data":{"result":`...)
 	b, ok := jsonw.Float(b, result)
 	if !ok {
 		rp.SetUnencodable()
 		return
+	}
+	if label != "" {
+		b = append(b, `,"label":`...)
+		b = jsonw.String(b, label)
 	}
 	b = append(b, `},"message":{"args":{`...)
 	for i, a := range sc.args {

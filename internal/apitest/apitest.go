@@ -176,6 +176,9 @@ type Options struct {
 	Token string
 	// CORSOrigins are the browser origins allowed (MLSERVE_CORS_ORIGINS).
 	CORSOrigins []string
+	// First, when set, is the pipeline the prototype's GET / serves (the
+	// api's first); default titanic.
+	First string
 }
 
 // Start serves every route over loopback: all fitted versions registered,
@@ -240,6 +243,9 @@ func Start(t testing.TB, o Options) *Env {
 		if _, err := reg.Promote(ctx, name, 1, "test", "test"); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if i := slices.IndexFunc(pipes, func(p api.Pipeline) bool { return p.Name == o.First }); i > 0 {
+		pipes[0], pipes[i] = pipes[i], pipes[0]
 	}
 	models := served.NewModels(served.ModelsConfig{Registry: reg, Store: db, Pipelines: Names, Logger: logger})
 	if !o.NoReload {
