@@ -3,9 +3,18 @@ GO ?= go
 
 COMPOSE ?= docker-compose
 
-.PHONY: test build vet bench docker-compose lint-containers bench-serving fuzz soak soak-roles
-test:
+.PHONY: test install install-test-deps build vet bench docker-compose lint-containers bench-serving fuzz soak soak-roles
+# Installs what is missing (scripts/install-test-deps.sh), then runs every
+# test: the one command a fresh machine needs.
+test: install-test-deps
 	./scripts/test.sh
+
+install-test-deps:
+	./scripts/install-test-deps.sh
+
+# Puts the mlserve command in $(go env GOPATH)/bin (add it to PATH).
+install:
+	$(GO) install ./cmd/mlserve
 
 build:
 	$(GO) build -o bin/mlserve ./cmd/mlserve
@@ -33,7 +42,7 @@ fuzz:
 # The api's mixed-load test (TestMixedLoadMetrics: every hot route,
 # made-up model names and bodies from several keep-alive connections, then
 # GET /metrics checked) for SOAK instead of the 5 s of `make test`, on the
-# fast front and then on net/http.
+# fasthttp server and then on net/http.
 SOAK ?= 60s
 soak:
 	MLSERVE_TEST_SOAK=$(SOAK) $(GO) test -count=1 -run '^TestMixedLoadMetrics$$' -timeout 30m -v ./internal/api

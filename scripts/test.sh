@@ -15,7 +15,7 @@
 # Arguments, if any, are the packages to vet and test (default ./...):
 #   scripts/test.sh ./internal/app/...
 # Without arguments it first runs scripts/lint-containers.sh (needs
-# docker-compose and dockerfilelint; .ci/run installs them).
+# docker-compose and dockerfilelint; scripts/install-test-deps.sh installs them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -106,7 +106,7 @@ echo "== go test"
 # shellcheck disable=SC2086
 go test -count=1 -timeout 20m ${GOTESTFLAGS:-} "${pkgs[@]}"
 
-# The api suites' servers run on the fast front (what `mlserve api` runs)
+# The api suites' servers run on the fasthttp server (what `mlserve api` runs)
 # above; once more on net/http (what `mlserve up` runs), for the packages
 # asked for.
 engine_pkgs=()
@@ -122,20 +122,20 @@ if [ ${#engine_pkgs[@]} -gt 0 ]; then
 	MLSERVE_TEST_HTTP_ENGINE=net/http go test -count=1 -timeout 20m ${GOTESTFLAGS:-} ./internal/api ./internal/oip ./internal/openapi
 fi
 
-# The fast front hands handlers strings over buffers it reuses; the race
+# The fasthttp server hands handlers strings over buffers it reuses; the race
 # detector sees a handler or a goroutine that reads one after its request
-# ended. Once more with -race on the fast front, for the packages asked for
+# ended. Once more with -race on the fasthttp server, for the packages asked for
 # (MLSERVE_TEST_NO_RACE=1 skips it).
 race_pkgs=()
 for p in "${pkgs[@]}"; do
 	case $p in
-	./... | ./internal/...) race_pkgs=(./internal/api ./internal/oip ./internal/fastfront) ;;
-	./internal/api | ./internal/api/... | ./internal/oip | ./internal/oip/... | ./internal/fastfront | ./internal/fastfront/...)
+	./... | ./internal/...) race_pkgs=(./internal/api ./internal/oip ./internal/fasthttpserver) ;;
+	./internal/api | ./internal/api/... | ./internal/oip | ./internal/oip/... | ./internal/fasthttpserver | ./internal/fasthttpserver/...)
 		race_pkgs+=("$p") ;;
 	esac
 done
 if [ ${#race_pkgs[@]} -gt 0 ] && [ "${MLSERVE_TEST_NO_RACE:-}" != "1" ]; then
-	echo "== go test -race, api suites on the fast front"
+	echo "== go test -race, api suites on the fasthttp server"
 	# shellcheck disable=SC2086
 	go test -race -count=1 -timeout 20m ${GOTESTFLAGS:-} "${race_pkgs[@]}"
 fi

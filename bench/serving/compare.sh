@@ -40,6 +40,10 @@ done
 [[ -r $SEED_CSV ]] || { echo "compare.sh: $SEED_CSV is missing (set SEED_CSV)" >&2; exit 2; }
 
 TMP=$(mktemp -d /tmp/bench-compare.XXXXXX)
+# One artifact folder both binaries name alike: the default under the data
+# dir moved (DATA/artifacts/artifacts -> DATA/artifacts), so revisions on
+# either side of that change would not find each other's artifacts.
+export MLSERVE_ARTIFACTS_URL="file://$TMP/artifacts"
 PIDS=()
 cleanup() {
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done

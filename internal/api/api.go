@@ -22,6 +22,7 @@ import (
 	"github.com/mlserve/mlserve/internal/registry"
 	"github.com/mlserve/mlserve/internal/schema"
 	"github.com/mlserve/mlserve/internal/served"
+	"github.com/mlserve/mlserve/internal/serving/nethttp"
 	"github.com/mlserve/mlserve/internal/store"
 )
 
@@ -105,8 +106,8 @@ func New(cfg Config) *Server {
 	return s
 }
 
-// The prediction routes' patterns: mounted on the mux and, as ServingRoutes,
-// on the fast front, which labels its metrics with them.
+// The prediction routes' patterns (see ServingRoutes): both engines label
+// their metrics with them.
 const (
 	routePrototype   = "GET /{$}"
 	routePredictGet  = "GET /v1/models/{name}/predict"
@@ -116,9 +117,7 @@ const (
 // Routes mounts the api role's routes on mux. admin wraps the write routes.
 func (s *Server) Routes(mux *http.ServeMux, admin func(http.Handler) http.Handler) {
 	// GET routes answer HEAD too (net/http drops the body).
-	mux.HandleFunc(routePrototype, s.cors(s.handlePrototype))
-	mux.HandleFunc(routePredictGet, s.cors(s.handlePredictGet))
-	mux.HandleFunc(routePredictPost, s.cors(s.handlePredictPost))
+	nethttp.Mount(mux, s.ServingRoutes(), nethttp.Options{Logger: s.logger, MaxBody: s.maxBody}, s.cors)
 	if len(s.corsOrigins) > 0 {
 		mux.HandleFunc("OPTIONS /{$}", s.preflight("GET, HEAD"))
 		mux.HandleFunc("OPTIONS /v1/models/{name}/predict", s.preflight("GET, HEAD, POST"))
@@ -149,20 +148,6 @@ func (s *Server) pipeline(name string) (*Pipeline, error) {
 		return nil, httpx.Errorf(http.StatusNotFound, "model_not_found", "no model named %q; models: %v", name, names)
 	}
 	return p, nil
-}
-
-// served returns the pipeline's production model or a 503 that says how to
-// get one, and notes the model on r for the request metrics.
-func (s *Server) served(r *http.Request, name string) (*served.Served, error) {
-	p, sv, err := s.lookup(name)
-	if p != nil {
-		version := 0
-		if sv != nil {
-			version = sv.Version.Version
-		}
-		httpx.NoteModel(r, p.Name, version)
-	}
-	return sv, err
 }
 
 // lookup returns the named pipeline and its production model; the error is

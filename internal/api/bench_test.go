@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/mlserve/mlserve/internal/apitest"
-	"github.com/mlserve/mlserve/internal/fastfront"
+	"github.com/mlserve/mlserve/internal/fasthttpserver"
 	"github.com/mlserve/mlserve/internal/httpx"
 )
 
@@ -148,17 +148,17 @@ func BenchmarkServe(b *testing.B) {
 	for _, rq := range requests {
 		b.Run(rq.name, func(b *testing.B) { benchServe(b, rq.method, rq.target, rq.body) })
 	}
-	// The same requests through the fast front's handler, as `mlserve api`
+	// The same requests through the fasthttp server's handler, as `mlserve api`
 	// serves them, without net/http.
 	for _, rq := range requests {
-		b.Run("fastfront/"+rq.name, func(b *testing.B) { benchFront(b, rq.method, rq.target, rq.body) })
+		b.Run("fasthttp/"+rq.name, func(b *testing.B) { benchFront(b, rq.method, rq.target, rq.body) })
 	}
 }
 
 func benchFront(b *testing.B, method, target, body string) {
 	srv, tb := setup(b)
-	front, err := fastfront.Listen("127.0.0.1:0", tb.handler, srv.ServingRoutes(),
-		fastfront.Options{Observe: tb.metrics.Request, Limits: httpx.DefaultLimits})
+	front, err := fasthttpserver.Listen("127.0.0.1:0", tb.handler, srv.ServingRoutes(),
+		fasthttpserver.Options{Observe: tb.metrics.Request, Limits: httpx.DefaultLimits})
 	if err != nil {
 		b.Fatal(err)
 	}

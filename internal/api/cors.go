@@ -13,11 +13,11 @@ const corsMaxAge = "600"
 // cors lets browsers on the configured origins call a prediction route:
 // it adds Access-Control-Allow-Origin to answers for an allowed Origin.
 // Without configured origins it is not mounted at all.
-func (s *Server) cors(next http.HandlerFunc) http.HandlerFunc {
+func (s *Server) cors(next http.Handler) http.Handler {
 	if len(s.corsOrigins) == 0 {
 		return next
 	}
-	return func(w http.ResponseWriter, r *http.Request) {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if o, ok := s.allowedOrigin(r); ok {
 			h := w.Header()
 			h.Set("Access-Control-Allow-Origin", o)
@@ -26,8 +26,8 @@ func (s *Server) cors(next http.HandlerFunc) http.HandlerFunc {
 				h.Add("Vary", "Origin")
 			}
 		}
-		next(w, r)
-	}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // allowedOrigin returns the Access-Control-Allow-Origin value for r's

@@ -13,6 +13,7 @@ import (
 
 	"github.com/mlserve/mlserve/internal/api"
 	"github.com/mlserve/mlserve/internal/artifact"
+	"github.com/mlserve/mlserve/internal/didyoumean"
 	"github.com/mlserve/mlserve/internal/schema"
 	"github.com/mlserve/mlserve/internal/served"
 )
@@ -58,7 +59,13 @@ func refCoerce(m *artifact.Model, raw map[string]schema.Raw, row schema.Row) sch
 	for k := range raw {
 		switch i := c.Index(k); {
 		case i < 0:
-			add(k, "is not a feature of this model")
+			var features []string
+			for j := 0; j < c.Len(); j++ {
+				if j != t && !c.Column(j).Ignore {
+					features = append(features, c.Column(j).Name)
+				}
+			}
+			add(k, "is not a feature of this model"+didyoumean.Suffix(k, features))
 		case i == t:
 			add(k, "is the target; leave it out of a prediction request")
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/mlserve/mlserve/internal/artifact"
 	"github.com/mlserve/mlserve/internal/httpx"
 	"github.com/mlserve/mlserve/internal/jsonw"
+	"github.com/mlserve/mlserve/internal/ml"
 	"github.com/mlserve/mlserve/internal/schema"
 	"github.com/mlserve/mlserve/internal/served"
 	"github.com/mlserve/mlserve/internal/serving"
@@ -60,20 +61,8 @@ func badFields(fe schema.FieldErrors) *httpx.Error {
 	return &httpx.Error{Status: http.StatusBadRequest, Code: "invalid_input", Message: "invalid input: " + fe.Error(), Fields: fe}
 }
 
-// handlePrototype serves the prototype's route: GET /?class=1&sex=F&age=22
-// on the first pipeline, answering the probability of the positive class in
-// the prototype's envelope.
-func (s *Server) handlePrototype(w http.ResponseWriter, r *http.Request) {
-	rp := replies.Get().(*httpx.Reply)
-	s.Prototype(r.URL.RawQuery, rp)
-	writeReply(w, r, rp)
-}
-
-var replies = sync.Pool{New: func() any { return new(httpx.Reply) }}
-
 // Prototype answers the prototype's route for a raw query string into rp,
-// which it resets first: the server's handler and the fast front
-// (internal/fastfront) both serve GET / with it.
+// which it resets first (ServingRoutes' GET /).
 func (s *Server) Prototype(rawQuery string, rp *httpx.Reply) {
 	rp.Reset()
 	if len(s.pipelines) == 0 {
@@ -95,18 +84,22 @@ func (s *Server) Prototype(rawQuery string, rp *httpx.Reply) {
 		var he *httpx.Error
 		errors.As(err, &he)
 		msg, _ := json.Marshal(he.Message)
-		appendPrototype(rp, sc, he.Status, msg, 0)
+		appendPrototype(rp, sc, he.Status, msg, 0, "")
 		return
 	}
 	fieldsFromParams(sc.fields, sc.params)
 	if fe := m.CoerceFields(sc.fields, sc.row); fe != nil {
 		msg, _ := json.Marshal(map[string]string(fe))
-		appendPrototype(rp, sc, http.StatusBadRequest, msg, 0)
+		appendPrototype(rp, sc, http.StatusBadRequest, msg, 0, "")
 		return
 	}
 	m.PredictRow(sc.row, sc.out)
 	rp.Rows = 1
-	appendPrototype(rp, sc, http.StatusOK, []byte(`"OK"`), m.PositiveProbability(sc.out))
+	label := ""
+	if m.Task() == ml.Multiclass {
+		label = m.Classes()[artifact.Best(sc.out)]
+	}
+	appendPrototype(rp, sc, http.StatusOK, []byte(`"OK"`), m.PositiveProbability(sc.out), label)
 }
 
 // prototypeArgs lists the prototype's "args": every feature column (null
@@ -138,13 +131,18 @@ func prototypeArgs(args []param, features []string, ps []param) []param {
 }
 
 // appendPrototype answers the prototype's envelope into rp; msg is the JSON
-// of status_message.
-func appendPrototype(rp *httpx.Reply, sc *scratch, status int, msg []byte, result float64) {
+// of status_message. label, when not "", is the predicted class of a
+// multiclass model (data.label), whose probability result is.
+func appendPrototype(rp *httpx.Reply, sc *scratch, status int, msg []byte, result float64, label string) {
 	b := append(rp.Body, `{"data":{"result":`...)
 	b, ok := jsonw.Float(b, result)
 	if !ok {
 		rp.SetUnencodable()
 		return
+	}
+	if label != "" {
+		b = append(b, `,"label":`...)
+		b = jsonw.String(b, label)
 	}
 	b = append(b, `},"message":{"args":{`...)
 	for i, a := range sc.args {
@@ -179,51 +177,6 @@ func appendPredictHead(b []byte, sv *served.Served) []byte {
 
 const predictTail = "]}\n"
 
-func (s *Server) handlePredictGet(w http.ResponseWriter, r *http.Request) {
-	rp := replies.Get().(*httpx.Reply)
-	s.PredictGet(r.PathValue("name"), r.URL.RawQuery, rp)
-	writeReply(w, r, rp)
-}
-
-func (s *Server) handlePredictPost(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("name")
-	// An unknown model or one not served yet is answered before the body
-	// is read.
-	if _, err := s.served(r, name); err != nil {
-		s.writeErr(w, r, err)
-		return
-	}
-	body := bodies.Get().(*bodyBuf)
-	defer func() {
-		if cap(body.b) <= serving.MaxKeep {
-			body.b = body.b[:0]
-			bodies.Put(body)
-		}
-	}()
-	var err error
-	if body.b, err = httpx.ReadRequestBody(body.b[:0], r, s.maxBody); err != nil {
-		s.writeErr(w, r, err)
-		return
-	}
-	rp := replies.Get().(*httpx.Reply)
-	s.PredictPost(name, body.b, rp)
-	writeReply(w, r, rp)
-}
-
-// bodyBuf is a pooled request body.
-type bodyBuf struct{ b []byte }
-
-var bodies = sync.Pool{New: func() any { return new(bodyBuf) }}
-
-// writeReply writes rp, notes what it noted on r and gives rp back to the
-// pool.
-func writeReply(w http.ResponseWriter, r *http.Request, rp *httpx.Reply) {
-	httpx.WriteReply(w, r, rp)
-	if cap(rp.Body) <= serving.MaxKeep {
-		replies.Put(rp)
-	}
-}
-
 // lookupReply is lookup for a Reply: it notes the model on rp, or makes rp
 // the error.
 func (s *Server) lookupReply(name string, rp *httpx.Reply) *served.Served {
@@ -245,8 +198,7 @@ func (s *Server) lookupReply(name string, rp *httpx.Reply) *served.Served {
 }
 
 // PredictGet answers GET /v1/models/{name}/predict for the raw query string
-// into rp, which it resets first: the server's handler and the fast front
-// (internal/fastfront) both serve the route with it.
+// into rp, which it resets first (one of ServingRoutes).
 func (s *Server) PredictGet(name, rawQuery string, rp *httpx.Reply) {
 	sv := s.lookupReply(name, rp)
 	if sv == nil {
@@ -257,7 +209,13 @@ func (s *Server) PredictGet(name, rawQuery string, rp *httpx.Reply) {
 	defer scratches.Put(sc)
 	sc.params = parseParams(sc.params, rawQuery)
 	fieldsFromParams(sc.fields, sc.params)
-	if fe := m.CoerceFields(sc.fields, sc.row); fe != nil {
+	predictOne(sv, sc, sc.fields, rp)
+}
+
+// predictOne answers the prediction of one instance's fields into rp.
+func predictOne(sv *served.Served, sc *scratch, f *artifact.Fields, rp *httpx.Reply) {
+	m := sv.Model
+	if fe := m.CoerceFields(f, sc.row); fe != nil {
 		rp.SetError(badFields(fe))
 		return
 	}
@@ -273,8 +231,7 @@ func (s *Server) PredictGet(name, rawQuery string, rp *httpx.Reply) {
 
 // PredictPost answers POST /v1/models/{name}/predict for a body read whole
 // into rp, which it resets first; the caller keeps the body within the body
-// limit. The server's handler and the fast front both serve the route with
-// it.
+// limit (one of ServingRoutes).
 func (s *Server) PredictPost(name string, body []byte, rp *httpx.Reply) {
 	sv := s.lookupReply(name, rp)
 	if sv == nil {
@@ -301,18 +258,7 @@ func (s *Server) PredictPost(name string, body []byte, rp *httpx.Reply) {
 		return
 	}
 	if n == 1 {
-		if fe := m.CoerceFields(in.fields(0), sc.row); fe != nil {
-			rp.SetError(badFields(fe))
-			return
-		}
-		m.PredictRow(sc.row, sc.out)
-		b := appendPredictHead(rp.Body, sv)
-		b, ok := m.AppendPrediction(b, sc.out)
-		if !ok {
-			rp.SetUnencodable()
-			return
-		}
-		rp.Status, rp.Body, rp.Rows = http.StatusOK, append(b, predictTail...), 1
+		predictOne(sv, sc, in.fields(0), rp)
 		return
 	}
 	sc.batch.predict(m, n)
@@ -439,9 +385,10 @@ func (b *batchScratch) size() int {
 	return n
 }
 
-// ServingRoutes are the prediction routes an engine may answer without
-// net/http (the fast front, internal/fastfront), as the server's handlers
-// answer them: the prototype's GET / and GET and POST
+// ServingRoutes are the prediction routes, written once for both engines:
+// Routes mounts them on the net/http mux (internal/serving/nethttp) and
+// the fasthttp server (internal/fasthttpserver) answers them without
+// net/http: the prototype's GET / and GET and POST
 // /v1/models/{name}/predict.
 func (s *Server) ServingRoutes() []serving.Route {
 	return []serving.Route{

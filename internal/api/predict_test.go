@@ -116,6 +116,11 @@ func TestPrototype(t *testing.T) {
 				"survived": "is the target; leave it out of a prediction request",
 			}},
 			{"repeated", "class=1&class=2&sex=F", map[string]string{"class": "is given more than once"}},
+			{"misspelt", "clas=1&sex=F&agee=3", map[string]string{
+				"clas":  "is not a feature of this model; did you mean class?",
+				"agee":  "is not a feature of this model; did you mean age?",
+				"class": "is required (must be one of 1, 2, 3)",
+			}},
 			{"everything_at_once", "class=9&sex=&age=200&embarked=X&cabin=C85", map[string]string{
 				"class":    "must be one of 1, 2, 3",
 				"sex":      "is required (must be one of male, female)",

@@ -1,6 +1,6 @@
 package api_test
 
-// The fast front hands its hot routes (and, through fasthttp's adaptor,
+// The fasthttp server hands its hot routes (and, through fasthttp's adaptor,
 // the net/http handler) strings that share the connection's buffers, which
 // the connection's next request overwrites. These tests send over raw
 // keep-alive connections and read GET /metrics, where such bytes surfaced:
@@ -399,7 +399,7 @@ func nextOp(r *opReader) loadOp {
 		op.body = body(strings.Replace(inferBody, `"female"`, `"F"`, 1), `"female"`)
 	case 5:
 		op.method, op.target = http.MethodGet, "/readyz"
-	case 7: // a route the net/http handler serves on the fast front too
+	case 7: // a route the net/http handler serves on the fasthttp server too
 		op.method, op.target = http.MethodGet, "/v1/models/"+op.model
 	case 6:
 		n := int(r.byte())%16 + 1

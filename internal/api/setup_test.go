@@ -23,7 +23,7 @@ import (
 	"github.com/mlserve/mlserve/internal/apitest"
 	"github.com/mlserve/mlserve/internal/blob/fs"
 	"github.com/mlserve/mlserve/internal/config"
-	"github.com/mlserve/mlserve/internal/fastfront"
+	"github.com/mlserve/mlserve/internal/fasthttpserver"
 	"github.com/mlserve/mlserve/internal/httpx"
 	"github.com/mlserve/mlserve/internal/metrics"
 	"github.com/mlserve/mlserve/internal/mount"
@@ -208,7 +208,7 @@ func setupWith(t testing.TB, o setupOpts) (*api.Server, *testBundle) {
 	}
 	b.handler = routes.Handler
 	fast := routes.Fast
-	b.url = apitest.Serve(t, b.handler, fast, fastfront.Options{Logger: logger, Observe: b.metrics.Request, MaxBody: o.maxBody})
+	b.url = apitest.Serve(t, b.handler, fast, fasthttpserver.Options{Logger: logger, Observe: b.metrics.Request, MaxBody: o.maxBody})
 	return srv, b
 }
 

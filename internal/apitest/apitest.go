@@ -25,7 +25,7 @@ import (
 	"github.com/mlserve/mlserve/internal/api"
 	"github.com/mlserve/mlserve/internal/blob/fs"
 	"github.com/mlserve/mlserve/internal/config"
-	"github.com/mlserve/mlserve/internal/fastfront"
+	"github.com/mlserve/mlserve/internal/fasthttpserver"
 	"github.com/mlserve/mlserve/internal/httpx"
 	"github.com/mlserve/mlserve/internal/ingest"
 	"github.com/mlserve/mlserve/internal/metrics"
@@ -160,7 +160,7 @@ type Env struct {
 	// Handler is the server's handler (middleware and every route), for
 	// benchmarks without the network.
 	Handler http.Handler
-	// Hot are the routes the fast front answers without Handler.
+	// Hot are the routes the fasthttp server answers without Handler.
 	Hot []serving.Route
 	// OpenAPI is the served document.
 	OpenAPI []byte
@@ -178,6 +178,9 @@ type Options struct {
 	Token string
 	// CORSOrigins are the browser origins allowed (MLSERVE_CORS_ORIGINS).
 	CORSOrigins []string
+	// First, when set, is the pipeline the prototype's GET / serves (the
+	// api's first); default titanic.
+	First string
 }
 
 // Start serves every route over loopback: all fitted versions registered,
@@ -243,6 +246,9 @@ func Start(t testing.TB, o Options) *Env {
 			t.Fatal(err)
 		}
 	}
+	if i := slices.IndexFunc(pipes, func(p api.Pipeline) bool { return p.Name == o.First }); i > 0 {
+		pipes[0], pipes[i] = pipes[i], pipes[0]
+	}
 	models := served.NewModels(served.ModelsConfig{Registry: reg, Store: db, Pipelines: Names, Logger: logger})
 	if !o.NoReload {
 		if err := models.Reload(ctx); err != nil {
@@ -264,7 +270,7 @@ func Start(t testing.TB, o Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	url := Serve(t, routes.Handler, routes.Fast, fastfront.Options{Logger: logger, Observe: m.Request, MaxBody: o.MaxBody, ErrorBody: oip.ErrorBody})
+	url := Serve(t, routes.Handler, routes.Fast, fasthttpserver.Options{Logger: logger, Observe: m.Request, MaxBody: o.MaxBody, ErrorBody: oip.ErrorBody})
 	return &Env{URL: url, Store: db, Registry: reg, Models: models, Bucket: bucket, Data: ds, Handler: routes.Handler, Hot: routes.Fast,
 		OpenAPI: routes.OpenAPI, Metrics: m}
 }

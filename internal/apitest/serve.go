@@ -11,7 +11,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/mlserve/mlserve/internal/config"
-	"github.com/mlserve/mlserve/internal/fastfront"
+	"github.com/mlserve/mlserve/internal/fasthttpserver"
 	"github.com/mlserve/mlserve/internal/httpx"
 	"github.com/mlserve/mlserve/internal/serving"
 )
@@ -36,11 +36,11 @@ func Engine(t testing.TB) string {
 }
 
 // Serve serves handler on a loopback port until the test ends and returns
-// its base URL: on the fast front with the hot routes fast, as `mlserve
+// its base URL: on the fasthttp server with the hot routes fast, as `mlserve
 // api` does, or on net/http with the per-connection request state of
 // httpx's servers, as Engine picks. o's Limits default to
 // httpx.DefaultLimits.
-func Serve(t testing.TB, handler http.Handler, fast []serving.Route, o fastfront.Options) string {
+func Serve(t testing.TB, handler http.Handler, fast []serving.Route, o fasthttpserver.Options) string {
 	t.Helper()
 	if Engine(t) == config.EngineNetHTTP {
 		hs := httptest.NewUnstartedServer(handler)
@@ -52,7 +52,7 @@ func Serve(t testing.TB, handler http.Handler, fast []serving.Route, o fastfront
 	if o.Limits == (httpx.Limits{}) {
 		o.Limits = httpx.DefaultLimits
 	}
-	srv, err := fastfront.Listen("127.0.0.1:0", handler, fast, o)
+	srv, err := fasthttpserver.Listen("127.0.0.1:0", handler, fast, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,14 +62,14 @@ func Serve(t testing.TB, handler http.Handler, fast []serving.Route, o fastfront
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
-			t.Errorf("fast front: %v", err)
+			t.Errorf("fasthttp server: %v", err)
 		}
 	})
 	return "http://" + srv.Addr()
 }
 
-// BenchFront benchmarks one request through a fast front's handler (see
-// fastfront.Server.Handler), without a connection: the request is built
+// BenchFront benchmarks one request through a fasthttp server's handler (see
+// fasthttpserver.Server.Handler), without a connection: the request is built
 // once and answered b.N times, so allocs/op is the server's own. The
 // answer must be a 200.
 func BenchFront(b *testing.B, h fasthttp.RequestHandler, method, target, body string) {

@@ -105,6 +105,9 @@ type IngestAnswer struct {
 	Accepted int64     `json:"accepted"`
 	Rejected int64     `json:"rejected"`
 	Errors   []*Reject `json:"errors"`
+	// IgnoredColumns are the CSV's columns the schema lacks: dropped, not
+	// stored (absent when there are none).
+	IgnoredColumns []string `json:"ignored_columns,omitempty"`
 }
 
 // CheckReport is the answer of `mlserve schema check --json`: an ingest

@@ -113,7 +113,7 @@ func Open(ctx context.Context, opts Options) (_ *App, err error) {
 	path := cmp.Or(opts.ConfigPath, config.DefaultFile)
 	var noFile error
 	if file == nil {
-		f, err := config.Load(path)
+		f, err := ParseOptions.Load(path)
 		if errors.Is(err, os.ErrNotExist) {
 			noFile = fmt.Errorf("no pipeline file at %s: run `mlserve init` (the titanic example) or `mlserve init --csv FILE --target COL --name NAME`, or pass --config", path)
 		} else if err != nil {

@@ -17,7 +17,7 @@ import (
 // clients says so in one warning at start-up, however many roles it runs;
 // a trainer alone (no write routes) and a process with a token do not. The
 // roles' server refuses a write through a DNS-rebound name and takes one
-// from a local client (the api alone runs on the fast front).
+// from a local client (the api alone runs on the fasthttp server).
 func TestOpenWriteRoutes(t *testing.T) {
 	t.Parallel()
 	cases := []struct {

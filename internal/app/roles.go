@@ -7,13 +7,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"syscall"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/mlserve/mlserve/internal/api"
 	"github.com/mlserve/mlserve/internal/config"
-	"github.com/mlserve/mlserve/internal/fastfront"
+	"github.com/mlserve/mlserve/internal/fasthttpserver"
 	"github.com/mlserve/mlserve/internal/httpx"
 	"github.com/mlserve/mlserve/internal/jobs"
 	"github.com/mlserve/mlserve/internal/mount"
@@ -132,6 +133,9 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) error {
 	}
 
 	srv, engine, err := a.listen(o, routes.Handler, routes.Fast)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("%s is taken (another mlserve, or another server?): stop it, or pick another address with --addr (e.g. --addr :1240) or %s", o.Addr, config.EnvAddr)
+	}
 	if err != nil {
 		return err
 	}
@@ -187,7 +191,7 @@ type server interface {
 }
 
 // listen binds the roles' server on the engine EngineFor picks, with fast
-// as the fast front's hot routes.
+// as the fasthttp server's hot routes.
 func (a *App) listen(o ServeOptions, h http.Handler, fast []serving.Route) (server, string, error) {
 	engine, err := EngineFor(a.Opts.Env.HTTPEngine, o.Roles)
 	if err != nil {
@@ -201,16 +205,16 @@ func (a *App) listen(o ServeOptions, h http.Handler, fast []serving.Route) (serv
 		srv, err := httpx.ListenLimits(o.Addr, h, a.Logger, lim)
 		return srv, engine, err
 	}
-	srv, err := fastfront.Listen(o.Addr, h, fast, fastfront.Options{Logger: a.Logger, Observe: a.Metrics.Request, Limits: lim, MaxBody: env.MaxBody,
+	srv, err := fasthttpserver.Listen(o.Addr, h, fast, fasthttpserver.Options{Logger: a.Logger, Observe: a.Metrics.Request, Limits: lim, MaxBody: env.MaxBody,
 		ErrorBody: oip.ErrorBody})
 	return srv, engine, err
 }
 
 // EngineFor returns the HTTP server (config.EngineFastHTTP or
 // config.EngineNetHTTP) that a process running roles uses under the
-// MLSERVE_HTTP_ENGINE setting: auto (or empty) picks the fast front for
+// MLSERVE_HTTP_ENGINE setting: auto (or empty) picks the fasthttp server for
 // the api role alone and net/http otherwise, since the ingest role's
-// uploads stream and the fast front reads bodies whole.
+// uploads stream and the fasthttp server reads bodies whole.
 func EngineFor(setting string, roles Roles) (string, error) {
 	fastOK := roles.API && !roles.Ingest
 	switch setting {

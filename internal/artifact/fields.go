@@ -1,6 +1,7 @@
 package artifact
 
 import (
+	"github.com/mlserve/mlserve/internal/didyoumean"
 	"github.com/mlserve/mlserve/internal/schema"
 )
 
@@ -92,7 +93,7 @@ func (m *Model) CoerceFields(f *Fields, row schema.Row) schema.FieldErrors {
 		add(m.names[t], "is the target; leave it out of a prediction request")
 	}
 	for _, k := range f.Unknown {
-		add(k, "is not a feature of this model")
+		add(k, "is not a feature of this model"+didyoumean.Suffix(k, m.inputNames))
 	}
 	return fe
 }

@@ -24,9 +24,10 @@ type Model struct {
 	outputs int
 	bufs    sync.Pool // *buffers
 	// inputs are the columns a request gives (neither the target nor
-	// ignored); names are all columns' names.
-	inputs []int
-	names  []string
+	// ignored); names are all columns' names; inputNames the inputs'.
+	inputs     []int
+	names      []string
+	inputNames []string
 	// byName lists class indexes in the order of their names, the order
 	// encoding/json writes the keys of Prediction.Probabilities.
 	byName []int
@@ -74,6 +75,7 @@ func FromArtifact(a *Artifact, sha string) (*Model, error) {
 		m.names = append(m.names, col.Name)
 		if i != a.Encoder.Target.Index && !col.Ignore {
 			m.inputs = append(m.inputs, i)
+			m.inputNames = append(m.inputNames, col.Name)
 		}
 	}
 	if a.Encoder.Task() != ml.Regression {

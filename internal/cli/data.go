@@ -17,6 +17,7 @@ import (
 	"github.com/mlserve/mlserve/internal/apitypes/storeconv"
 	"github.com/mlserve/mlserve/internal/artifact"
 	"github.com/mlserve/mlserve/internal/ingest"
+	"github.com/mlserve/mlserve/internal/rawcsv"
 	"github.com/mlserve/mlserve/internal/schema"
 	"github.com/mlserve/mlserve/internal/store"
 )
@@ -52,7 +53,8 @@ func openInput(g *globals, path string) (io.ReadCloser, error) {
 
 func newIngestFileCmd(g *globals) *cobra.Command {
 	var asJSON bool
-	var format, key string
+	var format, key, delimiter string
+	var comma byte
 	cmd := &cobra.Command{
 		Use:   "ingest-file PIPELINE FILE.csv|-",
 		Short: "Load rows from a file (or stdin) as one batch; prints accepted / rejected counts",
@@ -82,19 +84,29 @@ quarantine with their reasons. The format follows the file extension (.csv,
 			prog := newProgress(g.env.Stderr, "reading "+args[1])
 			res, err := a.Ingest.Ingest(cmd.Context(), &ingest.Request{
 				Pipeline: args[0], Format: f, Body: in, Source: "file:" + filepath.Base(args[1]),
-				IdempotencyKey: key, Progress: prog.rows,
+				IdempotencyKey: key, Progress: prog.rows, Delimiter: comma,
 			})
 			prog.done()
 			if err != nil {
 				return ingestErr(err)
 			}
 			if asJSON {
-				return printJSON(g.env.Stdout, storeconv.IngestAnswer(res))
+				err = printJSON(g.env.Stdout, storeconv.IngestAnswer(res))
+			} else {
+				printBatch(g.env.Stdout, res, args[0])
 			}
-			printBatch(g.env.Stdout, res, args[0])
-			return nil
+			if err == nil && res.Accepted == 0 && res.Rejected > 0 {
+				err = fmt.Errorf("every row (%d) was rejected: none stored (they are in the quarantine with their reasons); fix the file or the schema and load it again", res.Rejected)
+			}
+			return err
 		},
 	}
+	cmd.PreRunE = func(*cobra.Command, []string) error {
+		var err error
+		comma, err = parseDelimiter(delimiter)
+		return err
+	}
+	cmd.Flags().StringVar(&delimiter, "delimiter", "", `the CSV's field delimiter: one of , ; | or "tab" (default: detected from the header)`)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the answer as JSON")
 	cmd.Flags().StringVar(&format, "format", "", "csv, json or ndjson (default: from the file extension)")
 	cmd.Flags().StringVar(&key, "idempotency-key", "", "a key that makes a repeated load a no-op")
@@ -117,8 +129,33 @@ func printBatch(w io.Writer, res *store.BatchResult, pipeline string) {
 		fmt.Fprintf(w, "already loaded as batch %d (same idempotency key): nothing new stored\n", res.BatchID)
 	}
 	a := storeconv.IngestAnswer(res)
-	fmt.Fprintf(w, "batch %d of %s: %d rows accepted, %d rejected\n", a.BatchID, pipeline, a.Accepted, a.Rejected)
+	fmt.Fprintf(w, "batch %d of %s: %s accepted, %d rejected\n", a.BatchID, pipeline, count(a.Accepted, "row"), a.Rejected)
+	if len(a.IgnoredColumns) > 0 {
+		fmt.Fprintf(w, "  ignored column(s) not in the schema: %s\n", strings.Join(a.IgnoredColumns, ", "))
+	}
 	printRejects(w, a.Errors, a.Rejected)
+}
+
+// count is n and noun, plural unless n is 1: "1 row", "2 rows".
+func count[N int | int64](n N, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// parseDelimiter reads --delimiter: "" (detect: 0), one of rawcsv's
+// delimiters, or "tab".
+func parseDelimiter(s string) (byte, error) {
+	switch {
+	case s == "":
+		return 0, nil
+	case s == "tab" || s == `\t`:
+		return '\t', nil
+	case len(s) == 1 && strings.Contains(rawcsv.Delimiters, s):
+		return s[0], nil
+	}
+	return 0, usagef("--delimiter %q: want one of , ; | or tab", s)
 }
 
 func printRejects(w io.Writer, rejects []*apitypes.Reject, total int64) {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -123,7 +124,11 @@ rows for evaluation; --holdout-tail keeps the last fraction of rows instead.`,
 			for _, k := range sortedKeys(out.Metrics) {
 				fmt.Fprintf(g.env.Stdout, "  %-9s %.4f\n", k, out.Metrics[k])
 			}
-			fmt.Fprintf(g.env.Stdout, "  params: %v\n", out.Params)
+			params, err := json.Marshal(out.Params) // a JSON object is YAML too: paste it into model.params
+			if err != nil {
+				return fmt.Errorf("print params: %w", err)
+			}
+			fmt.Fprintf(g.env.Stdout, "  params: %s\n", params)
 			return nil
 		},
 	}

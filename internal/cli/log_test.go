@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestLogger(t *testing.T) {
@@ -52,5 +53,31 @@ func TestLogger(t *testing.T) {
 				t.Errorf("JSON: got %v, want %v:\n%s", got, tt.json, buf.String())
 			}
 		})
+	}
+}
+
+// TestJSONLogDurationsInSeconds checks that a JSON log line gives a
+// duration in seconds (1.5), not slog's default of nanoseconds
+// (1500000000), whatever the attribute's group.
+func TestJSONLogDurationsInSeconds(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	g := &globals{logFormat: "json", env: Env{Stderr: &buf, Getenv: func(string) string { return "" }}}
+	l, err := g.logger()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Info("i", slog.Duration("took", 1500*time.Millisecond), slog.Group("g", slog.Duration("wait", 2*time.Second)))
+	var v struct {
+		Took any `json:"took"`
+		G    struct {
+			Wait any `json:"wait"`
+		} `json:"g"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &v); err != nil {
+		t.Fatalf("%v: %s", err, buf.Bytes())
+	}
+	if v.Took != 1.5 || v.G.Wait != float64(2) {
+		t.Errorf("got took %v, g.wait %v; want 1.5 and 2 (seconds): %s", v.Took, v.G.Wait, buf.Bytes())
 	}
 }

@@ -68,6 +68,7 @@ trainers. --work or --work=false decides instead.`,
 				return err
 			}
 			if !wait {
+				warnIfNoTrainer(ctx, g, a, run)
 				if asJSON {
 					return printJSON(g.env.Stdout, storeconv.Run(run))
 				}
@@ -376,4 +377,17 @@ func registryErr(err error) error {
 		return fmt.Errorf("%w; `mlserve models` shows the states", err)
 	}
 	return err
+}
+
+// warnIfNoTrainer tells on stderr that a queued run waits for a trainer
+// when none runs on the database (PostgreSQL: River has no leader), or
+// when that cannot be told (the embedded store).
+func warnIfNoTrainer(ctx context.Context, g *globals, a *app.App, run *store.Run) {
+	running, err := a.TrainerRunning(ctx)
+	switch {
+	case errors.Is(err, jobs.ErrUnknown):
+		fmt.Fprintf(g.env.Stderr, "note: unless `mlserve up` or `mlserve trainer` runs on this data dir, run %d stays queued until one starts; `mlserve train %s --wait` trains it here now\n", run.ID, run.Pipeline)
+	case err == nil && !running:
+		fmt.Fprintf(g.env.Stderr, "warning: no trainer is running on this database: run %d stays queued until one starts (`mlserve trainer` or `mlserve up`); `mlserve train %s --wait` trains it here now\n", run.ID, run.Pipeline)
+	}
 }

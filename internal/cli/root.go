@@ -152,16 +152,17 @@ func (g *globals) logger() (*slog.Logger, error) {
 		return nil, usagef("%s %q: use debug, info, warn or error", levelFrom, level)
 	}
 	opts := &slog.HandlerOptions{Level: lvl}
+	jsonOpts := &slog.HandlerOptions{Level: lvl, ReplaceAttr: durationSeconds}
 	switch format {
 	case "json":
-		return slog.New(slog.NewJSONHandler(g.env.Stderr, opts)), nil
+		return slog.New(slog.NewJSONHandler(g.env.Stderr, jsonOpts)), nil
 	case "text":
 		return slog.New(slog.NewTextHandler(g.env.Stderr, opts)), nil
 	case "auto":
 		if isTerminal(g.env.Stderr) {
 			return slog.New(slog.NewTextHandler(g.env.Stderr, opts)), nil
 		}
-		return slog.New(slog.NewJSONHandler(g.env.Stderr, opts)), nil
+		return slog.New(slog.NewJSONHandler(g.env.Stderr, jsonOpts)), nil
 	}
 	return nil, usagef("%s %q: use auto, json or text", formatFrom, format)
 }
@@ -221,4 +222,13 @@ func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// durationSeconds writes a duration as seconds (1.5) in JSON logs, which
+// would otherwise give nanoseconds (1500000000); text logs keep "1.5s".
+func durationSeconds(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		a.Value = slog.Float64Value(a.Value.Duration().Seconds())
+	}
+	return a
 }

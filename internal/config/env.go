@@ -50,7 +50,7 @@ const (
 )
 
 // Defaults of the api role's request limits (MLSERVE_MAX_BODY, MLSERVE_MAX_BATCH):
-// the one place they are typed; api, oip and the fast front use them.
+// the one place they are typed; api, oip and the fasthttp server use them.
 const (
 	DefaultMaxBatch = 10000
 	DefaultMaxBody  = 8 << 20
@@ -202,7 +202,7 @@ func (e Env) Resolve(dataDir string) (Env, error) {
 		e.DatabaseURL = "sqlite://" + dir + "/mlserve.db"
 	}
 	if e.ArtifactsURL == "" {
-		e.ArtifactsURL = "file://" + dir + "/artifacts"
+		e.ArtifactsURL = defaultArtifactsURL(dir)
 	}
 	if err := checkScheme(EnvDatabaseURL, e.DatabaseURL, "postgres://user:password@host:5432/db or sqlite:///path/file.db", "postgres", "postgresql", "sqlite"); err != nil {
 		return e, err

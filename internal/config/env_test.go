@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -50,7 +51,7 @@ func TestEnvResolve(t *testing.T) {
 		if want := "sqlite://" + abs + "/mlserve.db"; got.DatabaseURL != want {
 			t.Errorf("got database %q, want %q", got.DatabaseURL, want)
 		}
-		if want := "file://" + abs + "/artifacts"; got.ArtifactsURL != want {
+		if want := "file://" + abs; got.ArtifactsURL != want {
 			t.Errorf("got artifacts %q, want %q", got.ArtifactsURL, want)
 		}
 		if !strings.HasPrefix(got.DatabaseURL, "sqlite:///") {
@@ -69,8 +70,24 @@ func TestEnvResolve(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.DatabaseURL != "sqlite://"+dir+"/mlserve.db" || got.ArtifactsURL != "file://"+dir+"/artifacts" {
+		// The bucket's keys start with artifacts/: rooted at the data
+		// dir, they land in DIR/artifacts/PIPELINE/, not artifacts/artifacts.
+		if got.DatabaseURL != "sqlite://"+dir+"/mlserve.db" || got.ArtifactsURL != "file://"+dir {
 			t.Errorf("got %v", got)
+		}
+	})
+	t.Run("DataDirOfAnOlderRelease", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		if err := os.MkdirAll(filepath.Join(dir, "artifacts", "artifacts"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		got, err := Env{}.Resolve(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "file://" + dir + "/artifacts"; got.ArtifactsURL != want {
+			t.Errorf("got artifacts %q, want the older layout's %q kept", got.ArtifactsURL, want)
 		}
 	})
 	t.Run("Kept", func(t *testing.T) {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/mlserve/mlserve/internal/didyoumean"
 )
 
 // Error is one problem in a pipeline file: where it is and what to do about it.
@@ -61,57 +63,8 @@ func (l ErrorList) err() error {
 	return l
 }
 
-// suggest returns the candidate closest to s, or "" when none is close enough
-// to be a likely typo.
-func suggest(s string, candidates []string) string {
-	norm := func(x string) string {
-		return strings.NewReplacer("_", "", "-", "", " ", "").Replace(strings.ToLower(x))
-	}
-	best, bestD := "", -1
-	for _, c := range candidates {
-		if norm(c) == norm(s) {
-			return c
-		}
-		if len(s) >= 3 && strings.Contains(c, strings.ToLower(s)) {
-			return c // "auc" for roc_auc
-		}
-		d := editDistance(strings.ToLower(s), c)
-		if bestD < 0 || d < bestD {
-			best, bestD = c, d
-		}
-	}
-	if bestD >= 0 && bestD <= min(len(s), len(best))/3 {
-		return best
-	}
-	return ""
-}
-
-// editDistance is the number of single-byte insertions, deletions,
-// substitutions and transpositions of neighbours that turn a into b (the
-// optimal string alignment distance; the names it compares are ASCII).
-func editDistance(a, b string) int {
-	d := make([][]int, len(a)+1)
-	for i := range d {
-		d[i] = make([]int, len(b)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(a)][len(b)]
-}
+// suggest returns the candidate closest to s, or "" (didyoumean.Closest).
+func suggest(s string, candidates []string) string { return didyoumean.Closest(s, candidates) }
 
 // quoteList renders names as "a", "b" or "c".
 func quoteList(names []string) string {

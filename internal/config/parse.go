@@ -24,7 +24,7 @@ type ParseOptions struct {
 	// CheckModel, when set, checks a pipeline's model settings (whether the
 	// algorithm solves the task, its params). Its error is reported at the
 	// line of model.params, or of model.algorithm when there are no params.
-	// When nil and Algorithms is empty, the built-in rule applies: logistic
+	// When Algorithms is empty, the built-in rule applies first: logistic
 	// is for classification, linear for regression.
 	CheckModel func(algorithm string, task Task, params map[string]any) error
 }

@@ -274,11 +274,11 @@ func (v *validator) model(base string, m Model, task Task, taskOK bool) {
 			alg = DefaultAlgorithm(task)
 		}
 		var err error
-		switch {
-		case v.opts.CheckModel != nil:
-			err = v.opts.CheckModel(alg, task, m.Params)
-		case len(v.opts.Algorithms) == 0:
+		if len(v.opts.Algorithms) == 0 {
 			err = builtinCheck(alg, task)
+		}
+		if err == nil && v.opts.CheckModel != nil {
+			err = v.opts.CheckModel(alg, task, m.Params)
 		}
 		if err != nil {
 			path := base + ".params"

@@ -296,7 +296,7 @@ func TestBrokenBodies(t *testing.T) {
 				})
 				t.Run(path+"/cut_off", func(t *testing.T) {
 					counted(t, func(c net.Conn) {
-						// More than the fast front's 8 KiB prefetch, so that
+						// More than the fasthttp server's 8 KiB prefetch, so that
 						// the route's handler is the one reading when the
 						// client goes.
 						fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nContent-Length: 100000\r\n\r\n[%s", path, addr, tg.contentType, strings.Repeat(" ", 20000))

@@ -59,6 +59,7 @@ func TestCLIErrors(t *testing.T) {
 		for _, tc := range []struct{ file, at, says string }{
 			{"malformed.yaml", "malformed.yaml:3:", "never closed"},
 			{"unknown_field.yaml", "unknown_field.yaml:5:", "colums"},
+			{"param_typo.yaml", "param_typo.yaml:10:", "n_tree: did you mean n_trees?"},
 		} {
 			dir := t.TempDir()
 			copyTestdata(t, dir, tc.file)

@@ -295,7 +295,7 @@ func TestCorruptArtifact(t *testing.T) {
 		t.Fatalf("models after the first training: %+v, want v1 in production", models.Versions)
 	}
 	// The artifact object is named by its hash (docs/operations.md).
-	path := filepath.Join(dir, ".mlserve", "artifacts", "artifacts", "titanic", models.Versions[0].SHA256+".json")
+	path := filepath.Join(dir, ".mlserve", "artifacts", "titanic", models.Versions[0].SHA256+".json")
 	good, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)

@@ -85,7 +85,7 @@ func TestClassify(t *testing.T) {
 }
 
 // TestClassifySameEverywhere checks that Classify is what WriteError
-// sends: the inference protocol and the fast front take status, message
+// sends: the inference protocol and the fasthttp server take status, message
 // and Retry-After from it.
 func TestClassifySameEverywhere(t *testing.T) {
 	t.Parallel()

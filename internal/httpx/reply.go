@@ -7,7 +7,7 @@ import (
 )
 
 // Reply is the answer of a handler written without net/http, so that the
-// net/http server and the fast front (internal/fastfront) can both serve
+// net/http server and the fasthttp server (internal/fasthttpserver) can both serve
 // it: a status, a JSON body, a Retry-After for some errors, and what the
 // handler noted for the request metrics (see NoteModel and
 // NotePredictions).

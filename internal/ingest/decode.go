@@ -53,7 +53,8 @@ func (e *BadRequestError) Error() string { return e.Msg }
 type decoded struct {
 	rows    []schema.Row
 	rejects []*store.Reject
-	seen    int // data rows read
+	seen    int      // data rows read
+	ignored []string // CSV columns the schema lacks, dropped
 }
 
 func (d *decoded) reject(idx int, raw string, fe schema.FieldErrors) {
@@ -76,10 +77,17 @@ func (s *rowSlab) next() schema.Row {
 	return r
 }
 
-// decodeCSV reads a CSV body: header, then rows. A bad header is a
-// BadRequestError; bad rows are rejects.
-func decodeCSV(r io.Reader, c *schema.Compiled, progress func(int)) (*decoded, error) {
+// decodeCSV reads a CSV body: header, then rows, its fields split at
+// comma (0: the delimiter rawcsv.Sniff finds in the header). A bad header
+// is a BadRequestError; bad rows are rejects.
+func decodeCSV(r io.Reader, c *schema.Compiled, comma byte, progress func(int)) (*decoded, error) {
+	if comma == 0 {
+		br := bufio.NewReaderSize(r, 64<<10)
+		first, _ := br.Peek(64 << 10) // a short peek is the whole body or its read error, which Read reports next
+		comma, r = rawcsv.Sniff(first), br
+	}
 	rd := rawcsv.NewReader(r)
+	rd.Comma = comma
 	hdr, err := rd.Read()
 	if errors.Is(err, io.EOF) {
 		return nil, &BadRequestError{Msg: "csv body is empty: expected a header line naming the columns"}
@@ -99,7 +107,7 @@ func decodeCSV(r io.Reader, c *schema.Compiled, progress func(int)) (*decoded, e
 		}
 		return nil, err
 	}
-	d := &decoded{}
+	d := &decoded{ignored: h.Ignored}
 	slab := rowSlab{width: c.Len()}
 	for {
 		rec, err := rd.Read()

@@ -73,6 +73,9 @@ type Request struct {
 	IdempotencyKey string
 	// Progress, if set, is called with the number of rows read so far.
 	Progress func(rows int)
+	// Delimiter splits a CSV's fields; 0 detects it from the header (one
+	// of rawcsv.Delimiters).
+	Delimiter byte
 }
 
 // Schema returns a pipeline's compiled schema.
@@ -100,7 +103,7 @@ func (s *Service) Ingest(ctx context.Context, req *Request) (*store.BatchResult,
 	var d *decoded
 	switch req.Format {
 	case FormatCSV:
-		d, err = decodeCSV(body, c, req.Progress)
+		d, err = decodeCSV(body, c, req.Delimiter, req.Progress)
 	case FormatNDJSON:
 		d, err = decodeNDJSON(body, c, req.Progress)
 	case FormatJSON:
@@ -110,6 +113,9 @@ func (s *Service) Ingest(ctx context.Context, req *Request) (*store.BatchResult,
 	}
 	if err != nil {
 		return nil, err
+	}
+	if req.Format == FormatCSV && d.seen == 0 {
+		return nil, &BadRequestError{Msg: "the CSV has a header and no rows"}
 	}
 	// Hash what the decoder may not have consumed (trailing bytes).
 	if _, err := io.Copy(io.Discard, body); err != nil {
@@ -127,6 +133,7 @@ func (s *Service) Ingest(ctx context.Context, req *Request) (*store.BatchResult,
 	if err != nil {
 		return nil, fmt.Errorf("store batch of %s: %w", req.Pipeline, err)
 	}
+	res.IgnoredColumns = d.ignored
 	if len(res.Errors) > MaxErrorsInAnswer {
 		res.Errors = res.Errors[:MaxErrorsInAnswer]
 	}
@@ -154,7 +161,7 @@ func (s *Service) Check(ctx context.Context, req *Request) (*store.BatchResult, 
 	var d *decoded
 	switch req.Format {
 	case FormatCSV:
-		d, err = decodeCSV(req.Body, c, req.Progress)
+		d, err = decodeCSV(req.Body, c, req.Delimiter, req.Progress)
 	case FormatNDJSON:
 		d, err = decodeNDJSON(req.Body, c, req.Progress)
 	default:
@@ -163,5 +170,5 @@ func (s *Service) Check(ctx context.Context, req *Request) (*store.BatchResult, 
 	if err != nil {
 		return nil, err
 	}
-	return &store.BatchResult{Accepted: int64(len(d.rows)), Rejected: int64(len(d.rejects)), Errors: d.rejects}, nil
+	return &store.BatchResult{Accepted: int64(len(d.rows)), Rejected: int64(len(d.rejects)), Errors: d.rejects, IgnoredColumns: d.ignored}, nil
 }

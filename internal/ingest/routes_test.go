@@ -132,15 +132,6 @@ func TestRowsCSVHeader(t *testing.T) {
 			wantInMsg: []string{"missing required column(s) class, sex"},
 		},
 		{
-			name:   "unknown",
-			header: "survived,class,sex,age,embarked,fare,cabin",
-			wantFields: map[string]string{
-				"fare":  "is not a column of this pipeline",
-				"cabin": "is not a column of this pipeline",
-			},
-			wantInMsg: []string{"unknown column(s) fare, cabin"},
-		},
-		{
 			name:   "missing_and_unknown_and_duplicate",
 			header: "survived,Sex,age,age,embarked,class",
 			wantFields: map[string]string{
@@ -195,10 +186,11 @@ func TestRowsCSVHeader(t *testing.T) {
 	t.Run("header_only", func(t *testing.T) {
 		t.Parallel()
 		_, b := setup(t)
-		a := okAnswer(t, b.post(t, "titanic", "text/csv", titanicHeader+"\n"))
-		if a.Accepted != 0 || a.Rejected != 0 {
-			t.Errorf("got %+v, want 0/0", a)
+		e := errAnswer(t, b.post(t, "titanic", "text/csv", titanicHeader+"\n"), http.StatusBadRequest, "bad_request")
+		if !strings.Contains(e.Message, "header and no rows") {
+			t.Errorf("message %q does not say the CSV has no rows", e.Message)
 		}
+		b.nothingWritten(t, "titanic")
 	})
 }
 
@@ -544,4 +536,20 @@ func TestRowsBadBody(t *testing.T) {
 			t.Errorf("quarantine: got %d rows, want 3", len(q))
 		}
 	})
+}
+
+// TestRowsCSVUnknownColumnsIgnored checks that a CSV column the schema
+// lacks is dropped and named in the answer's ignored_columns (the default
+// of schema.unknown_columns), the rows stored.
+func TestRowsCSVUnknownColumnsIgnored(t *testing.T) {
+	t.Parallel()
+	_, b := setup(t)
+	r := b.post(t, "titanic", "text/csv", "survived,class,fare,sex,age,embarked,cabin\n1,1,71.3,female,22,S,C85\n0,3,7.25,male,30,S,\n")
+	a := okAnswer(t, r)
+	if a.Accepted != 2 || a.Rejected != 0 {
+		t.Errorf("got %+v; want 2 accepted", a)
+	}
+	if !reflect.DeepEqual(a.IgnoredColumns, []string{"fare", "cabin"}) {
+		t.Errorf("ignored_columns %q; want [fare cabin]", a.IgnoredColumns)
+	}
 }

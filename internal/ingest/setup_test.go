@@ -186,10 +186,11 @@ func send(t *testing.T, req *http.Request) *response {
 
 // answer is an ingest answer; rowError one entry of its errors.
 type answer struct {
-	BatchID  int64      `json:"batch_id"`
-	Accepted int64      `json:"accepted"`
-	Rejected int64      `json:"rejected"`
-	Errors   []rowError `json:"errors"`
+	BatchID        int64      `json:"batch_id"`
+	Accepted       int64      `json:"accepted"`
+	Rejected       int64      `json:"rejected"`
+	Errors         []rowError `json:"errors"`
+	IgnoredColumns []string   `json:"ignored_columns"`
 }
 
 type rowError struct {
@@ -234,7 +235,14 @@ func okAnswer(t *testing.T, r *response) answer {
 	if ct := r.header.Get("Content-Type"); ct != "application/json" {
 		t.Errorf("Content-Type: got %q, want application/json", ct)
 	}
-	a := decodeStrict[answer](t, r.body, "batch_id", "accepted", "rejected", "errors")
+	keys := []string{"batch_id", "accepted", "rejected", "errors"}
+	if bytes.Contains(r.body, []byte(`"ignored_columns":[`)) { // only when there are some
+		keys = append(keys, "ignored_columns")
+	}
+	a := decodeStrict[answer](t, r.body, keys...)
+	if a.IgnoredColumns != nil && len(a.IgnoredColumns) == 0 {
+		t.Errorf("ignored_columns: an empty list in %s, want the key left out", r.body)
+	}
 	if a.Errors == nil {
 		t.Errorf("errors: got null, want a list in %s", r.body)
 	}

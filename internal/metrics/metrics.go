@@ -223,7 +223,7 @@ func (m *Metrics) resolve(k reqKey) *reqSeries {
 		return s
 	}
 	// The key outlives the request: its strings must not share memory
-	// that the caller reuses (the fast front's request buffers).
+	// that the caller reuses (the fasthttp server's request buffers).
 	k.route, k.model = strings.Clone(k.route), strings.Clone(k.model)
 	route := k.route
 	if route == "" {

@@ -270,7 +270,7 @@ func BenchmarkRequest(b *testing.B) {
 }
 
 // TestRequestKeepsCopies checks that a new series keeps copies of its
-// route and model: the fast front passes strings that share memory it
+// route and model: the fasthttp server passes strings that share memory it
 // reuses for the next request, and a series whose label changed under it
 // showed another client's bytes and, once equal to another series, made
 // every scrape fail (duplicate series).

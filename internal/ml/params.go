@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/mlserve/mlserve/internal/didyoumean"
 )
 
 // Params are an algorithm's settings as a pipeline file (YAML numbers,
@@ -157,7 +159,17 @@ func (r *Reader) Check() error {
 		slices.Sort(unknown)
 		known := slices.Clone(r.known)
 		slices.Sort(known)
-		return &ParamError{Name: strings.Join(unknown, ", "), Msg: "unknown; known params are " + strings.Join(known, ", ")}
+		var hints []string
+		for _, k := range unknown {
+			if c := didyoumean.Closest(k, known); c != "" {
+				hints = append(hints, k+": did you mean "+c+"?")
+			}
+		}
+		msg := "unknown"
+		if len(hints) > 0 {
+			msg += " (" + strings.Join(hints, "; ") + ")"
+		}
+		return &ParamError{Name: strings.Join(unknown, ", "), Msg: msg + "; known params are " + strings.Join(known, ", ")}
 	}
 	return nil
 }

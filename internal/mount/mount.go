@@ -56,7 +56,7 @@ type Options struct {
 type Mounted struct {
 	// Handler answers every route behind httpx's middleware.
 	Handler http.Handler
-	// Fast are the hot routes the fast front answers without Handler.
+	// Fast are the hot routes the fasthttp server answers without Handler.
 	Fast []serving.Route
 	// OpenAPI is the served document (nil when none).
 	OpenAPI []byte

@@ -8,25 +8,25 @@ import (
 	"testing"
 
 	"github.com/mlserve/mlserve/internal/apitest"
-	"github.com/mlserve/mlserve/internal/fastfront"
+	"github.com/mlserve/mlserve/internal/fasthttpserver"
 	"github.com/mlserve/mlserve/internal/httpx"
 )
 
 // BenchmarkInfer measures POST /v2/models/titanic/infer for 1 and 1,000
 // rows without the network: through the net/http handler (middleware,
-// decoding, coercion, prediction, encoding), through the fast front's
+// decoding, coercion, prediction, encoding), through the fasthttp server's
 // handler as `mlserve api` serves it, and through that front's adaptor to
 // the net/http handler (the route's path before it was a hot route).
 func BenchmarkInfer(b *testing.B) {
 	env := apitest.Start(b, apitest.Options{})
 	d := env.Data["titanic"]
-	front, err := fastfront.Listen("127.0.0.1:0", env.Handler, env.Hot, fastfront.Options{Limits: httpx.DefaultLimits})
+	front, err := fasthttpserver.Listen("127.0.0.1:0", env.Handler, env.Hot, fasthttpserver.Options{Limits: httpx.DefaultLimits})
 	if err != nil {
 		b.Fatal(err)
 	}
 	// The same front without hot routes: infer through fasthttp's adaptor
 	// to the net/http handler, as before infer had a hot route.
-	adapted, err := fastfront.Listen("127.0.0.1:0", env.Handler, nil, fastfront.Options{Limits: httpx.DefaultLimits})
+	adapted, err := fasthttpserver.Listen("127.0.0.1:0", env.Handler, nil, fasthttpserver.Options{Limits: httpx.DefaultLimits})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func BenchmarkInfer(b *testing.B) {
 			apitest.BenchFront(b, adapted.Handler(), http.MethodPost, "/v2/models/titanic/infer", req)
 			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 		})
-		b.Run(fmt.Sprintf("fastfront/rows=%d", n), func(b *testing.B) {
+		b.Run(fmt.Sprintf("fasthttp/rows=%d", n), func(b *testing.B) {
 			apitest.BenchFront(b, front.Handler(), http.MethodPost, "/v2/models/titanic/infer", req)
 			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 		})

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/mlserve/mlserve/internal/artifact"
+	"github.com/mlserve/mlserve/internal/didyoumean"
 	"github.com/mlserve/mlserve/internal/httpx"
 	"github.com/mlserve/mlserve/internal/ml"
 	"github.com/mlserve/mlserve/internal/schema"
@@ -133,20 +134,6 @@ type ResponseOutput struct {
 
 func bad(format string, args ...any) *Error { return errorf(http.StatusBadRequest, format, args...) }
 
-func (s *Server) handleInfer(w http.ResponseWriter, r *http.Request) {
-	call := InferCall{Name: r.PathValue("name"), Version: r.PathValue("version"), RequestID: httpx.RequestID(r),
-		BinaryExtension: r.Header.Get(headerBinary) != ""}
-	body, err := httpx.ReadRequestBody(nil, r, s.cfg.MaxBody)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	call.Body = body
-	var rp httpx.Reply
-	s.Infer(r.Context(), &call, &rp)
-	httpx.WriteReply(w, r, &rp)
-}
-
 // headerBinary marks a request in the binary tensor data extension.
 const headerBinary = "Inference-Header-Content-Length"
 
@@ -165,9 +152,8 @@ type InferCall struct {
 	BinaryExtension bool
 }
 
-// Infer answers an inference request into rp, which it resets first: the
-// net/http handler and the api's fast front (internal/fastfront) both
-// serve POST …/infer with it.
+// Infer answers an inference request into rp, which it resets first (the
+// inference routes of ServingRoutes).
 func (s *Server) Infer(ctx context.Context, call *InferCall, rp *httpx.Reply) {
 	rp.Reset()
 	if err := s.infer(ctx, call, rp); err != nil {
@@ -284,7 +270,8 @@ func (s *Server) rows(md *model, req *InferRequest, scr *scratch) ([]schema.Row,
 		i := c.Index(in.Name)
 		switch {
 		case i < 0:
-			return nil, bad("input %q is not an input of model %s; inputs: %s", in.Name, md.name, strings.Join(featureNames(sc), ", "))
+			names := featureNames(sc)
+			return nil, bad("input %q is not an input of model %s%s; inputs: %s", in.Name, md.name, didyoumean.Suffix(in.Name, names), strings.Join(names, ", "))
 		case i == target:
 			return nil, bad("input %q is the target of model %s; leave it out of an inference request", in.Name, md.name)
 		case byCol[i] != nil:

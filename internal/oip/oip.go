@@ -31,6 +31,7 @@ import (
 	"github.com/mlserve/mlserve/internal/schema"
 	"github.com/mlserve/mlserve/internal/served"
 	"github.com/mlserve/mlserve/internal/serving"
+	"github.com/mlserve/mlserve/internal/serving/nethttp"
 	"github.com/mlserve/mlserve/internal/store"
 	"github.com/mlserve/mlserve/internal/version"
 )
@@ -59,7 +60,7 @@ type Server struct {
 	cfg    Config
 	logger *slog.Logger
 	// names maps each served model's name to itself: resolve replaces the
-	// name a request gives (on the fast front, bytes of the connection's
+	// name a request gives (on the fasthttp server, bytes of the connection's
 	// buffer, which its next request overwrites) with the configured
 	// string before anything keeps it.
 	names map[string]string
@@ -110,8 +111,7 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v2/models/{name}/versions/{version}", s.handleModelMetadata)
 	mux.HandleFunc("GET /v2/models/{name}/ready", s.handleModelReady)
 	mux.HandleFunc("GET /v2/models/{name}/versions/{version}/ready", s.handleModelReady)
-	mux.HandleFunc(routeInfer, s.handleInfer)
-	mux.HandleFunc(routeInferVersion, s.handleInfer)
+	nethttp.Mount(mux, s.ServingRoutes(), nethttp.Options{Logger: s.logger, MaxBody: s.cfg.MaxBody, ErrorBody: ErrorBody}, nil)
 	fallback := func(w http.ResponseWriter, r *http.Request) {
 		if allow := httpx.Allowed(mux, r); len(allow) > 0 {
 			w.Header().Set("Allow", strings.Join(allow, ", "))
@@ -125,16 +125,17 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("/v2/", fallback)
 }
 
-// The inference routes' patterns: mounted on the mux and, as hot routes,
-// on the fast front (their metric labels are the same on both).
+// The inference routes' patterns (see ServingRoutes): both engines label
+// their metrics with them.
 const (
 	routeInfer        = "POST /v2/models/{name}/infer"
 	routeInferVersion = "POST /v2/models/{name}/versions/{version}/infer"
 )
 
-// ServingRoutes are the routes an engine may answer without net/http (the
-// api's fast front, internal/fastfront): inference, on production and on
-// any version.
+// ServingRoutes are the inference routes, on production and on any
+// version, written once for both engines: Routes mounts them on the
+// net/http mux (internal/serving/nethttp) and the api's fasthttp server
+// (internal/fasthttpserver) answers them without net/http.
 func (s *Server) ServingRoutes() []serving.Route {
 	return []serving.Route{
 		{Pattern: routeInfer, Serve: s.serveInfer},
@@ -190,8 +191,9 @@ func appendError(b []byte, message string) []byte {
 }
 
 // ErrorBody is the answer in the protocol's error form to a request under
-// /v2 that the api's fast front could not read (its body over the limit,
-// say), or nil for other paths (see fastfront.Options.ErrorBody).
+// /v2 whose body could not be read (over the limit, say), or nil for other
+// paths: the engines' Options.ErrorBody (internal/serving/nethttp,
+// internal/fasthttpserver).
 func ErrorBody(path []byte, e *httpx.Error) []byte {
 	if string(path) != "/v2" && !bytes.HasPrefix(path, []byte("/v2/")) {
 		return nil

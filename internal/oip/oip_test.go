@@ -19,7 +19,7 @@ import (
 
 	"github.com/mlserve/mlserve/internal/apitest"
 	"github.com/mlserve/mlserve/internal/artifact"
-	"github.com/mlserve/mlserve/internal/fastfront"
+	"github.com/mlserve/mlserve/internal/fasthttpserver"
 	"github.com/mlserve/mlserve/internal/oip"
 	"github.com/mlserve/mlserve/internal/schema"
 	"github.com/mlserve/mlserve/internal/store"
@@ -274,7 +274,7 @@ func TestVersionRecordsRemembered(t *testing.T) {
 
 // TestVersionRecordKeyIsNotRequestBytes checks that the version records a
 // version route remembers are keyed by the model's configured name, not
-// by the name's bytes in the request: on the fast front those are the
+// by the name's bytes in the request: on the fasthttp server those are the
 // connection's buffer, which its next request overwrites, and the record
 // was then read again (and the cache held a key a client wrote).
 func TestVersionRecordKeyIsNotRequestBytes(t *testing.T) {
@@ -284,7 +284,7 @@ func TestVersionRecordKeyIsNotRequestBytes(t *testing.T) {
 	srv := oip.New(oip.Config{Pipelines: apitest.Names, Models: env.Models, Registry: env.Registry, Store: db})
 	mux := http.NewServeMux()
 	srv.Routes(mux)
-	url := apitest.Serve(t, mux, srv.ServingRoutes(), fastfront.Options{})
+	url := apitest.Serve(t, mux, srv.ServingRoutes(), fasthttpserver.Options{})
 	req := body(t, map[string]any{"inputs": tensors(t, env.Data["titanic"], []int{0})})
 	conn, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
 	if err != nil {
@@ -625,7 +625,7 @@ func cmpOr(a, b string) string {
 // sameInProcess sends an infer request with a fixed X-Request-Id (and
 // header, if set, as Inference-Header-Content-Length) over the wire, checks
 // that the net/http handler, in process, gives the same answer (status,
-// Retry-After and body), and returns the wire's. On the fast front (the
+// Retry-After and body), and returns the wire's. On the fasthttp server (the
 // test servers' default) the production infer route is a hot route, so
 // this checks the two paths against each other.
 func sameInProcess(t *testing.T, env *apitest.Env, path, body, header string) *apitest.Response {
@@ -650,7 +650,7 @@ func sameInProcess(t *testing.T, env *apitest.Env, path, body, header string) *a
 	return r
 }
 
-// TestInferPathsAgree checks that the fast front's infer route answers as
+// TestInferPathsAgree checks that the fasthttp server's infer route answers as
 // the net/http handler does, for answers and for every kind of error.
 func TestInferPathsAgree(t *testing.T) {
 	t.Parallel()

@@ -105,6 +105,9 @@ type Reader struct {
 	// memory); 0 means DefaultMaxRecordBytes. A longer record is returned
 	// with ErrTooLong.
 	MaxRecordBytes int
+	// Comma is the field delimiter; 0 means ','. It must not be '"', '\r'
+	// or '\n' (see Delimiter).
+	Comma byte
 
 	src      io.Reader
 	bufSize  int    // initial buffer size; tests make it tiny
@@ -118,6 +121,14 @@ type Reader struct {
 	fieldBuf []byte // unescaped field bytes of a quoted record
 	ends     []int  // end offset in fieldBuf of each field
 	fields   []string
+}
+
+// comma is the field delimiter.
+func (r *Reader) comma() byte {
+	if r.Comma == 0 {
+		return ','
+	}
+	return r.Comma
 }
 
 // NewReader returns a Reader reading from r.
@@ -277,9 +288,10 @@ func (r *Reader) keep(fields []string) {
 func (r *Reader) plain(ce, next int) Record {
 	line := r.buf[r.pos : r.pos+ce]
 	raw := string(line)
-	fields := r.fieldSlice(bytes.Count(line, []byte{','}) + 1)
+	comma := r.comma()
+	fields := r.fieldSlice(bytes.Count(line, []byte{comma}) + 1)
 	for s := raw; ; {
-		j := strings.IndexByte(s, ',')
+		j := strings.IndexByte(s, comma)
 		if j < 0 {
 			fields = append(fields, s)
 			break
@@ -346,7 +358,7 @@ func (r *Reader) quoted(ce, next, limit int) (Record, error) {
 		content := r.buf[r.pos+off : r.pos+ce]
 		if i >= len(content) || content[i] != '"' {
 			rest := content[i:]
-			j := bytes.IndexByte(rest, ',')
+			j := bytes.IndexByte(rest, r.comma())
 			f := rest
 			if j >= 0 {
 				f = rest[:j]
@@ -399,7 +411,7 @@ func (r *Reader) quoted(ce, next, limit int) (Record, error) {
 			case i < len(content) && content[i] == '"': // escaped quote
 				r.fieldBuf = append(r.fieldBuf, '"')
 				i++
-			case i < len(content) && content[i] == ',':
+			case i < len(content) && content[i] == r.comma():
 				r.ends = append(r.ends, len(r.fieldBuf))
 				i++
 				break field
@@ -437,4 +449,34 @@ func (r *Reader) quotedDone(ce, next, lines int) Record {
 	r.pos += next
 	r.line += lines + 1
 	return rec
+}
+
+// Delimiters are the field delimiters Sniff tells apart.
+const Delimiters = ",;\t|"
+
+// Sniff returns the delimiter of a CSV whose first line (its header) is
+// line: the one of Delimiters it holds most often outside quotes, ','
+// on a tie or when it holds none.
+func Sniff(line []byte) byte {
+	var n [len(Delimiters)]int
+	quoted := false
+	for _, c := range line {
+		if c == '"' {
+			quoted = !quoted
+			continue
+		}
+		if c == '\n' && !quoted {
+			break
+		}
+		if i := strings.IndexByte(Delimiters, c); i >= 0 && !quoted {
+			n[i]++
+		}
+	}
+	best := 0
+	for i := range n {
+		if n[i] > n[best] {
+			best = i
+		}
+	}
+	return Delimiters[best]
 }

@@ -424,3 +424,35 @@ func TestReaderSharedData(t *testing.T) {
 		})
 	}
 }
+
+func TestSniff(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		line string
+		want byte
+	}{
+		{"a,b,c\n1;2", ','},
+		{"a;b;c\n", ';'},
+		{"a\tb\tc", '\t'},
+		{"a|b|c\r\n", '|'},
+		{`"x,y";b;c`, ';'},
+		{"one", ','},
+		{"", ','},
+	} {
+		if got := Sniff([]byte(c.line)); got != c.want {
+			t.Errorf("Sniff(%q) = %q; want %q", c.line, got, c.want)
+		}
+	}
+}
+
+func TestComma(t *testing.T) {
+	t.Parallel()
+	r := NewReader(strings.NewReader("a;\"b;c\";d\n1;2;3\n"))
+	r.Comma = ';'
+	for _, want := range [][]string{{"a", "b;c", "d"}, {"1", "2", "3"}} {
+		rec, err := r.Read()
+		if err != nil || rec.Err != nil || !slices.Equal(rec.Fields, want) {
+			t.Fatalf("Read = %q, %v, %v; want %q", rec.Fields, rec.Err, err, want)
+		}
+	}
+}

@@ -117,12 +117,17 @@ type Header struct {
 	c      *Compiled
 	pos    []int // schema column -> field index, -1 when absent
 	fields int   // number of fields in the header
+	// Ignored are the header's names the schema does not know, in header
+	// order: their fields are dropped (Schema.UnknownColumns "ignore").
+	Ignored []string
 }
 
 // Header matches a CSV header against the schema. Names are trimmed and
-// matched exactly. A header that lacks a required (non-nullable, not ignored)
-// column, or names one the schema does not know, is an error listing all of
-// them.
+// matched exactly. A header that lacks a required (non-nullable, not
+// ignored) column or names one twice is an error listing all of them and
+// the names the schema does not know; so is a header with unknown names
+// under Schema.UnknownColumns "reject". Otherwise unknown names are listed
+// in Header.Ignored and their fields dropped.
 func (c *Compiled) Header(names []string) (*Header, error) {
 	h := &Header{c: c, pos: make([]int, len(c.cols)), fields: len(names)}
 	for i := range h.pos {
@@ -146,6 +151,11 @@ func (c *Compiled) Header(names []string) (*Header, error) {
 		if h.pos[i] < 0 && !col.Nullable && !col.Ignore {
 			he.Missing = append(he.Missing, col.Name)
 		}
+	}
+	if c.schema.UnknownColumns != UnknownReject && len(he.Missing)+len(he.Duplicate) == 0 {
+		// Otherwise the unknown names stay in the error: a misspelt
+		// required column is most likely why one is missing.
+		h.Ignored, he.Unknown = he.Unknown, nil
 	}
 	if len(he.Missing)+len(he.Unknown)+len(he.Duplicate) > 0 {
 		return nil, &he

@@ -74,7 +74,15 @@ type Schema struct {
 	Target string `yaml:"target" json:"target"`
 	// Columns in their canonical order (the order of a typed Row).
 	Columns []Column `yaml:"columns" json:"columns"`
+	// UnknownColumns is what a CSV header naming a column the schema
+	// lacks gets: UnknownIgnore (the default, "") drops the column and
+	// lists it in the answer, UnknownReject refuses the whole file.
+	UnknownColumns string `yaml:"unknown_columns,omitempty" json:"unknown_columns,omitempty"`
 }
+
+// UnknownIgnore is Schema.UnknownColumns' default; UnknownReject (the
+// same word as a category's policy) is its other value.
+const UnknownIgnore = "ignore"
 
 // Value is one typed cell of a Row.
 type Value struct {
@@ -198,6 +206,9 @@ func Compile(s Schema) (*Compiled, error) {
 			return nil, fmt.Errorf("%w: column %q: %w", ErrInvalid, col.Name, err)
 		}
 		c.cols = append(c.cols, cc)
+	}
+	if u := s.UnknownColumns; u != "" && u != UnknownIgnore && u != UnknownReject {
+		return nil, fmt.Errorf("%w: unknown_columns %q: want %s (the default) or %s", ErrInvalid, u, UnknownIgnore, UnknownReject)
 	}
 	if s.Target == "" {
 		return nil, fmt.Errorf("%w: target is empty; set it to the column to predict", ErrInvalid)

@@ -9,7 +9,7 @@ import (
 
 // TestDomainPackagesLinkNoEngine proves the api and oip packages (the
 // domain siblings on the serving core) depend on neither HTTP engine's
-// package: not fasthttp, not the fast front. A domain package that imports
+// package: not fasthttp, not the fasthttp server. A domain package that imports
 // one again fails here.
 func TestDomainPackagesLinkNoEngine(t *testing.T) {
 	out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}",
@@ -22,7 +22,7 @@ func TestDomainPackagesLinkNoEngine(t *testing.T) {
 		t.Fatalf("go list -deps listed %d packages: %q", len(deps), deps)
 	}
 	for _, d := range deps {
-		if strings.HasPrefix(d, "github.com/valyala/fasthttp") || d == "github.com/mlserve/mlserve/internal/fastfront" {
+		if strings.HasPrefix(d, "github.com/valyala/fasthttp") || d == "github.com/mlserve/mlserve/internal/fasthttpserver" {
 			t.Errorf("internal/api or internal/oip depends on %s", d)
 		}
 	}

@@ -1,9 +1,10 @@
 // Package serving is the serving core both HTTP engines share: the table of
 // routes a domain package (internal/api, internal/oip) answers without
 // net/http, and the view of a request such a route sees. It imports no
-// engine: the net/http mux mounts a route by its Pattern, and the fasthttp
-// server (internal/fastfront) derives the method and path it matches from
-// the same Pattern, so a route is written once.
+// engine: internal/serving/nethttp mounts a route on the net/http mux by
+// its Pattern, and the fasthttp server (internal/fasthttpserver) derives
+// the method and path it matches from the same Pattern, so a route is
+// written once and both engines serve it.
 package serving
 
 import (
@@ -62,6 +63,21 @@ func (r *Request) Header(name string) string {
 		return ""
 	}
 	return r.Headers.Get(name)
+}
+
+// Wildcards returns the names of pattern's wildcards, in order
+// ("POST /v2/models/{name}/versions/{version}/infer" → "name", "version"):
+// the names net/http's Request.PathValue takes. pattern is one Split
+// accepts.
+func Wildcards(pattern string) []string {
+	_, path, _ := strings.Cut(pattern, " ")
+	var names []string
+	for s := range strings.SplitSeq(path, "/") {
+		if len(s) > 2 && s[0] == '{' && s[len(s)-1] == '}' && s != "{$}" {
+			names = append(names, s[1:len(s)-1])
+		}
+	}
+	return names
 }
 
 // Split returns the method of pattern and its path with each wildcard

@@ -1,6 +1,7 @@
 package serving_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -32,6 +33,22 @@ func TestSplit(t *testing.T) {
 	} {
 		if _, _, err := serving.Split(c.pattern); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("Split(%q) error = %v; want one saying %q", c.pattern, err, c.want)
+		}
+	}
+}
+
+func TestWildcards(t *testing.T) {
+	for _, c := range []struct {
+		pattern string
+		want    []string
+	}{
+		{"GET /{$}", nil},
+		{"GET /v1/models/{name}/predict", []string{"name"}},
+		{"POST /v2/models/{name}/versions/{version}/infer", []string{"name", "version"}},
+		{"GET /items/{name}/{$}", []string{"name"}},
+	} {
+		if got := serving.Wildcards(c.pattern); !slices.Equal(got, c.want) {
+			t.Errorf("Wildcards(%q) = %q; want %q", c.pattern, got, c.want)
 		}
 	}
 }

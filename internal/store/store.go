@@ -198,6 +198,9 @@ type BatchResult struct {
 	Errors   []*Reject
 	// Replayed is true when an Idempotency-Key matched an earlier batch.
 	Replayed bool
+	// IgnoredColumns are the body's CSV columns the schema lacks, dropped
+	// (set by the ingest service, not stored).
+	IgnoredColumns []string
 }
 
 // Reject is a row that failed validation, kept with its raw text.

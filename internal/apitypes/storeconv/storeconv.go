@@ -79,7 +79,8 @@ func IngestAnswer(b *store.BatchResult) *apitypes.IngestAnswer {
 	if b == nil {
 		return nil
 	}
-	return &apitypes.IngestAnswer{BatchID: b.BatchID, Accepted: b.Accepted, Rejected: b.Rejected, Errors: rejects(b.Errors)}
+	return &apitypes.IngestAnswer{BatchID: b.BatchID, Accepted: b.Accepted, Rejected: b.Rejected, Errors: rejects(b.Errors),
+		IgnoredColumns: b.IgnoredColumns}
 }
 
 // CheckReport returns the report of a checked, unstored body (nil for

@@ -1,4 +1,4 @@
-package fastfront_test
+package fasthttpserver_test
 
 import (
 	"bufio"
@@ -13,13 +13,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mlserve/mlserve/internal/fastfront"
+	"github.com/mlserve/mlserve/internal/fasthttpserver"
 	"github.com/mlserve/mlserve/internal/httpx"
 	"github.com/mlserve/mlserve/internal/serving"
 )
 
 // capsServer is a server of either engine with small caps: POST /read
-// reads its body whole (a hot route on the fast front) and answers its
+// reads its body whole (a hot route on the fasthttp server) and answers its
 // length.
 type capsServer struct {
 	addr     string
@@ -51,7 +51,7 @@ func startCaps(t *testing.T, engine string, lim httpx.Limits) *capsServer {
 		hot := []serving.Route{{Pattern: "POST /read", Serve: func(r *serving.Request, rp *httpx.Reply) {
 			rp.Status, rp.Body = http.StatusOK, strconv.AppendInt(rp.Body[:0], int64(len(r.Body)), 10)
 		}}}
-		srv, err := fastfront.Listen("127.0.0.1:0", h, hot, fastfront.Options{Logger: logger, Limits: lim, MaxBody: 1 << 20})
+		srv, err := fasthttpserver.Listen("127.0.0.1:0", h, hot, fasthttpserver.Options{Logger: logger, Limits: lim, MaxBody: 1 << 20})
 		if err != nil {
 			t.Fatal(err)
 		}

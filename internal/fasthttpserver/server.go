@@ -1,4 +1,4 @@
-// Package fastfront serves the api role over HTTP/1.1 with fasthttp: its hot
+// Package fasthttpserver serves the api role over HTTP/1.1 with fasthttp: its hot
 // routes (the prototype's GET /, the predict routes and the inference
 // protocol's infer routes) by handlers that never touch net/http,
 // and every other request by the role's net/http handler through fasthttp's
@@ -21,7 +21,7 @@
 // the hot routes' (see serving.Request) and those the adaptor gives the net/http handler (its
 // method, path, path values, query and headers) share fasthttp's buffers,
 // which the connection's next request overwrites.
-package fastfront
+package fasthttpserver
 
 import (
 	"bytes"
@@ -35,7 +35,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unsafe"
 
@@ -272,12 +271,10 @@ func (f *front) serveNext(c *fasthttp.RequestCtx) {
 		f.next(c)
 		return
 	}
-	b := bodies.Get().(*body)
+	b := bodies.Get()
 	defer func() {
 		b.hold.Release()
-		if cap(b.b) <= 1<<20 {
-			bodies.Put(b)
-		}
+		bodies.Put(b)
 	}()
 	b.hold = httpx.NewHold(f.budget)
 	var err error
@@ -296,7 +293,7 @@ type body struct {
 	hold httpx.Hold
 }
 
-var bodies = sync.Pool{New: func() any { return new(body) }}
+var bodies = serving.NewPool(func(b *body) bool { return cap(b.b) <= serving.MaxKeep })
 
 // readBody appends c's body to dst as it arrives (httpx.ReadBody).
 func (f *front) readBody(c *fasthttp.RequestCtx, dst []byte, h *httpx.Hold) ([]byte, error) {
@@ -334,7 +331,7 @@ func (f *front) serveRoute(c *fasthttp.RequestCtx, rt *route, segs *[serving.Max
 		c.Response.Header.SetCanonical(headerRequestID, id)
 	}
 	id = c.Response.Header.PeekBytes(headerRequestID) // the header's copy: buf stays on the stack
-	x := exchanges.Get().(*exchange)
+	x := exchanges.Get()
 	rp := &x.rp
 	defer func() {
 		if p := recover(); p != nil {
@@ -355,14 +352,8 @@ func (f *front) serveRoute(c *fasthttp.RequestCtx, rt *route, segs *[serving.Max
 			f.o.Logger.Debug("request", "method", rt.method, "route", rt.Pattern, "status", rp.Status,
 				"duration_ms", float64(d.Microseconds())/1000, "request_id", string(id))
 		}
-		x.r, x.hdr = serving.Request{}, headers{}
 		x.body.hold.Release()
-		if cap(x.body.b) > 1<<20 {
-			x.body.b = nil
-		}
-		if cap(rp.Body) <= 1<<20 {
-			exchanges.Put(x)
-		}
+		exchanges.Put(x)
 	}()
 	x.hdr.h = &c.Request.Header
 	x.r = serving.Request{Context: context.Background(), RawQuery: unsafeString(query),
@@ -402,7 +393,14 @@ type exchange struct {
 	rp   httpx.Reply
 }
 
-var exchanges = sync.Pool{New: func() any { return new(exchange) }}
+var exchanges = serving.NewPool(func(x *exchange) bool {
+	x.r, x.hdr = serving.Request{}, headers{} // no request kept alive by the pool
+	x.rp.Reset()
+	if cap(x.body.b) > serving.MaxKeep {
+		x.body.b = nil
+	}
+	return cap(x.rp.Body) <= serving.MaxKeep
+})
 
 // unsafeString is b as a string without a copy: b must not change while
 // the string is in use.

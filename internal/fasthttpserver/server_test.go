@@ -1,4 +1,4 @@
-package fastfront_test
+package fasthttpserver_test
 
 import (
 	"bufio"
@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mlserve/mlserve/internal/fastfront"
+	"github.com/mlserve/mlserve/internal/fasthttpserver"
 	"github.com/mlserve/mlserve/internal/httpx"
 	"github.com/mlserve/mlserve/internal/serving"
 )
@@ -90,7 +90,7 @@ func start(t *testing.T, lim httpx.Limits, maxBody int64, block <-chan struct{})
 		{Pattern: "POST /items/{name}/echo", Serve: echo},
 		{Pattern: "GET /items/{name}/parts/{part}", Serve: echo},
 	}
-	o := fastfront.Options{Limits: lim, MaxBody: maxBody, Observe: func(route, model string, version, status, rows int, d time.Duration) {
+	o := fasthttpserver.Options{Limits: lim, MaxBody: maxBody, Observe: func(route, model string, version, status, rows int, d time.Duration) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		f.seen = append(f.seen, observed{route, model, version, rows, status, d})
@@ -101,7 +101,7 @@ func start(t *testing.T, lim httpx.Limits, maxBody int64, block <-chan struct{})
 		b, _ := json.Marshal(map[string]string{"proto_error": e.Message})
 		return b
 	}}
-	srv, err := fastfront.Listen("127.0.0.1:0", httpx.Middleware(slog.New(slog.DiscardHandler), nil, mux), routes, o)
+	srv, err := fasthttpserver.Listen("127.0.0.1:0", httpx.Middleware(slog.New(slog.DiscardHandler), nil, mux), routes, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -550,7 +550,7 @@ func TestBadRoutes(t *testing.T) {
 		{Pattern: "GET /{a}b", Serve: serve},
 		{Pattern: "GET x/{a}", Serve: serve},
 	} {
-		if srv, err := fastfront.Listen("127.0.0.1:0", http.NotFoundHandler(), []serving.Route{rt}, fastfront.Options{}); err == nil {
+		if srv, err := fasthttpserver.Listen("127.0.0.1:0", http.NotFoundHandler(), []serving.Route{rt}, fasthttpserver.Options{}); err == nil {
 			srv.Serve(canceled())
 			t.Errorf("Listen took route %+v", rt)
 		}
