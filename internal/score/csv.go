@@ -1,6 +1,8 @@
 package score
 
 import (
+	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -250,4 +252,36 @@ func appendCell(b []byte, s string) []byte {
 	}
 	b = append(b, s...)
 	return append(b, '"')
+}
+
+// Copy reads CSV from r and writes each record's text to w, through the
+// reading, chunking and writing of Stream but without a model: the cost
+// of scoring is Stream's time less Copy's on the same input (`mlserve
+// score --copy-only`, for the benchmark in bench/score).
+func Copy(ctx context.Context, r io.Reader, w io.Writer, o Options) (*Summary, error) {
+	o.ChunkRows = cmp.Or(o.ChunkRows, DefaultChunkRows)
+	rd := rawcsv.NewReader(r)
+	rd.ReuseRecord = true
+	hdr, err := rd.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, &BadInputError{Msg: "csv is empty: expected a header line naming the columns"}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read csv header: %w", err)
+	}
+	if _, err := w.Write(append([]byte(hdr.Raw), '\n')); err != nil {
+		return nil, fmt.Errorf("write answers: %w", err)
+	}
+	st := &stream{o: o, sum: &Summary{}}
+	return st.sum, st.run(ctx, copySource{&csvSource{rd: rd, width: len(hdr.Fields)}}, w)
+}
+
+// copySource reads CSV and answers each record with its own text.
+type copySource struct{ *csvSource }
+
+func (s copySource) score(c *chunk, p *part) {
+	for i := p.lo; i < p.hi; i++ {
+		p.out = append(p.out, c.text[i]...)
+		p.out = append(p.out, '\n')
+	}
 }
