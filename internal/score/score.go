@@ -324,3 +324,25 @@ func grow[T any](s []T, n int) []T {
 
 // notNumber is the error of a row whose prediction is NaN or infinite.
 const notNumber = "the model's output is not a finite number"
+
+// FormatOf maps a request's Content-Type to a stream format: the CSV and
+// NDJSON media types the ingest role takes too (ingest.FormatOf). ok is
+// false for any other.
+func FormatOf(contentType string) (f Format, ok bool) {
+	mt, _, _ := strings.Cut(contentType, ";")
+	switch strings.ToLower(strings.TrimSpace(mt)) {
+	case "text/csv", "application/csv":
+		return CSV, true
+	case "application/x-ndjson", "application/ndjson", "application/jsonl", "application/jsonlines":
+		return NDJSON, true
+	}
+	return "", false
+}
+
+// ContentType is the media type of an answer in format f.
+func ContentType(f Format) string {
+	if f == CSV {
+		return "text/csv; charset=utf-8"
+	}
+	return "application/x-ndjson"
+}
