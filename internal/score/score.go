@@ -126,6 +126,37 @@ type chunk struct {
 	parts []part
 }
 
+// chunkPool keeps chunks between streams (a predict request is one), so
+// that their memory is not grown again for each.
+var chunkPool = sync.Pool{New: func() any { return new(chunk) }}
+
+// maxKeepCells is the most cells a pooled chunk keeps room for.
+const maxKeepCells = DefaultChunkRows * 64
+
+// putChunk gives c back to the pool unless it is too large, without the
+// rows it points to.
+func putChunk(c *chunk) {
+	if cap(c.cells) > maxKeepCells {
+		return
+	}
+	clear(c.text[:cap(c.text)])
+	clear(c.cells[:cap(c.cells)])
+	clear(c.bad[:cap(c.bad)])
+	for i := range c.parts[:cap(c.parts)] {
+		p := &c.parts[i]
+		clear(p.slab[:cap(p.slab)])
+		clear(p.errs[:cap(p.errs)])
+		clear(p.fe[:cap(p.fe)])
+		p.ignored = p.ignored[:0]
+		p.rows = p.rows[:0]
+		if p.f != nil {
+			p.f.Reset()
+		}
+	}
+	c.reset()
+	chunkPool.Put(c)
+}
+
 // reset empties c for the next read.
 func (c *chunk) reset() {
 	c.n = 0
@@ -161,8 +192,13 @@ type stream struct {
 func (st *stream) run(ctx context.Context, src source, w io.Writer) error {
 	free := make(chan *chunk, chunksInFlight)
 	for range chunksInFlight {
-		free <- &chunk{}
+		free <- chunkPool.Get().(*chunk)
 	}
+	defer func() {
+		for range chunksInFlight {
+			putChunk(<-free)
+		}
+	}()
 	read := make(chan *chunk, chunksInFlight)
 	scored := make(chan *chunk, chunksInFlight)
 	stop := make(chan struct{})
@@ -182,25 +218,22 @@ func (st *stream) run(ctx context.Context, src source, w io.Writer) error {
 			case <-stop:
 				return
 			}
-			if err := ctx.Err(); err != nil {
-				readErr = err
-				return
-			}
 			c.reset()
 			max := st.o.ChunkRows
 			if st.o.MaxRows > 0 {
 				max = min(max, st.o.MaxRows+1-total)
 			}
-			if err := src.read(c, max); err != nil {
-				readErr = err
-				return
-			}
-			if c.n == 0 {
-				return
+			err := ctx.Err()
+			if err == nil {
+				err = src.read(c, max)
 			}
 			total += c.n
-			if st.o.MaxRows > 0 && total > st.o.MaxRows {
-				readErr = &TooManyRowsError{Max: st.o.MaxRows}
+			if err == nil && st.o.MaxRows > 0 && total > st.o.MaxRows {
+				err = &TooManyRowsError{Max: st.o.MaxRows}
+			}
+			if err != nil || c.n == 0 {
+				readErr = err
+				free <- c // never blocks: free has room for every chunk
 				return
 			}
 			read <- c

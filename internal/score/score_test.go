@@ -17,6 +17,7 @@ import (
 
 	"github.com/mlserve/mlserve/internal/artifact"
 	"github.com/mlserve/mlserve/internal/config"
+	"github.com/mlserve/mlserve/internal/ml"
 	"github.com/mlserve/mlserve/internal/sampledata"
 	"github.com/mlserve/mlserve/internal/schema"
 	"github.com/mlserve/mlserve/internal/score"
@@ -36,6 +37,12 @@ var titanic = sync.OnceValues(func() (*artifact.Model, error) {
 
 // fit trains a model on a CSV file.
 func fit(s schema.Schema, algorithm, path string) (*artifact.Model, error) {
+	return fitParams(s, algorithm, path)
+}
+
+// fitParams trains a model on a CSV file; gbdt gets the XGBoost peer's
+// 100 trees of depth 6.
+func fitParams(s schema.Schema, algorithm, path string) (*artifact.Model, error) {
 	c, err := schema.Compile(s)
 	if err != nil {
 		return nil, err
@@ -60,8 +67,12 @@ func fit(s schema.Schema, algorithm, path string) (*artifact.Model, error) {
 		}
 		rows = append(rows, row)
 	}
+	var params ml.Params
+	if algorithm == "gbdt" {
+		params = ml.Params{"n_trees": 100, "max_depth": 6, "learning_rate": 0.3}
+	}
 	res, err := train.Fit(context.Background(), &train.FitParams{
-		Pipeline: "p", Schema: c, Rows: rows, Algorithm: algorithm, Seed: 42, Holdout: 0.2,
+		Pipeline: "p", Schema: c, Rows: rows, Algorithm: algorithm, Params: params, Seed: 42, Holdout: 0.2,
 	})
 	if err != nil {
 		return nil, err
