@@ -135,7 +135,7 @@ func predictionColumns(m *artifact.Model, input []string) []string {
 }
 
 func (s *csvSource) read(c *chunk, max int) error {
-	for c.n < max {
+	for !c.full(max) {
 		rec, err := s.rd.Read()
 		if errors.Is(err, io.EOF) {
 			return nil
@@ -151,6 +151,7 @@ func (s *csvSource) read(c *chunk, max int) error {
 			bad = fmt.Sprintf("line %d: has %d fields, the header has %d", rec.Line, len(rec.Fields), s.width)
 		}
 		c.text = append(c.text, rec.Raw)
+		c.bytes += len(rec.Raw)
 		c.bad = append(c.bad, bad)
 		n := min(len(rec.Fields), s.width)
 		c.cells = append(c.cells, rec.Fields[:n]...)

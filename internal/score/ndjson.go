@@ -32,7 +32,7 @@ func newNDJSONSource(m *artifact.Model, r io.Reader) *ndjsonSource {
 const MaxLineBytes = 1 << 20
 
 func (s *ndjsonSource) read(c *chunk, max int) error {
-	for c.n < max {
+	for !c.full(max) {
 		line, long, err := s.readLine()
 		if err != nil && !errors.Is(err, io.EOF) {
 			return fmt.Errorf("read ndjson: %w", err)
@@ -45,6 +45,7 @@ func (s *ndjsonSource) read(c *chunk, max int) error {
 			c.n++
 		case len(bytes.TrimSpace(line)) > 0:
 			c.text = append(c.text, string(line))
+			c.bytes += len(line)
 			c.bad = append(c.bad, "")
 			c.n++
 		}

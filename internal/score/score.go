@@ -120,6 +120,7 @@ type source interface {
 // chunk is rows read together, and their answers.
 type chunk struct {
 	n     int
+	bytes int      // of text: a chunk is full at maxChunkBytes too
 	text  []string // CSV: each record's raw text; NDJSON: each line
 	cells []string // CSV: width cells per row
 	bad   []string // per row: its problem as read (malformed, ragged), or ""
@@ -130,14 +131,29 @@ type chunk struct {
 // that their memory is not grown again for each.
 var chunkPool = sync.Pool{New: func() any { return new(chunk) }}
 
-// maxKeepCells is the most cells a pooled chunk keeps room for.
-const maxKeepCells = DefaultChunkRows * 64
+// maxChunkBytes is the most input text a chunk holds, whatever its rows:
+// with long lines a chunk has fewer rows, so memory stays bounded.
+const maxChunkBytes = 16 << 20
+
+// full reports whether c holds max rows or maxChunkBytes of text.
+func (c *chunk) full(max int) bool { return c.n >= max || c.bytes >= maxChunkBytes }
+
+// maxKeepCells and maxKeepOut bound the memory a pooled chunk keeps.
+const (
+	maxKeepCells = DefaultChunkRows * 64
+	maxKeepOut   = 4 << 20
+)
 
 // putChunk gives c back to the pool unless it is too large, without the
 // rows it points to.
 func putChunk(c *chunk) {
 	if cap(c.cells) > maxKeepCells {
 		return
+	}
+	for _, p := range c.parts {
+		if cap(p.out) > maxKeepOut {
+			return
+		}
 	}
 	clear(c.text[:cap(c.text)])
 	clear(c.cells[:cap(c.cells)])
@@ -159,7 +175,7 @@ func putChunk(c *chunk) {
 
 // reset empties c for the next read.
 func (c *chunk) reset() {
-	c.n = 0
+	c.n, c.bytes = 0, 0
 	c.text, c.cells, c.bad = c.text[:0], c.cells[:0], c.bad[:0]
 }
 

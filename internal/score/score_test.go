@@ -342,3 +342,16 @@ func TestRegression(t *testing.T) {
 		t.Errorf("got %q, want header x,value,error and value %v", got, *p.Value)
 	}
 }
+
+// TestNDJSONLongLine: a line over MaxLineBytes is answered with an error
+// and the lines after it are scored.
+func TestNDJSONLongLine(t *testing.T) {
+	t.Parallel()
+	m := model(t)
+	in := `{"class": 1, "sex": "` + strings.Repeat("x", score.MaxLineBytes+10) + `"}` + "\n" + `{"class": 1, "sex": "F"}` + "\n"
+	got, sum := run(t, m, in, score.Options{Format: score.NDJSON})
+	lines := strings.Split(strings.TrimSuffix(got, "\n"), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], "longer than") || !strings.HasPrefix(lines[1], `{"label":`) || sum.Errors != 1 {
+		t.Errorf("got %d lines (%.80s…), %+v; want the long line's error, then a prediction", len(lines), got, sum)
+	}
+}
