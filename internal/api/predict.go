@@ -1,6 +1,8 @@
 package api
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +16,7 @@ import (
 	"github.com/mlserve/mlserve/internal/jsonw"
 	"github.com/mlserve/mlserve/internal/ml"
 	"github.com/mlserve/mlserve/internal/schema"
+	"github.com/mlserve/mlserve/internal/score"
 	"github.com/mlserve/mlserve/internal/served"
 	"github.com/mlserve/mlserve/internal/serving"
 )
@@ -263,7 +266,9 @@ func (s *Server) PredictPost(name string, body []byte, rp *httpx.Reply) {
 	}
 	sc.batch.predict(m, n)
 	if fe := sc.batch.errors(); fe != nil {
-		rp.SetError(badFields(fe))
+		e := badFields(fe)
+		e.Message += allOrNothing
+		rp.SetError(e)
 		return
 	}
 	if sc.batch.unencodable {
@@ -278,6 +283,48 @@ func (s *Server) PredictPost(name string, body []byte, rp *httpx.Reply) {
 		b = append(b, sc.batch.chunks[i].json...)
 	}
 	rp.Status, rp.Body, rp.Rows = http.StatusOK, append(b, predictTail...), n
+}
+
+// allOrNothing ends the message of a JSON batch with a bad instance.
+const allOrNothing = " (a JSON body is answered all or nothing; send the rows as text/csv or application/x-ndjson to have the valid ones scored and each bad one's error in its answer)"
+
+// PredictRows answers POST /v1/models/{name}/predict for a CSV or NDJSON
+// body into rp, which it resets first: row by row in the body's format
+// (internal/score), a row that fails validation with its error in its
+// answer. A body that cannot be read as a whole (no header, a required
+// column missing) is a 400, more rows than MLSERVE_MAX_BATCH a 413. The
+// caller keeps the body within the body limit.
+func (s *Server) PredictRows(ctx context.Context, name string, f score.Format, body []byte, rp *httpx.Reply) {
+	sv := s.lookupReply(name, rp)
+	if sv == nil {
+		return
+	}
+	sum, err := score.Stream(ctx, sv.Model, bytes.NewReader(body), (*replyWriter)(rp), score.Options{Format: f, MaxRows: s.maxBatch})
+	var bad *score.BadInputError
+	var many *score.TooManyRowsError
+	switch {
+	case errors.As(err, &bad):
+		code := "bad_request"
+		if bad.Fields != nil {
+			code = "invalid_input"
+		}
+		rp.SetError(&httpx.Error{Status: http.StatusBadRequest, Code: code, Message: bad.Msg, Fields: bad.Fields})
+	case errors.As(err, &many):
+		rp.SetError(httpx.Errorf(http.StatusRequestEntityTooLarge, "batch_too_large",
+			"more than %d rows is over the limit per request (MLSERVE_MAX_BATCH); split the rows, or score a file with `mlserve score`", s.maxBatch))
+	case err != nil:
+		rp.SetError(httpx.Report(ctx, s.logger, err, ""))
+	default:
+		rp.Status, rp.ContentType, rp.Rows = http.StatusOK, score.ContentType(f), int(sum.Rows)
+	}
+}
+
+// replyWriter appends to a Reply's body.
+type replyWriter httpx.Reply
+
+func (w *replyWriter) Write(p []byte) (int, error) {
+	w.Body = append(w.Body, p...)
+	return len(p), nil
 }
 
 // batchMinChunk is the fewest instances per goroutine of a batch.
@@ -399,6 +446,10 @@ func (s *Server) ServingRoutes() []serving.Route {
 			s.PredictGet(r.Values[0], r.RawQuery, rp)
 		}},
 		{Pattern: routePredictPost, Serve: func(r *serving.Request, rp *httpx.Reply) {
+			if f, ok := score.FormatOf(r.Header("Content-Type")); ok {
+				s.PredictRows(r.Context, r.Values[0], f, r.Body, rp)
+				return
+			}
 			s.PredictPost(r.Values[0], r.Body, rp)
 		}},
 	}

@@ -1,6 +1,6 @@
 // Package cli is mlserve's command line (cobra). Subcommands are grouped by
 // what they touch, a file per group: up.go (up, the roles, migrate), data.go
-// (ingest-file, predict), registry.go (train, runs, models, promote,
+// (ingest-file, predict), score.go (score), registry.go (train, runs, models, promote,
 // rollback), schema.go (schema infer and check, init), fit.go, datafill.go
 // and healthcheck.go. Each parses its flags, calls internal/app and prints
 // for people or, with --json, one JSON document; progress.go draws progress
@@ -123,7 +123,7 @@ Your data:   mlserve init --csv data.csv --target COL --name NAME && mlserve up`
 		newUpCmd(g), newRoleCmd(g, "api"), newRoleCmd(g, "trainer"), newRoleCmd(g, "ingest"),
 		newDatafillCmd(g), newInitCmd(g), newMigrateCmd(g), newSchemaCmd(g),
 		newIngestFileCmd(g), newTrainCmd(g), newRunsCmd(g), newModelsCmd(g),
-		newPromoteCmd(g), newRollbackCmd(g), newPredictCmd(g), newFitCmd(g),
+		newPromoteCmd(g), newRollbackCmd(g), newPredictCmd(g), newScoreCmd(g), newFitCmd(g),
 		newHealthcheckCmd(g), newApplyCmd(g),
 	)
 	return root

@@ -339,7 +339,11 @@ func (f *front) serveRoute(c *fasthttp.RequestCtx, rt *route, segs *[serving.Max
 			rp.SetError(httpx.Errorf(http.StatusInternalServerError, "internal", "internal error (request id %s)", id))
 		}
 		c.SetStatusCode(rp.Status)
-		c.Response.Header.SetContentTypeBytes(contentTypeJSON)
+		if rp.ContentType != "" {
+			c.Response.Header.SetContentType(rp.ContentType)
+		} else {
+			c.Response.Header.SetContentTypeBytes(contentTypeJSON)
+		}
 		if rp.RetryAfter > 0 {
 			c.Response.Header.SetCanonical(headerRetryAfter, strconv.AppendInt(nil, int64(rp.RetryAfter), 10))
 		}

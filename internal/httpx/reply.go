@@ -7,13 +7,15 @@ import (
 )
 
 // Reply is the answer of a handler written without net/http, so that the
-// net/http server and the fasthttp server (internal/fasthttpserver) can both serve
-// it: a status, a JSON body, a Retry-After for some errors, and what the
-// handler noted for the request metrics (see NoteModel and
-// NotePredictions).
+// net/http server and the fasthttp server (internal/fasthttpserver) can both
+// serve it: a status, a body (JSON unless ContentType says otherwise), a
+// Retry-After for some errors, and what the handler noted for the request
+// metrics (see NoteModel and NotePredictions).
 type Reply struct {
 	Status int
 	Body   []byte
+	// ContentType is the body's media type; empty means application/json.
+	ContentType string
 	// RetryAfter, when set, becomes a Retry-After header (seconds).
 	RetryAfter int
 	Model      string
@@ -35,19 +37,21 @@ func (rp *Reply) SetError(e *Error) {
 		return
 	}
 	rp.Status, rp.RetryAfter, rp.Body = e.Status, e.RetryAfter, append(append(rp.Body[:0], data...), '\n')
+	rp.ContentType = ""
 }
 
 // SetUnencodable makes rp the 500 of an answer that JSON cannot carry (a
 // NaN from a broken model).
 func (rp *Reply) SetUnencodable() {
 	rp.Status, rp.RetryAfter, rp.Body = http.StatusInternalServerError, 0, append(rp.Body[:0], unencodable...)
+	rp.ContentType = ""
 }
 
 var contentTypeJSON = []string{"application/json"}
 
 // WriteReply writes rp as the answer to r on the net/http server: it notes
 // rp's model, version and rows for the request metrics, sets Retry-After
-// when rp has one, and writes the status and JSON body.
+// when rp has one, and writes the status and body.
 func WriteReply(w http.ResponseWriter, r *http.Request, rp *Reply) {
 	if rp.Model != "" {
 		NoteModel(r, rp.Model, rp.Version)
@@ -57,7 +61,11 @@ func WriteReply(w http.ResponseWriter, r *http.Request, rp *Reply) {
 	if rp.RetryAfter > 0 {
 		h.Set("Retry-After", strconv.Itoa(rp.RetryAfter))
 	}
-	h["Content-Type"] = contentTypeJSON
+	if rp.ContentType != "" {
+		h.Set("Content-Type", rp.ContentType)
+	} else {
+		h["Content-Type"] = contentTypeJSON
+	}
 	w.WriteHeader(rp.Status)
 	w.Write(rp.Body)
 }

@@ -199,14 +199,22 @@ func (g *gen) api() {
 			"tags": []string{"predict"}, "parameters": queryParams(p.Schema),
 			"responses": ok("prediction", ref(p.Name+".PredictResponse"), errs(400, 500, 503)),
 		})
+		body := jsonContent(obj{"oneOf": []any{
+			with(object([]string{"instances"}, obj{"instances": obj{"type": "array", "minItems": 1, "items": ref(p.Name + ".Instance")}}), "additionalProperties", false),
+			ref(p.Name + ".Instance"),
+		}})
+		answer := ok("one prediction per instance, in order (JSON: all or nothing; CSV and NDJSON: row by row, a bad row with its error)",
+			ref(p.Name+".PredictResponse"), errs(400, 413, 500, 503))
+		for _, mt := range []string{"text/csv", "application/x-ndjson"} {
+			// Rows answered in the body's format (docs/DESIGN.md §4).
+			body[mt] = obj{"schema": str()}
+			answer["200"].(obj)["content"].(obj)[mt] = obj{"schema": str()}
+		}
 		g.op(path, "POST", obj{
-			"summary": "Predict a batch of " + p.Name + " instances (or one object)", "operationId": "predict_post_" + p.Name,
-			"tags": []string{"predict"},
-			"requestBody": obj{"required": true, "content": jsonContent(obj{"oneOf": []any{
-				with(object([]string{"instances"}, obj{"instances": obj{"type": "array", "minItems": 1, "items": ref(p.Name + ".Instance")}}), "additionalProperties", false),
-				ref(p.Name + ".Instance"),
-			}})},
-			"responses": ok("one prediction per instance, in order", ref(p.Name+".PredictResponse"), errs(400, 413, 500, 503)),
+			"summary": "Predict a batch of " + p.Name + " instances (or one object), or CSV or NDJSON rows", "operationId": "predict_post_" + p.Name,
+			"tags":        []string{"predict"},
+			"requestBody": obj{"required": true, "content": body},
+			"responses":   answer,
 		})
 	}
 	g.op("/v1/models", "GET", obj{"summary": "Every pipeline's model", "operationId": "models", "tags": []string{"registry"},

@@ -386,7 +386,7 @@ func (c *Compiled) Coerce(i int, raw string, missing bool) (Value, string) {
 	}
 	switch col.Type {
 	case Number:
-		f, err := strconv.ParseFloat(s, 64)
+		f, err := parseDecimal(s)
 		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 			return Value{}, col.rule
 		}
