@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Promotion", func(t *testing.T) { testPromotion(t, open) })
 	t.Run("Run", func(t *testing.T) { testRun(t, open) })
 	t.Run("Lease", func(t *testing.T) { testLease(t, open) })
+	t.Run("Gate", func(t *testing.T) { testGate(t, open) })
 }
 
 // TitanicPipeline is the pipeline name the suite uses.
