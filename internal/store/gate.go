@@ -35,8 +35,9 @@ type Gate struct {
 	Production        float64 `json:"production"`
 	ProductionVersion int     `json:"production_version"`
 	// Basis is "same holdout" (Production scored on the candidate's
-	// holdout rows) or "recorded" (production's own recorded metric, when
-	// its schema differs; no bootstrap then).
+	// holdout rows), "recorded" (production's own recorded metric, when
+	// its schema differs; no bootstrap then) or "none" (production has no
+	// such metric recorded either).
 	Basis string `json:"basis"`
 	// Rows is the number of holdout rows compared.
 	Rows int `json:"rows"`
