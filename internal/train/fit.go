@@ -33,6 +33,9 @@ type FitParams struct {
 	// HoldoutTail takes the holdout from the end of Rows instead of a
 	// seeded random choice.
 	HoldoutTail bool
+	// MinCategoryRows is model.min_category_rows (features.Options); 0
+	// turns the rule off.
+	MinCategoryRows int
 	// Lineage is copied into the artifact (data hash, watermark, config hash).
 	Lineage  artifact.Lineage
 	Progress ml.Progress
@@ -67,7 +70,7 @@ func Fit(ctx context.Context, p *FitParams) (*FitResult, error) {
 	if len(trainRows) < 2 || len(holdRows) < 1 {
 		return nil, fmt.Errorf("%w: %d rows give %d to train and %d to evaluate on (holdout %.2f)", ErrNotEnoughRows, len(p.Rows), len(trainRows), len(holdRows), p.Holdout)
 	}
-	enc, err := features.Fit(p.Schema, trainRows, alg.Input())
+	enc, err := features.FitWith(p.Schema, trainRows, alg.Input(), features.Options{MinCategoryRows: p.MinCategoryRows})
 	if err != nil {
 		return nil, err
 	}

@@ -277,6 +277,7 @@ func (r *Runner) run(ctx context.Context, run *store.Run, p *config.Pipeline, pr
 	fit, err := Fit(ctx, &FitParams{
 		Pipeline: p.Name, Schema: c, Rows: snap.Rows,
 		Algorithm: p.Model.Algorithm, Params: ml.Params(p.Model.Params), Seed: p.Model.Seed, Holdout: p.Model.Holdout,
+		MinCategoryRows: p.Model.MinCategory(),
 		Lineage: artifact.Lineage{
 			ConfigSHA256: cfgHash, DataWatermark: snap.Watermark, DataRows: int64(len(snap.Rows)), DataSHA256: snap.SHA256,
 		},
@@ -329,7 +330,7 @@ func (r *Runner) run(ctx context.Context, run *store.Run, p *config.Pipeline, pr
 		return out, metrics.RunSucceeded, nil
 	}
 	dec, err := r.registry.Gate(ctx, &registry.GateParams{
-		Candidate:          v,
+		Candidate: v,
 		Compare: func(m *artifact.Model) (*metric.Paired, error) {
 			return Compare(fit.Model, m, fit.HoldoutRows, p.Promote.Metric, p.Model.Seed)
 		},

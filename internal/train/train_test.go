@@ -460,7 +460,8 @@ func (b *bundle) deadAttempt(t *testing.T, id int64) *store.Version {
 	fit, err := train.Fit(ctx, &train.FitParams{
 		Pipeline: p.Name, Schema: b.schema, Rows: snap.Rows,
 		Algorithm: p.Model.Algorithm, Params: ml.Params(p.Model.Params), Seed: p.Model.Seed, Holdout: p.Model.Holdout,
-		Lineage: artifact.Lineage{ConfigSHA256: cfgHash, DataWatermark: snap.Watermark, DataRows: int64(len(snap.Rows)), DataSHA256: snap.SHA256},
+		MinCategoryRows: p.Model.MinCategory(),
+		Lineage:         artifact.Lineage{ConfigSHA256: cfgHash, DataWatermark: snap.Watermark, DataRows: int64(len(snap.Rows)), DataSHA256: snap.SHA256},
 	})
 	if err != nil {
 		t.Fatal(err)
