@@ -57,8 +57,7 @@ func PairedBootstrap(p *PairedParams) (*Paired, error) {
 	if n == 0 || len(p.B.Y) != n {
 		return nil, fmt.Errorf("paired bootstrap: have %d and %d rows, want the same non-zero number", n, len(p.B.Y))
 	}
-	wa, wb := width(p.Task, p.A.Classes), width(p.Task, p.B.Classes)
-	if len(p.A.Pred) != n*wa || len(p.B.Pred) != n*wb {
+	if len(p.A.Pred) != n*width(p.Task, p.A.Classes) || len(p.B.Pred) != n*width(p.Task, p.B.Classes) {
 		return nil, fmt.Errorf("paired bootstrap: have %d and %d predictions for %d rows", len(p.A.Pred), len(p.B.Pred), n)
 	}
 	a, err := score(p.Task, p.Metric, p.A.Classes, p.A.Y, p.A.Pred)
@@ -74,26 +73,33 @@ func PairedBootstrap(p *PairedParams) (*Paired, error) {
 	if !HigherIsBetter(p.Metric) {
 		sign = -1
 	}
+	wa, err := newWeighted(p.Task, p.Metric, p.A)
+	if err != nil {
+		return nil, fmt.Errorf("paired bootstrap: challenger: %w", err)
+	}
+	wb, err := newWeighted(p.Task, p.Metric, p.B)
+	if err != nil {
+		return nil, fmt.Errorf("paired bootstrap: production: %w", err)
+	}
+	// A resample is a count per row (n draws with replacement): both
+	// models are scored on the same counts.
 	rng := rand.New(rand.NewPCG(p.Seed, 0x6d6c73657276650a))
-	ya, pa := make([]float64, n), make([]float64, n*wa)
-	yb, pb := make([]float64, n), make([]float64, n*wb)
+	counts := make([]uint16, n)
 	diffs := make([]float64, 0, p.Resamples)
 	wins := 0
 	for range p.Resamples {
-		for i := range n {
-			j := rng.IntN(n)
-			ya[i], yb[i] = p.A.Y[j], p.B.Y[j]
-			copy(pa[i*wa:(i+1)*wa], p.A.Pred[j*wa:(j+1)*wa])
-			copy(pb[i*wb:(i+1)*wb], p.B.Pred[j*wb:(j+1)*wb])
+		clear(counts)
+		for range n {
+			counts[rng.IntN(n)]++
 		}
-		sa, err := score(p.Task, p.Metric, p.A.Classes, ya, pa)
+		sa, err := wa.score(counts)
 		if errors.Is(err, ErrUndefined) {
 			continue
 		}
 		if err != nil {
 			return nil, fmt.Errorf("paired bootstrap: %w", err)
 		}
-		sb, err := score(p.Task, p.Metric, p.B.Classes, yb, pb)
+		sb, err := wb.score(counts)
 		if errors.Is(err, ErrUndefined) {
 			continue
 		}
@@ -122,8 +128,8 @@ func PairedBootstrap(p *PairedParams) (*Paired, error) {
 }
 
 // ResamplesFor is the number of resamples PairedBootstrap is given for a
-// holdout of n rows: 1000, fewer for large holdouts (about 2·10⁷ rows
-// scored in all, at least 200), where the noise is small anyway.
+// holdout of n rows: 1000, fewer above 20 000 rows (about 2·10⁷ row
+// weights in all, at least 200), where the noise is small anyway.
 func ResamplesFor(n int) int {
 	if n <= 0 {
 		return 0
