@@ -61,7 +61,7 @@ func beats(name string, score, other float64) bool {
 // message, with enough digits to tell the scores apart.
 func gateReason(g *store.Gate) string {
 	var b strings.Builder
-	d := Digits(g.Candidate, g.Production)
+	d := digits(g.Candidate, g.Production)
 	verb := "does not beat"
 	switch {
 	case g.Promoted:
@@ -83,7 +83,7 @@ func gateReason(g *store.Gate) string {
 		b.WriteString(" (no bootstrap resample had a value)")
 		return b.String()
 	}
-	dd := Digits(g.DiffP05, g.DiffP95)
+	dd := digits(g.DiffP05, g.DiffP95)
 	fmt.Fprintf(&b, ": difference %+.*f (5–95 %%: %+.*f to %+.*f), candidate better in %.1f %% of %d resamples",
 		dd, g.DiffMean, dd, g.DiffP05, dd, g.DiffP95, 100*g.WinShare, g.Resamples)
 	switch {
@@ -99,9 +99,9 @@ func gateReason(g *store.Gate) string {
 	return b.String()
 }
 
-// Digits is the number of decimals that tell a and b apart: 4, or up to
+// digits is the number of decimals that tell a and b apart: 4, or up to
 // 10 when they agree to 4 decimals but differ.
-func Digits(a, b float64) int {
+func digits(a, b float64) int {
 	for d := 4; d < 10; d++ {
 		if fmt.Sprintf("%.*f", d, a) != fmt.Sprintf("%.*f", d, b) {
 			return d

@@ -201,12 +201,13 @@ func (r *Registry) Gate(ctx context.Context, p *GateParams) (*Decision, error) {
 		return nil, fmt.Errorf("read production version: %w", err)
 	}
 	expect := 0
+	var g *store.Gate // the comparison with production, when made
 	reason := fmt.Sprintf("first production version (%s %.4f)", p.Metric, score)
 	if prod != nil {
 		expect = prod.Version
 		reason = fmt.Sprintf("%s %.4f; must_beat_production is off", p.Metric, score)
 		if p.MustBeatProduction && p.Compare != nil {
-			g, err := r.compareProduction(ctx, prod, score, p)
+			g, err = r.compareProduction(ctx, prod, score, p)
 			if err != nil {
 				return nil, err
 			}
@@ -222,7 +223,7 @@ func (r *Registry) Gate(ctx context.Context, p *GateParams) (*Decision, error) {
 			if err != nil {
 				return nil, err
 			}
-			d := Digits(score, prodScore)
+			d := digits(score, prodScore)
 			if !beats(p.Metric, score, prodScore) {
 				return r.reject(ctx, c, prod.Version, fmt.Sprintf("%s %.*f does not beat production v%d's %.*f (%s)", p.Metric, d, score, prod.Version, d, prodScore, how))
 			}
@@ -233,6 +234,12 @@ func (r *Registry) Gate(ctx context.Context, p *GateParams) (*Decision, error) {
 		Pipeline: c.Pipeline, Version: c.Version, Action: store.ActionAuto, Actor: "gate", Reason: reason, ExpectCurrent: &expect,
 	})
 	if errors.Is(err, store.ErrConflict) {
+		if g != nil {
+			g.Promoted = false
+			if err := r.store.VersionGateSet(ctx, &store.VersionGateSetParams{Pipeline: c.Pipeline, Version: c.Version, Gate: g}); err != nil {
+				return nil, fmt.Errorf("record gate of %s v%d: %w", c.Pipeline, c.Version, err)
+			}
+		}
 		return r.reject(ctx, c, expect, "production changed while the gate was deciding; promote by hand if wanted")
 	}
 	if err != nil {
