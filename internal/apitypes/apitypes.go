@@ -33,6 +33,33 @@ type Version struct {
 	// Reason says why the version is in its state (gate outcome, rollback).
 	Reason    string    `json:"reason"`
 	CreatedAt time.Time `json:"created_at"`
+	// Gate is how the promotion gate compared the version with production,
+	// omitted when it did not.
+	Gate *Gate `json:"gate,omitempty"`
+}
+
+// Gate is the promotion gate's comparison of a version with production:
+// both scored on the same holdout rows and a paired bootstrap over them.
+// Differences are positive when the version is better (for rmse, mae and
+// log_loss, production's value minus the version's).
+type Gate struct {
+	Metric            string  `json:"metric"`
+	Candidate         float64 `json:"candidate"`
+	Production        float64 `json:"production"`
+	ProductionVersion int     `json:"production_version"`
+	// Basis is "same holdout", "recorded" (production's own recorded
+	// metric, its schema differing; no bootstrap) or "none".
+	Basis string `json:"basis"`
+	Rows  int    `json:"rows"`
+	// Confidence is promote.confidence (0: plain comparison).
+	Confidence float64 `json:"confidence"`
+	Resamples  int     `json:"resamples"`
+	DiffMean   float64 `json:"diff_mean"`
+	DiffP05    float64 `json:"diff_p05"`
+	DiffP95    float64 `json:"diff_p95"`
+	// WinShare is the share of resamples where the version was better.
+	WinShare float64 `json:"win_share"`
+	Promoted bool    `json:"promoted"`
 }
 
 // VersionList is the answer of GET /v1/models/{name}/versions and of
@@ -81,8 +108,12 @@ type Run struct {
 	// SpecVersion is the pipeline spec version the run trains with, set
 	// when it starts (0 while queued).
 	SpecVersion int `json:"spec_version"`
-	// Message is a human note on the outcome ("promoted", "rejected: …").
+	// Message is a human note on the outcome ("promoted", "rejected: …",
+	// "same as v1 …").
 	Message string `json:"message"`
+	// SameAs is the existing version whose artifact the run reproduced
+	// byte for byte (it registered none), omitted when none.
+	SameAs int `json:"same_as,omitempty"`
 }
 
 // RunList is the answer of GET /v1/runs and of `mlserve runs --json`.

@@ -224,12 +224,23 @@ func TestMetrics(t *testing.T) {
 	mustStatus(t, http.StatusNotFound, "GET", apiURL+"/v1/models/zz_user_value/predict?class=1", "", "")
 	mustStatus(t, http.StatusNotFound, "GET", apiURL+"/no/such/route_user_value", "", "")
 
-	// A manual run (queued by the api, worked by the trainer) on the same rows trains the same model, which
-	// does not beat production: rejected. A scheduled run with no new rows
-	// is skipped. A run of a pipeline without rows fails.
+	// A manual run (queued by the api, worked by the trainer) on the same
+	// rows trains the same artifact: it says so and registers nothing
+	// (skipped). Ten more rows make another model, which is not better
+	// than production by more than the holdout's noise: rejected. A
+	// scheduled run with no new rows is skipped. A run of a pipeline
+	// without rows fails.
+	mustStatus(t, http.StatusAccepted, "POST", apiURL+"/v1/pipelines/titanic/runs", "", "")
+	if r := waitRun(t, "titanic"); r.Version != 0 || r.SameAs != 1 || !strings.HasPrefix(r.Message, "same as v1") {
+		t.Fatalf("run 2: %s v%d same as v%d (%s), want same as v1", r.State, r.Version, r.SameAs, r.Message)
+	}
+	more := strings.Join(strings.SplitAfterN(string(seed), "\n", 12)[:11], "")
+	if res := postCSV(t, workURL+"/v1/datasets/titanic/rows", []byte(more)); res.Accepted != 10 {
+		t.Fatalf("ingest of 10 more rows: accepted %d", res.Accepted)
+	}
 	mustStatus(t, http.StatusAccepted, "POST", apiURL+"/v1/pipelines/titanic/runs", "", "")
 	if r := waitRun(t, "titanic"); r.Version != 2 || !strings.Contains(r.Message, "rejected") {
-		t.Fatalf("run 2: %s v%d (%s), want v2 rejected", r.State, r.Version, r.Message)
+		t.Fatalf("run 3: %s v%d (%s), want v2 rejected", r.State, r.Version, r.Message)
 	}
 	q, err := front.Queue(QueueOptions{})
 	if err != nil {
@@ -267,7 +278,7 @@ func TestMetrics(t *testing.T) {
 		`mlserve_training_runs_enqueued_total{pipeline="titanic",reason="new_rows"}`:         1,
 		`mlserve_training_runs_total{outcome="promoted",pipeline="titanic"}`:                 1,
 		`mlserve_training_runs_total{outcome="rejected",pipeline="titanic"}`:                 1,
-		`mlserve_training_runs_total{outcome="skipped",pipeline="titanic"}`:                  1,
+		`mlserve_training_runs_total{outcome="skipped",pipeline="titanic"}`:                  2,
 		`mlserve_training_runs_total{outcome="failed",pipeline="nodata"}`:                    1,
 		`mlserve_training_runs_total{outcome="succeeded",pipeline="titanic"}`:                0,
 		`mlserve_training_run_duration_seconds_count{outcome="promoted",pipeline="titanic"}`: 1,
@@ -281,7 +292,7 @@ func TestMetrics(t *testing.T) {
 		post  = `route="POST /v1/models/{name}/predict"`
 	)
 	wantMetrics(t, "api", a, map[string]float64{
-		`mlserve_training_runs_enqueued_total{pipeline="titanic",reason="manual"}`:                                                            1,
+		`mlserve_training_runs_enqueued_total{pipeline="titanic",reason="manual"}`:                                                            2,
 		`mlserve_training_runs_enqueued_total{pipeline="titanic",reason="schedule"}`:                                                          1,
 		`mlserve_training_runs_enqueued_total{pipeline="nodata",reason="manual"}`:                                                             1,
 		`mlserve_model_swaps_total{model="titanic"}`:                                                                                          2,
@@ -305,7 +316,7 @@ func TestMetrics(t *testing.T) {
 		t.Errorf("a value from a request path became a label:\n%s", grepLines(text, "user_value"))
 	}
 
-	// The artifact of production (v2, the same bytes as v1) rots in the
+	// The artifact of production (v2, promoted by hand) rots in the
 	// object store; an api started now fails to load it, counts the failure
 	// and is not ready, while the running api keeps serving from memory.
 	v2, err := work.Store.VersionGet(context.Background(), "titanic", 2)

@@ -67,6 +67,14 @@ trainers. --work or --work=false decides instead.`,
 			if err != nil {
 				return err
 			}
+			switch {
+			case run.Existing && run.Reason == store.ReasonNewRows:
+				// Enqueue started it now: a manual run waits out no debounce.
+				fmt.Fprintf(g.env.Stderr, "run %d (new rows) was already queued for %s, waiting out its debounce; joining it and starting it now\n",
+					run.ID, run.Pipeline)
+			case run.Existing:
+				fmt.Fprintf(g.env.Stderr, "run %d (%s) was already queued for %s; joining it\n", run.ID, run.Reason, run.Pipeline)
+			}
 			if !wait {
 				warnIfNoTrainer(ctx, g, a, run)
 				if asJSON {

@@ -24,6 +24,10 @@ const (
 	DefaultDebounce  = 30 * time.Second
 	DefaultMinRows   = 50
 	DefaultOnNewRows = 100
+	// DefaultConfidence is promote.confidence when absent.
+	DefaultConfidence = 0.9
+	// DefaultMinCategoryRows is model.min_category_rows when absent.
+	DefaultMinCategoryRows = 20
 )
 
 // DefaultAlgorithms are the algorithm names a pipeline may use when
@@ -60,6 +64,19 @@ type Model struct {
 	// Seed drives the holdout split and the algorithm. Zero means
 	// DefaultSeed.
 	Seed int64 `yaml:"seed" json:"seed"`
+	// MinCategoryRows: a category level, or a column's missing value, seen
+	// in fewer training rows than this gets no weight of its own (it is
+	// encoded as the column's most frequent level). Nil (absent) means
+	// DefaultMinCategoryRows; 0 turns the rule off.
+	MinCategoryRows *int `yaml:"min_category_rows" json:"min_category_rows,omitempty"`
+}
+
+// MinCategory returns model.min_category_rows with its default.
+func (m Model) MinCategory() int {
+	if m.MinCategoryRows == nil {
+		return DefaultMinCategoryRows
+	}
+	return *m.MinCategoryRows
 }
 
 // Train says when a pipeline retrains.
@@ -101,6 +118,19 @@ type Promote struct {
 	// MustBeatProduction requires a new version to beat the production
 	// version on the same holdout. Nil (absent) means true.
 	MustBeatProduction *bool `yaml:"must_beat_production" json:"must_beat_production"`
+	// Confidence: a new version must beat production in at least this
+	// share of the resamples of a paired bootstrap over the shared holdout
+	// rows, in [0, 1). Nil (absent) means DefaultConfidence; 0 is the plain
+	// comparison of the two scores.
+	Confidence *float64 `yaml:"confidence" json:"confidence,omitempty"`
+}
+
+// ConfidenceOr returns promote.confidence with its default.
+func (p Promote) ConfidenceOr() float64 {
+	if p.Confidence == nil {
+		return DefaultConfidence
+	}
+	return *p.Confidence
 }
 
 // MustBeat reports whether a new version must beat production (true unless

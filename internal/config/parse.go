@@ -135,6 +135,8 @@ var hints = map[string]string{
 	"min":                  "write a number such as 0.7",
 	"max":                  "write a number such as 120",
 	"must_beat_production": "write true or false",
+	"confidence":           "write a share such as 0.9, or 0 for a plain comparison",
+	"min_category_rows":    "write a whole number of rows such as 20, or 0 to turn the rule off",
 	"nullable":             "write true or false",
 	"ignore":               "write true or false",
 	"values":               "write a list such as [a, b, c]",

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strconv"
@@ -295,6 +296,9 @@ func (v *validator) model(base string, m Model, task Task, taskOK bool) {
 	if v.d.present(base+".seed") && m.Seed == 0 {
 		v.add(base+".seed", "model.seed 0 would mean the default seed %d; write %d or another non-zero seed", DefaultSeed, DefaultSeed)
 	}
+	if m.MinCategoryRows != nil && *m.MinCategoryRows < 0 {
+		v.add(base+".min_category_rows", "model.min_category_rows %d is negative; write the fewest training rows a category level needs for a weight of its own (default %d), or 0 to turn the rule off", *m.MinCategoryRows, DefaultMinCategoryRows)
+	}
 }
 
 // builtinCheck is the task rule of the default algorithms.
@@ -337,6 +341,9 @@ func checkCron(spec string) error {
 }
 
 func (v *validator) promote(base string, p Promote, task Task, s schema.Schema, taskOK bool) {
+	if c := p.Confidence; c != nil && (*c < 0 || *c >= 1 || math.IsNaN(*c)) {
+		v.add(base+".confidence", "promote.confidence %v is out of range; it is the share of bootstrap resamples a new version must win against production, at least 0 and below 1 (default %v; 0 compares the two scores plainly)", *c, DefaultConfidence)
+	}
 	metric := p.Metric
 	if metric != "" && !slices.Contains(allMetrics, metric) {
 		msg := fmt.Sprintf("promote.metric %q is unknown", metric)

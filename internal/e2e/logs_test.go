@@ -146,8 +146,9 @@ func TestLogsKeepSecrets(t *testing.T) {
 		send(api, "GET", "/v1/models/titanic/predict?class=1&sex=male&age="+logPayload, "", "", nil, http.StatusBadRequest)
 		send(api, "POST", "/v1/models/titanic/predict", "", "application/json", []byte(`{"instances": [{"class": 1, "sex": "`+logPayload+`"}]}`), http.StatusBadRequest)
 		send(api, "POST", "/v1/models/titanic/predict", "", "application/json", []byte(`{"instances": [{"class": 1, "sex": "`+logPayload), http.StatusBadRequest)
-		// A manual run on the same rows registers v2 (rejected by the gate),
-		// which is then promoted by hand.
+		// Ten more rows and a manual run register v2 (rejected by the gate:
+		// not better by more than the noise), which is then promoted by hand.
+		send(ingest, "POST", "/v1/datasets/titanic/rows", logAdminToken, "text/csv", []byte(strings.Join(strings.SplitAfterN(string(seed), "\n", 12)[:11], "")), http.StatusOK)
 		send(api, "POST", "/v1/pipelines/titanic/runs", logAdminToken, "", nil, http.StatusAccepted)
 		eventually(t, 60*time.Second, 50*time.Millisecond, "v2 registered", func() bool {
 			var vs struct {
@@ -161,9 +162,9 @@ func TestLogsKeepSecrets(t *testing.T) {
 		// Each role process reports what it did on its own /metrics.
 		for name, want := range map[string]map[string]float64{
 			"ingest": {
-				`mlserve_ingest_rows_total{dataset="titanic",outcome="accepted"}`: 891,
+				`mlserve_ingest_rows_total{dataset="titanic",outcome="accepted"}`: 901,
 				`mlserve_ingest_rows_total{dataset="titanic",outcome="rejected"}`: 1,
-				`mlserve_ingest_batches_total{dataset="titanic"}`:                 1,
+				`mlserve_ingest_batches_total{dataset="titanic"}`:                 2,
 			},
 			"trainer": {
 				`mlserve_training_runs_total{outcome="promoted",pipeline="titanic"}`:         1,

@@ -468,6 +468,11 @@ func TestProduction(t *testing.T) {
 			}
 			return true
 		})
+		// A few new rows, so that the manual run trains a new artifact (on
+		// the last run's rows it would reproduce that run's and publish
+		// nothing).
+		ingest.postJSON(t, "/v1/datasets/titanic/rows", "text/csv",
+			[]byte("survived,class,sex,age,embarked\n1,1,female,22,S\n0,3,male,40,S\n1,2,female,30,C\n"), http.StatusOK, nil)
 		load := startLoad(apis, 2, 2*time.Millisecond)
 		defer func() {
 			select {

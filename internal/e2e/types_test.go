@@ -39,6 +39,8 @@ type run struct {
 	Version        int        `json:"version"`
 	ArtifactSHA256 string     `json:"artifact_sha256"`
 	Error          string     `json:"error"`
+	Message        string     `json:"message"`
+	SameAs         int        `json:"same_as"`
 }
 
 type runList struct {

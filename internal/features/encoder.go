@@ -61,9 +61,17 @@ type Column struct {
 	Other bool `json:"other,omitempty"`
 	// Offset is the first output column of this column.
 	Offset int `json:"offset"`
+	// Rare lists the levels seen in fewer than Options.MinCategoryRows
+	// training rows, and MissingAsCommon says a missing value was that
+	// rare: both are encoded as level Common, the most frequent, so that
+	// a handful of rows cannot give them a weight of their own.
+	Rare            []string `json:"rare,omitempty"`
+	MissingAsCommon bool     `json:"missing_as_common,omitempty"`
+	Common          int      `json:"common,omitempty"`
 
 	levelOf   map[string]int
-	schemaIdx bool // Levels equal the schema's Values: a Value's Num is its code
+	rareCode  []bool // by code, from Rare
+	schemaIdx bool   // Levels equal the schema's Values: a Value's Num is its code
 }
 
 // Target describes how the target column maps to ml targets.
@@ -105,8 +113,24 @@ func TaskOf(s schema.Schema) ml.Task {
 // target classes.
 var ErrTooFewClasses = errors.New("target has fewer than two classes in the training rows")
 
+// Options tune Fit. The zero value is the plain encoding.
+type Options struct {
+	// MinCategoryRows: a category level, or a missing value of a nullable
+	// column, seen in fewer training rows than this gets no weight of its
+	// own. A rare level or missing category is encoded as the column's most
+	// frequent level (Column.Rare, Column.MissingAsCommon), a rare missing
+	// number as its median without the "was missing" column. 0 turns the
+	// rule off.
+	MinCategoryRows int
+}
+
 // Fit fits an encoder of the given kind on training rows.
 func Fit(c *schema.Compiled, rows []schema.Row, kind ml.Input) (*Encoder, error) {
+	return FitWith(c, rows, kind, Options{})
+}
+
+// FitWith is Fit with options.
+func FitWith(c *schema.Compiled, rows []schema.Row, kind ml.Input, opts Options) (*Encoder, error) {
 	if kind != ml.OneHot && kind != ml.Native {
 		return nil, fmt.Errorf("fit encoder: unknown kind %q", kind)
 	}
@@ -126,17 +150,18 @@ func Fit(c *schema.Compiled, rows []schema.Row, kind ml.Input) (*Encoder, error)
 		switch col.Type {
 		case schema.Category:
 			ce.Levels, ce.schemaIdx = levels(col, rows, i)
-			ce.MissingLevel = kind == ml.OneHot && col.Nullable
 			if col.Unknown == schema.UnknownOther {
 				ce.Other = true
 				if kept := frequentLevels(ce.Levels, rows, i); len(kept) < len(ce.Levels) {
 					ce.Levels, ce.schemaIdx = kept, false
 				}
 			}
+			ce.foldRare(col, rows, opts.MinCategoryRows)
+			ce.MissingLevel = kind == ml.OneHot && col.Nullable && !ce.MissingAsCommon
 		default:
 			if kind == ml.OneHot {
 				ce.Median = median(rows, i)
-				ce.Indicator = col.Nullable
+				ce.Indicator = col.Nullable && !rareMissing(rows, i, opts.MinCategoryRows)
 			}
 		}
 		e.Columns = append(e.Columns, ce)
@@ -259,6 +284,7 @@ func (e *Encoder) init() {
 		ce.Offset = off
 		switch {
 		case ce.Type == schema.Category && e.Kind == ml.OneHot:
+			ce.initRare()
 			ce.levelOf = make(map[string]int, len(ce.Levels))
 			for j, l := range ce.Levels {
 				ce.levelOf[l] = j
@@ -273,6 +299,7 @@ func (e *Encoder) init() {
 				e.names = append(e.names, ml.Feature{Name: ce.Name + "=(unseen)"})
 			}
 		case ce.Type == schema.Category:
+			ce.initRare()
 			ce.levelOf = make(map[string]int, len(ce.Levels))
 			for j, l := range ce.Levels {
 				ce.levelOf[l] = j
@@ -373,9 +400,13 @@ func (e *Encoder) encodeRaw(row schema.Row, dst []float64) {
 		o := ce.Offset
 		if ce.Type == schema.Category {
 			code := ce.code(v)
+			missing := v.Missing
+			if ce.rareCode != nil || ce.MissingAsCommon {
+				code, missing = ce.fold(code, missing)
+			}
 			if e.Kind == ml.Native {
 				switch {
-				case v.Missing:
+				case missing:
 					dst[o] = math.NaN()
 				default:
 					dst[o] = float64(code) // len(Levels) when unseen
@@ -389,9 +420,9 @@ func (e *Encoder) encodeRaw(row schema.Row, dst []float64) {
 			}
 			clear(dst[o : o+width])
 			switch {
-			case v.Missing && ce.MissingLevel:
+			case missing && ce.MissingLevel:
 				dst[o+n] = 1
-			case v.Missing:
+			case missing:
 				dst[o+width-1] = 1 // treated as unseen
 			default:
 				if code == n && ce.MissingLevel {

@@ -68,6 +68,8 @@ type riverClient interface {
 	Stop(ctx context.Context) error
 	Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
 	PeriodicJobs() *river.PeriodicJobBundle
+	JobList(ctx context.Context, params *river.JobListParams) (*river.JobListResult, error)
+	JobRetry(ctx context.Context, id int64) (*rivertype.JobRow, error)
 }
 
 // SQLite is a Backend on a SQLite database (one connection: River's SQLite
@@ -282,14 +284,21 @@ func (q *Queue) Stop(ctx context.Context) error {
 }
 
 // Enqueue records a queued run and inserts its job, to start after delay.
-// If a run of the pipeline is already queued, that run is returned and
-// nothing new is inserted.
+// If a run of the pipeline is already queued, that run is returned (with
+// Existing set) and nothing new is inserted; a manual enqueue then starts
+// that run now, cutting short the debounce it may be waiting out (see
+// StartNow): a manual run is never debounced.
 func (q *Queue) Enqueue(ctx context.Context, pipeline, reason string, delay time.Duration) (*store.Run, error) {
 	run, err := q.cfg.Store.RunCreate(ctx, &store.RunCreateParams{Pipeline: pipeline, Reason: reason})
 	if err != nil {
 		return nil, fmt.Errorf("record run of %s: %w", pipeline, err)
 	}
 	if run.Existing {
+		if reason == store.ReasonManual {
+			if err := q.StartNow(ctx, run.ID); err != nil {
+				return nil, err
+			}
+		}
 		return run, nil
 	}
 	opts := &river.InsertOpts{}

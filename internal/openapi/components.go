@@ -53,6 +53,14 @@ func baseSchemas() obj {
 			"algorithm": str(), "metrics": obj{"type": "object", "additionalProperties": number()},
 			"artifact_sha256": str(), "data_watermark": integer(), "data_rows": integer(),
 			"data_sha256": str(), "run_id": integer(), "spec_version": integer(), "reason": str(), "created_at": dateTime(),
+			"gate": obj{"allOf": []any{ref("Gate")}, "nullable": true},
+		}),
+		"Gate": object([]string{"metric", "candidate", "production", "production_version", "basis", "confidence", "promoted"}, obj{
+			"metric": str(), "candidate": number(), "production": number(), "production_version": integer(),
+			"basis": obj{"type": "string", "enum": []string{"same holdout", "recorded", "none"}},
+			"rows":  integer(), "confidence": number(), "resamples": integer(),
+			"diff_mean": number(), "diff_p05": number(), "diff_p95": number(), "win_share": number(),
+			"promoted": obj{"type": "boolean"},
 		}),
 		"ModelInfo": object([]string{"name", "production_version", "production", "served_version"}, obj{
 			"name": str(), "task": obj{"type": "string", "enum": []string{"binary", "multiclass", "regression"}},
@@ -74,7 +82,7 @@ func baseSchemas() obj {
 			"reason":     obj{"type": "string", "enum": []string{"manual", "schedule", "new_rows"}},
 			"created_at": dateTime(), "started_at": nullable(dateTime()), "finished_at": nullable(dateTime()),
 			"version": integer(), "artifact_sha256": str(), "error": str(), "attempt": integer(),
-			"data_watermark": integer(), "data_rows": integer(), "spec_version": integer(), "message": str(),
+			"data_watermark": integer(), "data_rows": integer(), "spec_version": integer(), "message": str(), "same_as": integer(),
 		}),
 		"IngestResult": object([]string{"batch_id", "accepted", "rejected", "errors"}, obj{
 			"batch_id": integer(), "accepted": integer(), "rejected": integer(),

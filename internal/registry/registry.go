@@ -150,6 +150,14 @@ type GateParams struct {
 	// SameSchema reports whether a production model can be scored on the
 	// candidate's holdout rows (its schema matches).
 	SameSchema func(*artifact.Model) bool
+	// Compare, when set, scores the candidate and a production model on
+	// the same holdout rows and bootstraps their difference (train.Compare);
+	// it replaces Score, and its outcome is recorded on the version.
+	Compare func(*artifact.Model) (*metric.Paired, error)
+	// Confidence is promote.confidence: with Compare, the candidate must be
+	// better in at least this share of the bootstrap's resamples; 0 is the
+	// plain comparison of the two scores.
+	Confidence float64
 	Metric     string
 	// Min is the floor the metric must clear (nil: none); for
 	// lower-is-better metrics it is a ceiling.
@@ -193,29 +201,45 @@ func (r *Registry) Gate(ctx context.Context, p *GateParams) (*Decision, error) {
 		return nil, fmt.Errorf("read production version: %w", err)
 	}
 	expect := 0
+	var g *store.Gate // the comparison with production, when made
 	reason := fmt.Sprintf("first production version (%s %.4f)", p.Metric, score)
 	if prod != nil {
 		expect = prod.Version
 		reason = fmt.Sprintf("%s %.4f; must_beat_production is off", p.Metric, score)
-		if p.MustBeatProduction {
+		if p.MustBeatProduction && p.Compare != nil {
+			g, err = r.compareProduction(ctx, prod, score, p)
+			if err != nil {
+				return nil, err
+			}
+			if err := r.store.VersionGateSet(ctx, &store.VersionGateSetParams{Pipeline: c.Pipeline, Version: c.Version, Gate: g}); err != nil {
+				return nil, fmt.Errorf("record gate of %s v%d: %w", c.Pipeline, c.Version, err)
+			}
+			if !g.Promoted {
+				return r.reject(ctx, c, prod.Version, gateReason(g))
+			}
+			reason = gateReason(g)
+		} else if p.MustBeatProduction {
 			prodScore, how, err := r.productionScore(ctx, prod, p)
 			if err != nil {
 				return nil, err
 			}
-			better := score > prodScore
-			if !higher {
-				better = score < prodScore
+			d := digits(score, prodScore)
+			if !beats(p.Metric, score, prodScore) {
+				return r.reject(ctx, c, prod.Version, fmt.Sprintf("%s %.*f does not beat production v%d's %.*f (%s)", p.Metric, d, score, prod.Version, d, prodScore, how))
 			}
-			if !better {
-				return r.reject(ctx, c, prod.Version, fmt.Sprintf("%s %.4f does not beat production v%d's %.4f (%s)", p.Metric, score, prod.Version, prodScore, how))
-			}
-			reason = fmt.Sprintf("%s %.4f beats production v%d's %.4f (%s)", p.Metric, score, prod.Version, prodScore, how)
+			reason = fmt.Sprintf("%s %.*f beats production v%d's %.*f (%s)", p.Metric, d, score, prod.Version, d, prodScore, how)
 		}
 	}
 	pr, err := r.store.VersionPromote(ctx, &store.VersionPromoteParams{
 		Pipeline: c.Pipeline, Version: c.Version, Action: store.ActionAuto, Actor: "gate", Reason: reason, ExpectCurrent: &expect,
 	})
 	if errors.Is(err, store.ErrConflict) {
+		if g != nil {
+			g.Promoted = false
+			if err := r.store.VersionGateSet(ctx, &store.VersionGateSetParams{Pipeline: c.Pipeline, Version: c.Version, Gate: g}); err != nil {
+				return nil, fmt.Errorf("record gate of %s v%d: %w", c.Pipeline, c.Version, err)
+			}
+		}
 		return r.reject(ctx, c, expect, "production changed while the gate was deciding; promote by hand if wanted")
 	}
 	if err != nil {

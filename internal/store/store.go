@@ -130,6 +130,8 @@ type Store interface {
 	// LeaseGet returns the named lease as stored, expired or not (a holder
 	// that died leaves its lease until another takes it), or ErrNotFound.
 	LeaseGet(ctx context.Context, name string) (*Lease, error)
+
+	GateStore
 }
 
 // Change notification channels (see Notifier). The payload is the name of
@@ -278,6 +280,9 @@ type Version struct {
 	// Reason says why the version is in its state (gate outcome, rollback).
 	Reason    string
 	CreatedAt time.Time
+	// Gate is the promotion gate's comparison with production, nil when
+	// none was made (see GateStore).
+	Gate *Gate
 }
 
 // VersionCreateParams are the arguments of VersionCreate. The version starts
@@ -381,6 +386,9 @@ type Run struct {
 	// Message is a human note on the outcome ("promoted", "rejected: …",
 	// "no new rows since version 3").
 	Message string
+	// SameAs is the existing version whose artifact the run reproduced
+	// byte for byte (0: none); such a run registers no new version.
+	SameAs int
 	// Existing is set by RunCreate when it returned an already queued run.
 	Existing bool
 }
@@ -414,6 +422,8 @@ type RunFinishParams struct {
 	Message        string
 	DataWatermark  int64
 	DataRows       int64
+	// SameAs: see Run.SameAs.
+	SameAs int
 }
 
 // LeaseParams are the arguments of LeaseAcquire and LeaseRelease.

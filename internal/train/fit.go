@@ -33,6 +33,9 @@ type FitParams struct {
 	// HoldoutTail takes the holdout from the end of Rows instead of a
 	// seeded random choice.
 	HoldoutTail bool
+	// MinCategoryRows is model.min_category_rows (features.Options); 0
+	// turns the rule off.
+	MinCategoryRows int
 	// Lineage is copied into the artifact (data hash, watermark, config hash).
 	Lineage  artifact.Lineage
 	Progress ml.Progress
@@ -67,7 +70,7 @@ func Fit(ctx context.Context, p *FitParams) (*FitResult, error) {
 	if len(trainRows) < 2 || len(holdRows) < 1 {
 		return nil, fmt.Errorf("%w: %d rows give %d to train and %d to evaluate on (holdout %.2f)", ErrNotEnoughRows, len(p.Rows), len(trainRows), len(holdRows), p.Holdout)
 	}
-	enc, err := features.Fit(p.Schema, trainRows, alg.Input())
+	enc, err := features.FitWith(p.Schema, trainRows, alg.Input(), features.Options{MinCategoryRows: p.MinCategoryRows})
 	if err != nil {
 		return nil, err
 	}
@@ -159,22 +162,16 @@ func distinctClasses(y []float64) int {
 func Evaluate(m *artifact.Model, rows []schema.Row) (map[string]float64, error) {
 	enc := m.Artifact.Encoder
 	kept := make([]schema.Row, 0, len(rows))
-	y := make([]float64, 0, len(rows))
 	for _, r := range rows {
-		if v, ok := enc.TargetOf(r); ok {
+		if _, ok := enc.TargetOf(r); ok {
 			kept = append(kept, r)
-			y = append(y, v)
 		}
 	}
 	if len(kept) == 0 {
 		return nil, fmt.Errorf("evaluate: %w: no holdout row has a known target", ErrNotEnoughRows)
 	}
-	k, w := m.Outputs(), m.Width()
-	out, x := make([]float64, len(kept)*k), make([]float64, len(kept)*w)
-	artifact.Chunks(len(kept), artifact.ChunkRows, func(lo, hi int) {
-		m.PredictRows(kept[lo:hi], x[lo*w:hi*w], out[lo*k:hi*k])
-	})
-	metrics, err := metric.Evaluate(string(enc.Task()), enc.Classes(), y, out)
+	side := predict(m, kept)
+	metrics, err := metric.Evaluate(string(enc.Task()), side.Classes, side.Y, side.Pred)
 	if err != nil {
 		return nil, err
 	}
@@ -184,6 +181,48 @@ func Evaluate(m *artifact.Model, rows []schema.Row) (map[string]float64, error) 
 		}
 	}
 	return metrics, nil
+}
+
+// predict returns a model's targets and predictions on rows whose target
+// it knows.
+func predict(m *artifact.Model, rows []schema.Row) metric.Side {
+	enc := m.Artifact.Encoder
+	y := make([]float64, len(rows))
+	for i, r := range rows {
+		y[i], _ = enc.TargetOf(r)
+	}
+	k, w := m.Outputs(), m.Width()
+	out, x := make([]float64, len(rows)*k), make([]float64, len(rows)*w)
+	artifact.Chunks(len(rows), artifact.ChunkRows, func(lo, hi int) {
+		m.PredictRows(rows[lo:hi], x[lo*w:hi*w], out[lo*k:hi*k])
+	})
+	return metric.Side{Y: y, Pred: out, Classes: enc.Classes()}
+}
+
+// Compare scores a candidate and a production model on the same holdout
+// rows (those whose target both know) and compares them on the named
+// metric with a paired bootstrap of metric.ResamplesFor(rows) resamples,
+// seeded by seed. Both models must share the schema of rows.
+func Compare(cand, prod *artifact.Model, rows []schema.Row, name string, seed int64) (*metric.Paired, error) {
+	ce, pe := cand.Artifact.Encoder, prod.Artifact.Encoder
+	if ce.Task() != pe.Task() {
+		return nil, fmt.Errorf("compare: candidate does %s, production %s", ce.Task(), pe.Task())
+	}
+	kept := make([]schema.Row, 0, len(rows))
+	for _, r := range rows {
+		_, okc := ce.TargetOf(r)
+		_, okp := pe.TargetOf(r)
+		if okc && okp {
+			kept = append(kept, r)
+		}
+	}
+	if len(kept) == 0 {
+		return nil, fmt.Errorf("compare: %w: no holdout row has a target both models know", ErrNotEnoughRows)
+	}
+	return metric.PairedBootstrap(&metric.PairedParams{
+		Task: string(ce.Task()), Metric: name, A: predict(cand, kept), B: predict(prod, kept),
+		Resamples: metric.ResamplesFor(len(kept)), Seed: uint64(seed),
+	})
 }
 
 // Split divides rows into training and holdout parts. With tail, the last

@@ -16,6 +16,7 @@ import (
 	"github.com/mlserve/mlserve/internal/config"
 	"github.com/mlserve/mlserve/internal/metrics"
 	"github.com/mlserve/mlserve/internal/ml"
+	"github.com/mlserve/mlserve/internal/ml/metric"
 	"github.com/mlserve/mlserve/internal/registry"
 	"github.com/mlserve/mlserve/internal/schema"
 	"github.com/mlserve/mlserve/internal/store"
@@ -292,6 +293,7 @@ func (r *Runner) run(ctx context.Context, run *store.Run, p *config.Pipeline, pr
 	fit, err := Fit(ctx, &FitParams{
 		Pipeline: p.Name, Schema: c, Rows: snap.Rows,
 		Algorithm: p.Model.Algorithm, Params: ml.Params(p.Model.Params), Seed: p.Model.Seed, Holdout: p.Model.Holdout,
+		MinCategoryRows: p.Model.MinCategory(),
 		Lineage: artifact.Lineage{
 			ConfigSHA256: cfgHash, DataWatermark: snap.Watermark, DataRows: int64(len(snap.Rows)), DataSHA256: snap.SHA256,
 		},
@@ -302,6 +304,13 @@ func (r *Runner) run(ctx context.Context, run *store.Run, p *config.Pipeline, pr
 			return nil, "", err
 		}
 		return nil, "", permanent(err)
+	}
+	if same, err := r.sameArtifact(ctx, p.Name, run.ID, fit.SHA256); err != nil {
+		return nil, "", err
+	} else if same != nil {
+		out.SameAs = same.Version
+		out.Message = fmt.Sprintf("same as v%d (%s): the same data, configuration and seed gave the same artifact; no new version", same.Version, same.State)
+		return out, metrics.RunSkipped, nil
 	}
 	key, err := r.registry.Publish(ctx, p.Name, fit.Bytes, fit.SHA256)
 	if err != nil {
@@ -337,8 +346,11 @@ func (r *Runner) run(ctx context.Context, run *store.Run, p *config.Pipeline, pr
 		return out, metrics.RunSucceeded, nil
 	}
 	dec, err := r.registry.Gate(ctx, &registry.GateParams{
-		Candidate:          v,
-		Score:              func(m *artifact.Model) (map[string]float64, error) { return Evaluate(m, fit.HoldoutRows) },
+		Candidate: v,
+		Compare: func(m *artifact.Model) (*metric.Paired, error) {
+			return Compare(fit.Model, m, fit.HoldoutRows, p.Promote.Metric, p.Model.Seed)
+		},
+		Confidence:         p.Promote.ConfidenceOr(),
 		SameSchema:         func(m *artifact.Model) bool { return reflect.DeepEqual(m.Artifact.Schema, p.Schema) },
 		Metric:             p.Promote.Metric,
 		Min:                p.Promote.Min,
@@ -353,6 +365,24 @@ func (r *Runner) run(ctx context.Context, run *store.Run, p *config.Pipeline, pr
 	}
 	out.Message = fmt.Sprintf("v%d rejected: %s", v.Version, dec.Reason)
 	return out, metrics.RunRejected, nil
+}
+
+// sameArtifact returns the version of pipeline whose artifact has hash
+// sha, unless the run itself registered it (an earlier attempt that died
+// before its gate: this attempt finishes it); nil when there is none.
+// Artifacts are deterministic, so a run on unchanged data, configuration
+// and seed reproduces its predecessor's bytes and adds nothing.
+func (r *Runner) sameArtifact(ctx context.Context, pipeline string, runID int64, sha string) (*store.Version, error) {
+	versions, err := r.store.VersionList(ctx, pipeline)
+	if err != nil {
+		return nil, fmt.Errorf("list versions of %s: %w", pipeline, err)
+	}
+	for _, v := range versions {
+		if v.ArtifactSHA256 == sha && v.RunID != runID {
+			return v, nil
+		}
+	}
+	return nil, nil
 }
 
 // ConfigHash hashes what of a pipeline's configuration shapes its models:

@@ -345,16 +345,15 @@ func TestRunner(t *testing.T) {
 		if skip.State != store.RunSucceeded || skip.Version != 0 || !strings.Contains(skip.Message, "no new rows") {
 			t.Fatalf("scheduled run without new rows = %+v", skip)
 		}
+		// A manual run on the same snapshot reproduces v1's artifact byte
+		// for byte: it says so and registers nothing.
 		again := b.run(t, store.ReasonManual)
-		if again.ArtifactSHA256 != first.ArtifactSHA256 {
-			t.Fatalf("same snapshot, config and seed: artifact %s then %s", first.ArtifactSHA256, again.ArtifactSHA256)
+		if again.State != store.RunSucceeded || again.SameAs != 1 || again.Version != 0 || !strings.HasPrefix(again.Message, "same as v1") {
+			t.Fatalf("manual run on the same snapshot = state %s, same_as %d, version %d, message %q; want succeeded, same as v1, no version",
+				again.State, again.SameAs, again.Version, again.Message)
 		}
-		v2, err := b.store.VersionGet(ctx, "titanic", again.Version)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if v2.State != store.StateRejected || !strings.Contains(v2.Reason, "does not beat production") {
-			t.Fatalf("equal model: state %s reason %q, want rejected (does not beat)", v2.State, v2.Reason)
+		if vs, err := b.store.VersionList(ctx, "titanic"); err != nil || len(vs) != 1 {
+			t.Fatalf("versions after a reproducing run: %d (%v), want 1", len(vs), err)
 		}
 		// More data: a new version, decided by the gate on the same holdout.
 		b.insert(t, rows[600:])
@@ -368,6 +367,9 @@ func TestRunner(t *testing.T) {
 		}
 		if !strings.Contains(v3.Reason, "production v1") || !strings.Contains(v3.Reason, "same holdout") {
 			t.Fatalf("v3 reason %q does not compare with production on the same holdout", v3.Reason)
+		}
+		if third.Version != 2 {
+			t.Fatalf("run on new rows registered v%d, want v2 (no version for the reproducing run)", third.Version)
 		}
 	})
 
@@ -458,7 +460,8 @@ func (b *bundle) deadAttempt(t *testing.T, id int64) *store.Version {
 	fit, err := train.Fit(ctx, &train.FitParams{
 		Pipeline: p.Name, Schema: b.schema, Rows: snap.Rows,
 		Algorithm: p.Model.Algorithm, Params: ml.Params(p.Model.Params), Seed: p.Model.Seed, Holdout: p.Model.Holdout,
-		Lineage: artifact.Lineage{ConfigSHA256: cfgHash, DataWatermark: snap.Watermark, DataRows: int64(len(snap.Rows)), DataSHA256: snap.SHA256},
+		MinCategoryRows: p.Model.MinCategory(),
+		Lineage:         artifact.Lineage{ConfigSHA256: cfgHash, DataWatermark: snap.Watermark, DataRows: int64(len(snap.Rows)), DataSHA256: snap.SHA256},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -19,8 +19,17 @@ func Version(v *store.Version) *apitypes.Version {
 		Pipeline: v.Pipeline, Version: v.Version, State: string(v.State), Algorithm: v.Algorithm,
 		Metrics: v.Metrics, ArtifactSHA256: v.ArtifactSHA256,
 		DataWatermark: v.DataWatermark, DataRows: v.DataRows, DataSHA256: v.DataSHA256,
-		RunID: v.RunID, SpecVersion: v.SpecVersion, Reason: v.Reason, CreatedAt: v.CreatedAt,
+		RunID: v.RunID, SpecVersion: v.SpecVersion, Reason: v.Reason, CreatedAt: v.CreatedAt, Gate: Gate(v.Gate),
 	}
+}
+
+// Gate returns the client's view of a gate record (nil for nil).
+func Gate(g *store.Gate) *apitypes.Gate {
+	if g == nil {
+		return nil
+	}
+	out := apitypes.Gate(*g)
+	return &out
 }
 
 // VersionList converts versions in order; none gives an empty list,
@@ -56,7 +65,7 @@ func Run(r *store.Run) *apitypes.Run {
 		ID: r.ID, Pipeline: r.Pipeline, State: string(r.State), Reason: r.Reason,
 		CreatedAt: r.CreatedAt, StartedAt: r.StartedAt, FinishedAt: r.FinishedAt,
 		Version: r.Version, ArtifactSHA256: r.ArtifactSHA256, Error: r.Error, Attempt: r.Attempt,
-		DataWatermark: r.DataWatermark, DataRows: r.DataRows, SpecVersion: r.SpecVersion, Message: r.Message,
+		DataWatermark: r.DataWatermark, DataRows: r.DataRows, SpecVersion: r.SpecVersion, Message: r.Message, SameAs: r.SameAs,
 	}
 }
 

@@ -9,18 +9,21 @@ import (
 )
 
 const versionCols = `pipeline, version, state, algorithm, metrics, artifact_sha256, artifact_key,
-	data_watermark, data_rows, data_sha256, run_id, reason, created_at, spec_version`
+	data_watermark, data_rows, data_sha256, run_id, reason, created_at, spec_version, gate`
 
 func scanVersion(s Row) (*store.Version, error) {
 	v := &store.Version{}
-	var metrics string
+	var metrics, gate string
 	var at timeDest
 	err := s.Scan(&v.Pipeline, &v.Version, &v.State, &v.Algorithm, &metrics, &v.ArtifactSHA256, &v.ArtifactKey,
-		&v.DataWatermark, &v.DataRows, &v.DataSHA256, &v.RunID, &v.Reason, &at, &v.SpecVersion)
+		&v.DataWatermark, &v.DataRows, &v.DataSHA256, &v.RunID, &v.Reason, &at, &v.SpecVersion, &gate)
 	if err != nil {
 		return nil, err
 	}
 	if v.Metrics, err = store.DecodeMetrics(metrics); err != nil {
+		return nil, err
+	}
+	if v.Gate, err = store.DecodeGate(gate); err != nil {
 		return nil, err
 	}
 	v.CreatedAt = at.t

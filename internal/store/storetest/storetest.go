@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Run", func(t *testing.T) { testRun(t, open) })
 	t.Run("Lease", func(t *testing.T) { testLease(t, open) })
 	t.Run("Spec", func(t *testing.T) { testSpec(t, open) })
+	t.Run("Gate", func(t *testing.T) { testGate(t, open) })
 }
 
 // TitanicPipeline is the pipeline name the suite uses.
