@@ -254,31 +254,46 @@ func testDemo(t *testing.T, p *podman, image string) {
 }
 
 // testRoles runs the api and trainer roles in containers on the test
-// PostgreSQL and S3 server: rows go in with `mlserve ingest-file` in a
-// third container, a training asked of the api runs on the trainer, the
-// api serves its model, then a request in flight when the api gets SIGTERM
-// is answered and both exit 0.
+// PostgreSQL and S3 server, shaped like the Helm chart's pods: the pipeline
+// file mounted read-only at /config, empty /data and /tmp, every
+// capability dropped, no new privileges. `mlserve migrate` runs first, as
+// the chart's hook does; rows go in with `mlserve ingest-file` in another
+// container; a training asked of the api runs on the trainer, the api
+// serves its model, then a request in flight when the api gets SIGTERM is
+// answered and both exit 0.
 func testRoles(t *testing.T, p *podman, image string) {
 	token := randHex(16)
-	env := []string{
+	cfg, err := filepath.Abs(filepath.Join(repo, "deploy", "mlserve.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pod := []string{
 		"--env", "MLSERVE_DATABASE_URL=" + pgDatabase(t),
 		"--env", "MLSERVE_ARTIFACTS_URL=" + s3Bucket(t),
 		"--env", "AWS_ACCESS_KEY_ID=" + testenv.Getenv(t, "AWS_ACCESS_KEY_ID", "S3 server's access key"),
 		"--env", "AWS_SECRET_ACCESS_KEY=" + testenv.Getenv(t, "AWS_SECRET_ACCESS_KEY", "S3 server's secret key"),
 		"--env", "MLSERVE_ADMIN_TOKEN=" + token,
+		"--volume", cfg + ":/config/mlserve.yaml:ro",
+		"--tmpfs", "/data:rw,mode=1777", "--tmpfs", "/tmp:rw,mode=1777",
+		"--cap-drop", "all", "--security-opt", "no-new-privileges",
 	}
+	flags := []string{"--config", "/config/mlserve.yaml", "--log-format", "json"}
+	once := func(args ...string) string {
+		run := append(append([]string{"run", "--rm", "--runtime", "runc", "--network", "host", "--read-only"}, pod...), image)
+		return p.must(t, append(run, args...)...)
+	}
+	once(append([]string{"migrate"}, flags...)...)
 	seed := sampledata.Path(sampledata.SeedTitanic)
-	load := append([]string{"run", "--rm", "--runtime", "runc", "--network", "host", "--read-only",
-		"--volume", seed + ":/input/seed.csv:ro"}, env...)
-	load = append(load, image, "ingest-file", "titanic", "/input/seed.csv")
-	t.Logf("ingest-file in the image: %s", p.must(t, load...))
+	pod = append(pod, "--volume", seed+":/input/seed.csv:ro")
+	t.Logf("ingest-file in the image: %s", once(append([]string{"ingest-file", "titanic", "/input/seed.csv"}, flags...)...))
 
-	api := p.start(t, image, "/readyz", env, "api")
-	trainer := p.start(t, image, "/readyz", env, "trainer")
+	api := p.start(t, image, "/readyz", pod, append([]string{"api"}, flags...)...)
+	trainer := p.start(t, image, "/readyz", pod, append([]string{"trainer"}, flags...)...)
 	api.waitHTTP(t, "/healthz", http.StatusOK, 60*time.Second)
 	trainer.waitHTTP(t, "/readyz", http.StatusOK, 60*time.Second)
 	for _, c := range []*container{api, trainer} {
 		c.processIdentity(t)
+		c.noPrivileges(t)
 	}
 
 	code, body := do(http.MethodPost, api.base+"/v1/pipelines/titanic/runs", token, nil)

@@ -202,6 +202,31 @@ func (c *container) processIdentity(t testing.TB) {
 	}
 }
 
+// noPrivileges checks, from the host's /proc, that the container's process
+// has no capabilities, not even in its bounding set (--cap-drop all), and
+// cannot gain privileges (no_new_privs).
+func (c *container) noPrivileges(t testing.TB) {
+	t.Helper()
+	pid := c.inspect(t, "{{.State.Pid}}")
+	status, err := os.ReadFile("/proc/" + pid + "/status")
+	if err != nil {
+		t.Fatalf("%s: read the status of its process %s: %v", c.name, pid, err)
+	}
+	want := map[string]string{"CapEff": "0000000000000000", "CapBnd": "0000000000000000", "CapPrm": "0000000000000000", "NoNewPrivs": "1"}
+	for _, line := range strings.Split(string(status), "\n") {
+		name, value, _ := strings.Cut(line, ":")
+		if w, ok := want[name]; ok {
+			if got := strings.TrimSpace(value); got != w {
+				t.Errorf("%s: process %s has %s %s, want %s", c.name, pid, name, got, w)
+			}
+			delete(want, name)
+		}
+	}
+	for name := range want {
+		t.Errorf("%s: /proc/%s/status has no %s", c.name, pid, name)
+	}
+}
+
 // stop stops the container (SIGTERM, SIGKILL after 30 s) and requires exit
 // code 0; it returns how long the stop took.
 func (c *container) stop(t testing.TB) time.Duration {
