@@ -32,7 +32,7 @@ import (
 // repo is the repository's root, relative to this package.
 const repo = "../.."
 
-// TestImage builds the image as `make image` does and runs it. Run it alone
+// TestImage builds the image with `make image` and runs it. Run it alone
 // with
 //
 //	GOTESTFLAGS='-run TestImage -v' scripts/test.sh ./internal/imagetest
@@ -42,12 +42,12 @@ func TestImage(t *testing.T) {
 	p := newPodman(t)
 	const image = "localhost/mlserve:imagetest"
 	stage := filepath.Join(p.dir, "stage")
-	build := exec.Command("./scripts/build-image.sh")
+	build := exec.Command("make", "image", "IMAGE="+image, "VERSION=0.0.0-imagetest")
 	build.Dir = repo
-	build.Env = append(p.env, "IMAGE="+image, "VERSION=0.0.0-imagetest", "IMAGE_STAGE="+stage, "CONTAINER_ENGINE=podman")
+	build.Env = append(p.env, "IMAGE_STAGE="+stage, "CONTAINER_ENGINE=podman")
 	start := time.Now()
 	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("scripts/build-image.sh: %v\n%s", err, out)
+		t.Fatalf("make image: %v\n%s", err, out)
 	}
 	size, err := strconv.ParseInt(p.must(t, "image", "inspect", "--format", "{{.Size}}", image), 10, 64)
 	if err != nil {
