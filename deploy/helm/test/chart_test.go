@@ -217,6 +217,17 @@ func TestChart(t *testing.T) {
 				"PodDisruptionBudget": 1, "Job": 1},
 		},
 		{
+			// Everything optional turned the other way: no ingest, migrate
+			// without apply, no S3 keys or admin token (pod identity), and
+			// NetworkPolicy and monitoring without the production file.
+			name: "minimal",
+			values: []string{"--set", "ingest.enabled=false", "--set", "migrate.apply=false", "--set", "secrets.s3.name=",
+				"--set", "secrets.adminToken.name=", "--set", "networkPolicy.enabled=true", "--set", "metrics.serviceMonitor.enabled=true",
+				"--set", "metrics.prometheusRule.enabled=true", "--set", "serviceAccount.create=false", "--set", "api.podDisruptionBudget.enabled=false"},
+			want: map[string]int{"ConfigMap": 2, "Service": 2, "Deployment": 2, "Job": 1, "NetworkPolicy": 2,
+				"ServiceMonitor": 1, "PrometheusRule": 1},
+		},
+		{
 			name:   "production",
 			values: []string{"-f", filepath.Join(chart, "values-production.yaml")},
 			want: map[string]int{"ServiceAccount": 1, "ConfigMap": 2, "Service": 3, "Deployment": 3,
@@ -322,8 +333,12 @@ func checkObjects(t *testing.T, objs []rendered) {
 			for _, c := range append(slices.Clone(v.Spec.Template.Spec.InitContainers), v.Spec.Template.Spec.Containers...) {
 				steps = append(steps, c.Args)
 			}
-			if len(steps) != 2 || steps[0][0] != "migrate" || strings.Join(steps[1][:3], " ") != "apply -f /config/mlserve.yaml" {
+			apply := v.Spec.Template.Spec.InitContainers != nil
+			switch {
+			case apply && (len(steps) != 2 || steps[0][0] != "migrate" || strings.Join(steps[1][:3], " ") != "apply -f /config/mlserve.yaml"):
 				t.Errorf("Job %s runs %q, want migrate, then apply -f /config/mlserve.yaml", o.name, steps)
+			case !apply && (len(steps) != 1 || steps[0][0] != "migrate"):
+				t.Errorf("Job %s runs %q, want migrate only (migrate.apply false)", o.name, steps)
 			}
 		case *corev1.ConfigMap:
 			file, ok := v.Data["mlserve.yaml"]
