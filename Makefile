@@ -3,7 +3,7 @@ GO ?= go
 
 COMPOSE ?= docker-compose
 
-.PHONY: test install install-test-deps build vet bench docker-compose lint-containers bench-serving fuzz soak soak-roles
+.PHONY: test install install-test-deps build vet bench docker-compose lint-containers bench-serving fuzz soak soak-roles image
 # Installs what is missing (scripts/install-test-deps.sh), then runs every
 # test: the one command a fresh machine needs.
 test: install-test-deps
@@ -71,3 +71,13 @@ docker-compose:
 # Validate the container files without a Docker engine (make test does too).
 lint-containers:
 	./scripts/lint-containers.sh
+
+# The container image, built FROM scratch from a static binary built here
+# (Containerfile; nothing is pulled), with podman or docker, whichever is
+# present. IMAGE=mlserve:local and VERSION=… by default; see
+# scripts/build-image.sh. The Dockerfile makes the same image with a golang
+# build stage, for machines that can pull it.
+IMAGE ?= mlserve:local
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+image:
+	IMAGE=$(IMAGE) VERSION=$(VERSION) ./scripts/build-image.sh

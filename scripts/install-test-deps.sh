@@ -2,7 +2,8 @@
 # Installs what `make test` needs besides Go, when it is missing (on a
 # Debian-like machine): PostgreSQL's server binaries and versitygw (the test
 # services scripts/test.sh starts), docker-compose and dockerfilelint (the
-# container file checks). What is present is left alone, so a second run
+# container file checks), podman, buildah, runc and helm (the image and
+# chart tests). What is present is left alone, so a second run
 # does nothing. apt-get runs as root, through sudo when not root. `make
 # test` (and so CI, .ci/run) calls it: the one list of what the tests need.
 set -euo pipefail
@@ -41,4 +42,14 @@ if ! command -v dockerfilelint >/dev/null 2>&1; then
 	fi
 	echo "== installing dockerfilelint (npm)"
 	as_root npm install -g --silent --no-audit --no-fund dockerfilelint >/dev/null
+fi
+# The container image test (internal/imagetest): podman, buildah, runc.
+if ! command -v podman >/dev/null 2>&1 || ! command -v buildah >/dev/null 2>&1 || ! command -v runc >/dev/null 2>&1; then
+	apt_install podman buildah runc
+fi
+# The Helm chart tests (deploy/helm/test): helm from source through the Go
+# toolchain (a few minutes the first time).
+if ! command -v helm >/dev/null 2>&1; then
+	echo "== installing helm (go install)"
+	go install helm.sh/helm/v4/cmd/helm@v4.3.2
 fi

@@ -8,7 +8,8 @@
 #   3. deploy/mlserve.yaml, the pipeline file the image and the stack use,
 #      loads (mlserve runs --config deploy/mlserve.yaml on a throwaway folder)
 #   4. the Dockerfile's build command works on the files .dockerignore lets
-#      through, and makes a static binary
+#      through, makes a static binary, and scripts/image-rootfs.sh lays out
+#      the final image's files from it
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -47,18 +48,22 @@ go run ./cmd/mlserve runs --config deploy/mlserve.yaml --data-dir "$work/data" >
 
 echo "== static build from the image's build context"
 # The files .dockerignore admits (it lists them: go.mod, go.sum, cmd/,
-# internal/ without tests and testdata, deploy/mlserve.yaml).
+# internal/ without tests and testdata, deploy/mlserve.yaml,
+# scripts/image-rootfs.sh).
 rm -rf "$ctx"
-mkdir -p "$ctx/deploy"
+mkdir -p "$ctx/deploy" "$ctx/scripts"
 cp go.mod go.sum "$ctx/"
 cp deploy/mlserve.yaml "$ctx/deploy/"
+cp scripts/image-rootfs.sh "$ctx/scripts/"
 tar -cf - --exclude='*_test.go' --exclude=testdata cmd internal | tar -xf - -C "$ctx"
 # The Dockerfile's build command, VERSION set.
 (cd "$ctx" && CGO_ENABLED=0 GOOS=linux go build -trimpath \
 	-ldflags "-s -w -X github.com/mlserve/mlserve/internal/version.Version=0.0.0-lint" \
-	-o "$work/mlserve" ./cmd/mlserve)
+	-o "$work/mlserve" ./cmd/mlserve &&
+	sh scripts/image-rootfs.sh "$work/mlserve" "$work/image")
 if ! grep -q 'github.com/mlserve/mlserve/internal/version.Version=${VERSION}' Dockerfile ||
-	! grep -q 'CGO_ENABLED=0 GOOS=linux go build -trimpath' Dockerfile; then
+	! grep -q 'CGO_ENABLED=0 GOOS=linux go build -trimpath' Dockerfile ||
+	! grep -q 'sh scripts/image-rootfs.sh /out/mlserve /out/image' Dockerfile; then
 	echo "lint-containers: the Dockerfile's build command changed; update this script to match it" >&2
 	exit 1
 fi

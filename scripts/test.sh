@@ -12,8 +12,10 @@
 # service then skip, or fail under CI=true. When it started the services it
 # sets MLSERVE_TEST_SERVICES_REQUIRED=1, so that a test missing one fails
 # (internal/testenv). GOTESTFLAGS adds go test flags (e.g. -run, -race).
-# Arguments, if any, are the packages to vet and test (default ./...):
+# Arguments, if any, are the packages to vet and test (default ./... and the
+# Helm chart's module, deploy/helm/test):
 #   scripts/test.sh ./internal/app/...
+#   scripts/test.sh ./deploy/helm/...        (only the chart's tests)
 # Without arguments it first runs scripts/lint-containers.sh (needs
 # docker-compose and dockerfilelint; scripts/install-test-deps.sh installs them).
 set -euo pipefail
@@ -95,16 +97,47 @@ else
 	echo "== no services (MLSERVE_TEST_NO_SERVICES=1): tests that need one skip, or fail under CI=true"
 fi
 
-echo "== go vet"
-pkgs=("$@")
-[ ${#pkgs[@]} -gt 0 ] || pkgs=(./...)
-go vet "${pkgs[@]}"
-# staticcheck, pinned (fetched through the Go module proxy the first time).
-echo "== staticcheck"
-go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 "${pkgs[@]}"
-echo "== go test"
-# shellcheck disable=SC2086
-go test -count=1 -timeout 20m ${GOTESTFLAGS:-} "${pkgs[@]}"
+# The Helm chart's tests are a Go module of their own (deploy/helm/test,
+# so that the product's module does not depend on the Kubernetes API): they
+# run with the whole suite or when ./deploy/... is asked for.
+pkgs=()
+chart=0
+for p in "$@"; do
+	case $p in
+	./deploy/* | deploy/*) chart=1 ;;
+	*) pkgs+=("$p") ;;
+	esac
+done
+if [ $# -eq 0 ]; then
+	pkgs=(./...)
+	chart=1
+fi
+if [ ${#pkgs[@]} -gt 0 ]; then
+	echo "== go vet"
+	go vet "${pkgs[@]}"
+	# staticcheck, pinned (fetched through the Go module proxy the first time).
+	echo "== staticcheck"
+	go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 "${pkgs[@]}"
+	echo "== go test"
+	# shellcheck disable=SC2086
+	go test -count=1 -timeout 20m ${GOTESTFLAGS:-} "${pkgs[@]}"
+fi
+
+if [ "$chart" = 1 ]; then
+	# helm lint and helm template need helm: without it the chart tests
+	# skip, and fail under CI=true (.ci/run installs it).
+	if ! command -v helm >/dev/null 2>&1 && [ ! -x "$(go env GOPATH)/bin/helm" ]; then
+		echo "== helm is not installed: the chart tests skip (under CI=true they fail); go install helm.sh/helm/v4/cmd/helm@v4.3.2"
+	fi
+	echo "== deploy/helm/test: go vet, staticcheck, go test"
+	(
+		cd deploy/helm/test
+		go vet ./...
+		go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+		# shellcheck disable=SC2086
+		go test -count=1 -timeout 10m ${GOTESTFLAGS:-} ./...
+	)
+fi
 
 # The api suites' servers run on the fasthttp server (what `mlserve api` runs)
 # above; once more on net/http (what `mlserve up` runs), for the packages

@@ -25,6 +25,8 @@ func TestChild(t *testing.T) {
 		Getenv(t, absent, "test server")
 	case "Versitygw":
 		Versitygw(t)
+	case "MissingTool":
+		MissingTool(t, "sometool is not installed")
 	}
 	t.Log("reached the end")
 }
