@@ -187,13 +187,17 @@ func (g *globals) open(ctx context.Context, logger *slog.Logger, file *config.Fi
 
 // openApply opens the App for a command that writes to a pipeline: the
 // pipeline file's specs are applied first where they differ, and it says
-// so on stderr.
+// so on stderr when an existing pipeline's spec changed (the first version
+// of a new pipeline is what its first command expects, and goes unsaid).
 func (g *globals) openApply(ctx context.Context, logger *slog.Logger, file *config.File) (*app.App, error) {
 	a, err := g.openWith(ctx, logger, app.Options{File: file, Apply: true})
 	if err != nil {
 		return nil, err
 	}
 	for _, r := range a.Applied {
+		if r.From == 0 {
+			continue
+		}
 		fmt.Fprintf(g.env.Stderr, "%s: %s\n", g.config, r)
 	}
 	return a, nil

@@ -87,6 +87,7 @@ func baseSchemas() obj {
 		"IngestResult": object([]string{"batch_id", "accepted", "rejected", "errors"}, obj{
 			"batch_id": integer(), "accepted": integer(), "rejected": integer(),
 			"errors": nullable(arr(object([]string{"row", "fields"}, obj{"row": integer(), "fields": stringMap()}))),
+			"ignored_columns": nullable(arr(str())),
 		}),
 		"DatasetInfo": object([]string{"name", "rows", "batches"}, obj{
 			"name": str(), "rows": integer(), "batches": integer(), "last_batch_id": integer(),
