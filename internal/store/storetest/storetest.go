@@ -30,6 +30,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Batch", func(t *testing.T) { testBatch(t, open) })
 	t.Run("Snapshot", func(t *testing.T) { testSnapshot(t, open) })
 	t.Run("Quarantine", func(t *testing.T) { testQuarantine(t, open) })
+	t.Run("QuarantinePaging", func(t *testing.T) { testQuarantinePaging(t, open) })
+	t.Run("QuarantineReplay", func(t *testing.T) { testQuarantineReplay(t, open) })
 	t.Run("Version", func(t *testing.T) { testVersion(t, open) })
 	t.Run("Promotion", func(t *testing.T) { testPromotion(t, open) })
 	t.Run("Run", func(t *testing.T) { testRun(t, open) })
