@@ -85,10 +85,11 @@ type RunList struct {
 }
 
 // Reject is a row that failed validation: its index in the request or file
-// (0-based, data rows only) and, per column (or "_row" for the whole row),
-// the rule it broke.
+// (0-based, data rows only), the line it starts on (1-based; a CSV header is
+// line 1) and, per column (or "_row" for the whole row), the rule it broke.
 type Reject struct {
 	Row    int               `json:"row"`
+	Line   int               `json:"line"`
 	Fields map[string]string `json:"fields"`
 }
 

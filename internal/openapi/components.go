@@ -77,7 +77,7 @@ func baseSchemas() obj {
 		}),
 		"IngestResult": object([]string{"batch_id", "accepted", "rejected", "errors"}, obj{
 			"batch_id": integer(), "accepted": integer(), "rejected": integer(),
-			"errors": nullable(arr(object([]string{"row", "fields"}, obj{"row": integer(), "fields": stringMap()}))),
+			"errors": nullable(arr(object([]string{"row", "line", "fields"}, obj{"row": integer(), "line": with(integer(), "description", "1-based line in the body; a CSV header is line 1"), "fields": stringMap()}))),
 		}),
 		"DatasetInfo": object([]string{"name", "rows", "batches"}, obj{
 			"name": str(), "rows": integer(), "batches": integer(), "last_batch_id": integer(),

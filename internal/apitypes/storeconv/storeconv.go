@@ -70,7 +70,7 @@ func Reject(r *store.Reject) *apitypes.Reject {
 	if r == nil {
 		return nil
 	}
-	return &apitypes.Reject{Row: r.Row, Fields: r.Fields}
+	return &apitypes.Reject{Row: r.Row, Line: r.Line, Fields: r.Fields}
 }
 
 // IngestAnswer returns the client's view of a stored batch (nil for

@@ -54,7 +54,7 @@ func storeValues() map[string]any {
 		},
 		"ingest": &store.BatchResult{
 			BatchID: 12, Accepted: 2, Rejected: 1, Replayed: true,
-			Errors: []*store.Reject{{Row: 1, Raw: "x,y", Fields: schema.FieldErrors{"age": "must be a number", "sex": "must be one of F, M"}, BatchID: 12, CreatedAt: created}},
+			Errors: []*store.Reject{{Row: 1, Line: 3, Raw: "x,y", Fields: schema.FieldErrors{"age": "must be a number", "sex": "must be one of F, M"}, BatchID: 12, CreatedAt: created}},
 		},
 		"ingest_clean": &store.BatchResult{BatchID: 13, Accepted: 3, Errors: []*store.Reject{}},
 		"dataset": &store.DatasetInfo{
@@ -62,7 +62,7 @@ func storeValues() map[string]any {
 		},
 		"dataset_empty": &store.DatasetInfo{Pipeline: "sensors"},
 		"check": checked{&store.BatchResult{Accepted: 2, Rejected: 1,
-			Errors: []*store.Reject{{Row: 0, Raw: "1,2", Fields: schema.FieldErrors{"_row": "has 2 fields, want 3"}}}}},
+			Errors: []*store.Reject{{Row: 0, Line: 2, Raw: "1,2", Fields: schema.FieldErrors{"_row": "has 2 fields, want 3"}}}}},
 		"check_clean": checked{&store.BatchResult{Accepted: 3}},
 	}
 }
