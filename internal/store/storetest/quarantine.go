@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/mlserve/mlserve/internal/schema"
@@ -103,6 +104,40 @@ func testQuarantineReplay(t *testing.T, open func(t *testing.T) store.Store) {
 		}
 		if all[1].ReplayedBatchID != rep.BatchID || all[0].ReplayedBatchID != 0 {
 			t.Fatalf("replayed marks %d, %d; want 0 and %d", all[0].ReplayedBatchID, all[1].ReplayedBatchID, rep.BatchID)
+		}
+	})
+}
+
+// testRollbackReason checks that a rollback's log entry keeps the reason
+// of the promotion it undoes, next to its own.
+func testRollbackReason(t *testing.T, open func(t *testing.T) store.Store) {
+	t.Run("KeepsUndoneReason", func(t *testing.T) {
+		b := setup(t, open)
+		for range 3 {
+			b.newVersion(t, TitanicPipeline, 0)
+		}
+		b.promote(t, 1, store.ActionAuto)
+		b.promote(t, 2, store.ActionAuto)
+		p := b.rollback(t) // reason "bad predictions"
+		wantPromotion(t, p, 2, 1, store.ActionRollback)
+		for _, want := range []string{"bad predictions", "promote 2"} {
+			if !strings.Contains(p.Reason, want) {
+				t.Errorf("rollback reason %q lacks %q", p.Reason, want)
+			}
+		}
+		log, err := b.s.PromotionList(b.ctx, TitanicPipeline)
+		if err != nil || len(log) != 3 || log[0].Reason != p.Reason {
+			t.Fatalf("PromotionList = %+v, %v; want the rollback first with its reason", log, err)
+		}
+
+		// Without a reason of its own, it still says what it undid.
+		b.promote(t, 3, store.ActionPromote)
+		p, err = b.s.VersionRollback(b.ctx, &store.VersionRollbackParams{Pipeline: TitanicPipeline, Actor: "cli"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(p.Reason, "promote 3") || !strings.Contains(p.Reason, "v3") {
+			t.Errorf("rollback without a reason: %q, want it to name v3 and its promotion's reason", p.Reason)
 		}
 	})
 }

@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("QuarantineReplay", func(t *testing.T) { testQuarantineReplay(t, open) })
 	t.Run("Version", func(t *testing.T) { testVersion(t, open) })
 	t.Run("Promotion", func(t *testing.T) { testPromotion(t, open) })
+	t.Run("RollbackReason", func(t *testing.T) { testRollbackReason(t, open) })
 	t.Run("Run", func(t *testing.T) { testRun(t, open) })
 	t.Run("Lease", func(t *testing.T) { testLease(t, open) })
 }
