@@ -120,3 +120,40 @@ type Dataset struct {
 	LastBatchAt *time.Time `json:"last_batch_at"`
 	Quarantined int64      `json:"quarantined"`
 }
+
+// QuarantinedRow is one row of a pipeline's quarantine: a rejected row
+// kept with its raw text and reasons.
+type QuarantinedRow struct {
+	ID      int64 `json:"id"`
+	BatchID int64 `json:"batch_id"`
+	// Row is the 0-based index among the data rows of its body; Line the
+	// 1-based line it starts on (a CSV header is line 1), 0 when unknown
+	// (rows quarantined before lines were kept).
+	Row  int    `json:"row"`
+	Line int    `json:"line"`
+	Raw  string `json:"raw"`
+	// Reasons maps a column (or "_row") to the rule the row broke.
+	Reasons   map[string]string `json:"reasons"`
+	CreatedAt time.Time         `json:"created_at"`
+	// ReplayedBatchID is the batch a replay moved the row into; null
+	// while none did.
+	ReplayedBatchID *int64 `json:"replayed_batch_id"`
+}
+
+// QuarantinePage is the answer of GET /v1/datasets/{name}/quarantine and
+// of `mlserve quarantine NAME --json`: rows newest first.
+type QuarantinePage struct {
+	Rows []*QuarantinedRow `json:"rows"`
+	// NextCursor, when not empty, is the cursor query parameter of the
+	// next page.
+	NextCursor string `json:"next_cursor"`
+}
+
+// ReplayAnswer is the answer of POST /v1/datasets/{name}/quarantine/replay
+// and of `mlserve quarantine replay NAME --json`.
+type ReplayAnswer struct {
+	// BatchID is the new batch of the rows that now pass; 0 when none did.
+	BatchID       int64 `json:"batch_id"`
+	Replayed      int64 `json:"replayed"`
+	StillRejected int64 `json:"still_rejected"`
+}

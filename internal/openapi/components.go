@@ -45,14 +45,8 @@ func baseSchemas() obj {
 			"values": arr(str()), "aliases": stringMap(), "min": number(), "max": number(),
 			"nullable": obj{"type": "boolean"}, "ignore": obj{"type": "boolean"},
 		}),
-		"Schema": object([]string{"target", "columns"}, obj{"target": str(), "columns": arr(ref("Column"))}),
-		"Version": object([]string{"pipeline", "version", "state", "metrics", "artifact_sha256", "created_at"}, obj{
-			"pipeline": str(), "version": integer(),
-			"state":     obj{"type": "string", "enum": []string{"candidate", "production", "archived", "rejected"}},
-			"algorithm": str(), "metrics": obj{"type": "object", "additionalProperties": number()},
-			"artifact_sha256": str(), "data_watermark": integer(), "data_rows": integer(),
-			"data_sha256": str(), "run_id": integer(), "reason": str(), "created_at": dateTime(),
-		}),
+		"Schema":  object([]string{"target", "columns"}, obj{"target": str(), "columns": arr(ref("Column"))}),
+		"Version": versionComponent(),
 		"ModelInfo": object([]string{"name", "production_version", "production", "served_version"}, obj{
 			"name": str(), "task": obj{"type": "string", "enum": []string{"binary", "multiclass", "regression"}},
 			"schema":             ref("Schema"),
@@ -79,9 +73,36 @@ func baseSchemas() obj {
 			"batch_id": integer(), "accepted": integer(), "rejected": integer(),
 			"errors": nullable(arr(object([]string{"row", "line", "fields"}, obj{"row": integer(), "line": with(integer(), "description", "1-based line in the body; a CSV header is line 1"), "fields": stringMap()}))),
 		}),
+		"QuarantinedRow": object([]string{"id", "batch_id", "row", "line", "raw", "reasons", "created_at", "replayed_batch_id"}, obj{
+			"id": integer(), "batch_id": integer(), "row": integer(),
+			"line":              with(integer(), "description", "1-based line in its body or file (a CSV header is line 1); 0 when unknown"),
+			"raw":               with(str(), "description", "the row as received: a CSV record or a JSON object"),
+			"reasons":           with(stringMap(), "description", "column (or _row) to the rule the row broke"),
+			"created_at":        dateTime(),
+			"replayed_batch_id": with(nullable(integer()), "description", "the batch a replay moved the row into; null while none did"),
+		}),
+		"QuarantinePage": object([]string{"rows", "next_cursor"}, obj{
+			"rows":        nullable(arr(ref("QuarantinedRow"))),
+			"next_cursor": with(str(), "description", "the cursor of the next page; empty on the last page"),
+		}),
+		"ReplayAnswer": object([]string{"batch_id", "replayed", "still_rejected"}, obj{
+			"batch_id": with(integer(), "description", "the new batch of the rows that now pass; 0 when none did"),
+			"replayed": integer(), "still_rejected": integer(),
+		}),
 		"DatasetInfo": object([]string{"name", "rows", "batches"}, obj{
 			"name": str(), "rows": integer(), "batches": integer(), "last_batch_id": integer(),
 			"last_batch_at": nullable(dateTime()), "quarantined": integer(),
 		}),
 	}
+}
+
+// versionComponent is a registered model version.
+func versionComponent() obj {
+	return object([]string{"pipeline", "version", "state", "metrics", "artifact_sha256", "created_at"}, obj{
+		"pipeline": str(), "version": integer(),
+		"state":     obj{"type": "string", "enum": []string{"candidate", "production", "archived", "rejected"}},
+		"algorithm": str(), "metrics": obj{"type": "object", "additionalProperties": number()},
+		"artifact_sha256": str(), "data_watermark": integer(), "data_rows": integer(),
+		"data_sha256": str(), "run_id": integer(), "reason": str(), "created_at": dateTime(),
+	})
 }

@@ -255,6 +255,16 @@ func (g *gen) ingest() {
 			"responses": ok("batch result", ref("IngestResult"), errs(400, 413, 415, 422, 500, 503)),
 		}))
 	}
+	g.op("/v1/datasets/{name}/quarantine", "GET", admin(obj{"summary": "Quarantined rows, newest first: batch, line, raw row, reasons (raw user data: admin only)",
+		"operationId": "quarantine", "tags": []string{"ingest"},
+		"parameters": []any{g.nameParam(),
+			obj{"name": "limit", "in": "query", "schema": obj{"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}, "description": "rows per page"},
+			obj{"name": "cursor", "in": "query", "schema": versionSchema(), "description": "next_cursor of the previous page"}},
+		"responses": ok("a page of the quarantine", ref("QuarantinePage"), errs(400, 404, 500, 503))}))
+	g.op("/v1/datasets/{name}/quarantine/replay", "POST", admin(obj{"summary": "Check quarantined rows against the current schema again and move the ones that now pass into a new batch, once",
+		"operationId": "quarantine_replay", "tags": []string{"ingest"},
+		"parameters": []any{g.nameParam()},
+		"responses":  ok("what moved", ref("ReplayAnswer"), errs(404, 500, 503))}))
 	g.op("/v1/datasets/{name}", "GET", obj{"summary": "A dataset's row, batch and quarantine counts", "operationId": "dataset", "tags": []string{"ingest"},
 		"parameters": []any{g.nameParam()}, "responses": ok("dataset", ref("DatasetInfo"), errs(404, 500, 503))})
 }

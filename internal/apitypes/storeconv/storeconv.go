@@ -2,7 +2,8 @@
 // the store's types: one converter per type, so the routes and the CLI
 // show a stored value the same way and nothing internal (the artifact's
 // object-store key, the replay flag, a rejected row's raw text) reaches a
-// client. testdata/*.golden pins the answers' bytes.
+// client, except where a route exists to show it (the quarantine, for
+// admins). testdata/*.golden pins the answers' bytes.
 package storeconv
 
 import (
