@@ -9,7 +9,10 @@
 // OpenAPI document.
 package apitypes
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Version is a registered model version.
 type Version struct {
@@ -30,6 +33,45 @@ type Version struct {
 	// Reason says why the version is in its state (gate outcome, rollback).
 	Reason    string    `json:"reason"`
 	CreatedAt time.Time `json:"created_at"`
+}
+
+// VersionDetail is the answer of GET /v1/models/{name}/versions/{v} and of
+// `mlserve models NAME --version V --json`: the version's fields and what
+// its artifact says of the model.
+type VersionDetail struct {
+	*Version
+	// Params are the algorithm's params as resolved (defaults filled).
+	Params map[string]any `json:"params"`
+	// TrainingStats are the per-column statistics of the training rows
+	// (counts, missing rate, mean/std or category frequencies).
+	TrainingStats json.RawMessage `json:"training_stats"`
+	Lineage       *Lineage        `json:"lineage"`
+	// FeatureImportance maps input columns to their share of the split
+	// gain (gbdt).
+	FeatureImportance map[string]float64 `json:"feature_importance,omitempty"`
+	// Coefficients are a linear model's weights (linear, logistic): one
+	// block, or one per class for multinomial.
+	Coefficients []*Coefficients `json:"coefficients,omitempty"`
+}
+
+// Lineage says how a version's artifact was made.
+type Lineage struct {
+	ConfigSHA256 string `json:"config_sha256"`
+	Seed         int64  `json:"seed"`
+	Holdout      string `json:"holdout"`
+	TrainRows    int    `json:"train_rows"`
+	HoldoutRows  int    `json:"holdout_rows"`
+	Mlserve      string `json:"mlserve_version"`
+}
+
+// Coefficients is one block of a linear model's weights: the class it
+// scores (the positive class for binary classification, "" for
+// regression), its intercept and a weight per encoded feature
+// (standardised; one feature per category level, "sex=female").
+type Coefficients struct {
+	Class     string             `json:"class"`
+	Intercept float64            `json:"intercept"`
+	Weights   map[string]float64 `json:"weights"`
 }
 
 // VersionList is the answer of GET /v1/models/{name}/versions and of

@@ -124,7 +124,7 @@ Your data:   mlserve init --csv data.csv --target COL --name NAME && mlserve up`
 		newIngestFileCmd(g), newTrainCmd(g), newRunsCmd(g), newModelsCmd(g),
 		newPromoteCmd(g), newRollbackCmd(g), newPredictCmd(g), newFitCmd(g),
 		newHealthcheckCmd(g),
-		newQuarantineCmd(g), newPromotionsCmd(g),
+		newQuarantineCmd(g), newPromotionsCmd(g), newExportCmd(g),
 	)
 	return root
 }

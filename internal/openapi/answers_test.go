@@ -34,6 +34,7 @@ func TestComponentsMatchAnswers(t *testing.T) {
 		"QuarantinePage": apitypes.QuarantinePage{},
 		"QuarantinedRow": apitypes.QuarantinedRow{},
 		"ReplayAnswer":   apitypes.ReplayAnswer{},
+		"VersionDetail":  apitypes.VersionDetail{},
 	} {
 		c := doc.Components.Schemas[comp]
 		if c == nil {

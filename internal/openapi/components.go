@@ -45,8 +45,9 @@ func baseSchemas() obj {
 			"values": arr(str()), "aliases": stringMap(), "min": number(), "max": number(),
 			"nullable": obj{"type": "boolean"}, "ignore": obj{"type": "boolean"},
 		}),
-		"Schema":  object([]string{"target", "columns"}, obj{"target": str(), "columns": arr(ref("Column"))}),
-		"Version": versionComponent(),
+		"Schema":        object([]string{"target", "columns"}, obj{"target": str(), "columns": arr(ref("Column"))}),
+		"Version":       versionComponent(),
+		"VersionDetail": versionDetailComponent(),
 		"ModelInfo": object([]string{"name", "production_version", "production", "served_version"}, obj{
 			"name": str(), "task": obj{"type": "string", "enum": []string{"binary", "multiclass", "regression"}},
 			"schema":             ref("Schema"),
@@ -105,4 +106,27 @@ func versionComponent() obj {
 		"artifact_sha256": str(), "data_watermark": integer(), "data_rows": integer(),
 		"data_sha256": str(), "run_id": integer(), "reason": str(), "created_at": dateTime(),
 	})
+}
+
+// versionDetailComponent is a version with what its artifact says of the
+// model: Version's properties and the detail's own.
+func versionDetailComponent() obj {
+	v := versionComponent()
+	props := obj{}
+	for k, x := range v["properties"].(obj) {
+		props[k] = x
+	}
+	number := func() obj { return obj{"type": "number"} }
+	props["params"] = with(obj{"type": "object"}, "description", "the algorithm's params as resolved (defaults filled)")
+	props["training_stats"] = with(nullable(arr(obj{"type": "object"})), "description", "per-column statistics of the training rows")
+	props["lineage"] = nullable(object(nil, obj{
+		"config_sha256": str(), "seed": integer(), "holdout": str(), "train_rows": integer(), "holdout_rows": integer(), "mlserve_version": str(),
+	}))
+	props["feature_importance"] = with(obj{"type": "object", "additionalProperties": number()}, "description", "gbdt: each input column's share of the split gain")
+	props["coefficients"] = with(nullable(arr(object([]string{"class", "intercept", "weights"}, obj{
+		"class": str(), "intercept": number(), "weights": obj{"type": "object", "additionalProperties": number()},
+	}))), "description", "linear, logistic: weights on the standardised encoded features, one block (one per class for multinomial)")
+	v["properties"] = props
+	v["required"] = append(v["required"].([]string), "params", "training_stats", "lineage")
+	return v
 }
