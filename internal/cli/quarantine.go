@@ -109,11 +109,19 @@ func newReplayCmd(g *globals) *cobra.Command {
 				fmt.Fprintf(g.env.Stdout, "%s: no quarantined row passes the current schema (%d still rejected)\n", args[0], res.StillRejected)
 				return nil
 			}
-			fmt.Fprintf(g.env.Stdout, "%s: %d quarantined rows now pass and were stored as batch %d; %d still rejected\n",
-				args[0], res.Replayed, res.BatchID, res.StillRejected)
+			fmt.Fprintf(g.env.Stdout, "%s: %s now passing stored as batch %d; %d still rejected\n",
+				args[0], countRows(res.Replayed, "quarantined row"), res.BatchID, res.StillRejected)
 			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the outcome as JSON")
 	return cmd
+}
+
+// countRows says "1 quarantined row" or "2 quarantined rows".
+func countRows(n int64, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }
