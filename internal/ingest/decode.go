@@ -281,16 +281,24 @@ func badJSON(err error) error {
 type lineCounter struct {
 	r      io.Reader
 	read   int64   // bytes passed through
-	breaks []int64 // offsets of line breaks not yet counted
-	line   int     // 1 + line breaks before the last offset asked
+	breaks []int64 // offsets of line breaks read, from head on not yet counted
+	head   int
+	line   int // 1 + line breaks before the last offset asked
 }
 
 func (l *lineCounter) Read(p []byte) (int, error) {
 	n, err := l.r.Read(p)
-	for i, b := range p[:n] {
-		if b == '\n' {
-			l.breaks = append(l.breaks, l.read+int64(i))
+	if l.head >= 1024 && l.head*2 >= len(l.breaks) {
+		// Drop the counted breaks: the copy is at most as long as them.
+		l.breaks, l.head = l.breaks[:copy(l.breaks, l.breaks[l.head:])], 0
+	}
+	for off := 0; off < n; {
+		i := bytes.IndexByte(p[off:n], '\n')
+		if i < 0 {
+			break
 		}
+		l.breaks = append(l.breaks, l.read+int64(off+i))
+		off += i + 1
 	}
 	l.read += int64(n)
 	return n, err
@@ -301,11 +309,9 @@ func (l *lineCounter) lineAt(off int64) int {
 	if l.line == 0 {
 		l.line = 1
 	}
-	k := 0
-	for k < len(l.breaks) && l.breaks[k] < off {
-		k++
+	for l.head < len(l.breaks) && l.breaks[l.head] < off {
+		l.head++
+		l.line++
 	}
-	l.line += k
-	l.breaks = l.breaks[:copy(l.breaks, l.breaks[k:])]
 	return l.line
 }
