@@ -163,3 +163,24 @@ func TestReplayOnce(t *testing.T) {
 		t.Errorf("quarantine marks %q, want %q", marks, w)
 	}
 }
+
+// TestLinesOfLongJSON checks the line of a reject deep in a JSON array,
+// past the line counter's compaction, and of a single object.
+func TestLinesOfLongJSON(t *testing.T) {
+	t.Parallel()
+	_, b := setup(t)
+	var body strings.Builder
+	body.WriteString("[\n")
+	for range 2999 {
+		body.WriteString(`{"survived": 0, "class": 3, "sex": "male", "age": 22},` + "\n")
+	}
+	body.WriteString(`{"survived": 0, "class": 3, "sex": "male", "age": 500}` + "\n]\n")
+	a := okAnswer(t, b.post(t, "titanic", "application/json", body.String()))
+	if a.Rejected != 1 || a.Errors[0].Row != 2999 || a.Errors[0].Line != 3001 {
+		t.Fatalf("errors %+v, want data row 2999 on line 3001", a.Errors)
+	}
+	a = okAnswer(t, b.post(t, "titanic", "application/json", "\n\n  {\"survived\": 0, \"class\": 9, \"sex\": \"male\"}"))
+	if a.Rejected != 1 || a.Errors[0].Line != 3 {
+		t.Fatalf("single object: errors %+v, want line 3", a.Errors)
+	}
+}
