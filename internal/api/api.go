@@ -125,6 +125,8 @@ func (s *Server) Routes(mux *http.ServeMux, admin func(http.Handler) http.Handle
 	mux.HandleFunc("GET /v1/models", s.handleModels)
 	mux.HandleFunc("GET /v1/models/{name}", s.handleModel)
 	mux.HandleFunc("GET /v1/models/{name}/versions", s.handleVersions)
+	mux.HandleFunc("GET /v1/models/{name}/versions/{v}", s.handleVersion)
+	mux.Handle("GET /v1/models/{name}/versions/{v}/artifact", admin(http.HandlerFunc(s.handleArtifact)))
 	mux.HandleFunc("GET /v1/models/{name}/promotions", s.handlePromotions)
 	mux.Handle("POST /v1/models/{name}/versions/{v}/promote", admin(http.HandlerFunc(s.handlePromote)))
 	mux.Handle("POST /v1/models/{name}/rollback", admin(http.HandlerFunc(s.handleRollback)))
@@ -238,31 +240,10 @@ func (s *Server) modelInfo(ctx context.Context, p *Pipeline, full bool) (*ModelI
 		mi.Task = sv.Model.Task()
 		if full {
 			mi.Params = sv.Model.Artifact.Params
-			mi.FeatureImportance = importance(sv)
+			mi.FeatureImportance = sv.Model.Importance()
 		}
 	}
 	return mi, nil
-}
-
-// importance sums the model's per-feature importance onto input columns.
-func importance(sv *served.Served) map[string]float64 {
-	im, ok := sv.Model.ML().(interface{ Importance() []float64 })
-	if !ok {
-		return nil
-	}
-	vals := im.Importance()
-	enc := sv.Model.Artifact.Encoder
-	out := map[string]float64{}
-	for i, c := range enc.Columns { // columns are in offset order
-		end := enc.Width()
-		if i+1 < len(enc.Columns) {
-			end = enc.Columns[i+1].Offset
-		}
-		for j := c.Offset; j < end && j < len(vals); j++ {
-			out[c.Name] += vals[j]
-		}
-	}
-	return out
 }
 
 func (s *Server) handleVersions(w http.ResponseWriter, r *http.Request) {

@@ -54,7 +54,7 @@ func writeRoutes(t *testing.T, doc []byte) []writeRoute {
 		}
 	}
 	slices.SortFunc(out, func(a, b writeRoute) int { return strings.Compare(a.method+a.path, b.method+b.path) })
-	for _, want := range []string{"promote", "rollback", "train"} {
+	for _, want := range []string{"promote", "rollback", "train", "artifact", "quarantine", "quarantine_replay"} {
 		if !ids[want] {
 			t.Errorf("operation %s is not among the write routes %v", want, out)
 		}

@@ -9,7 +9,10 @@
 // OpenAPI document.
 package apitypes
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Version is a registered model version.
 type Version struct {
@@ -60,6 +63,45 @@ type Gate struct {
 	// WinShare is the share of resamples where the version was better.
 	WinShare float64 `json:"win_share"`
 	Promoted bool    `json:"promoted"`
+}
+
+// VersionDetail is the answer of GET /v1/models/{name}/versions/{v} and of
+// `mlserve models NAME --version V --json`: the version's fields and what
+// its artifact says of the model.
+type VersionDetail struct {
+	*Version
+	// Params are the algorithm's params as resolved (defaults filled).
+	Params map[string]any `json:"params"`
+	// TrainingStats are the per-column statistics of the training rows
+	// (counts, missing rate, mean/std or category frequencies).
+	TrainingStats json.RawMessage `json:"training_stats"`
+	Lineage       *Lineage        `json:"lineage"`
+	// FeatureImportance maps input columns to their share of the split
+	// gain (gbdt).
+	FeatureImportance map[string]float64 `json:"feature_importance,omitempty"`
+	// Coefficients are a linear model's weights (linear, logistic): one
+	// block, or one per class for multinomial.
+	Coefficients []*Coefficients `json:"coefficients,omitempty"`
+}
+
+// Lineage says how a version's artifact was made.
+type Lineage struct {
+	ConfigSHA256 string `json:"config_sha256"`
+	Seed         int64  `json:"seed"`
+	Holdout      string `json:"holdout"`
+	TrainRows    int    `json:"train_rows"`
+	HoldoutRows  int    `json:"holdout_rows"`
+	Mlserve      string `json:"mlserve_version"`
+}
+
+// Coefficients is one block of a linear model's weights: the class it
+// scores (the positive class for binary classification, "" for
+// regression), its intercept and a weight per encoded feature
+// (standardised; one feature per category level, "sex=female").
+type Coefficients struct {
+	Class     string             `json:"class"`
+	Intercept float64            `json:"intercept"`
+	Weights   map[string]float64 `json:"weights"`
 }
 
 // VersionList is the answer of GET /v1/models/{name}/versions and of
@@ -122,10 +164,11 @@ type RunList struct {
 }
 
 // Reject is a row that failed validation: its index in the request or file
-// (0-based, data rows only) and, per column (or "_row" for the whole row),
-// the rule it broke.
+// (0-based, data rows only), the line it starts on (1-based; a CSV header is
+// line 1) and, per column (or "_row" for the whole row), the rule it broke.
 type Reject struct {
 	Row    int               `json:"row"`
+	Line   int               `json:"line"`
 	Fields map[string]string `json:"fields"`
 }
 
@@ -186,4 +229,41 @@ type SpecChange struct {
 	Path string `json:"path"`
 	Old  string `json:"old"`
 	New  string `json:"new"`
+}
+
+// QuarantinedRow is one row of a pipeline's quarantine: a rejected row
+// kept with its raw text and reasons.
+type QuarantinedRow struct {
+	ID      int64 `json:"id"`
+	BatchID int64 `json:"batch_id"`
+	// Row is the 0-based index among the data rows of its body; Line the
+	// 1-based line it starts on (a CSV header is line 1), 0 when unknown
+	// (rows quarantined before lines were kept).
+	Row  int    `json:"row"`
+	Line int    `json:"line"`
+	Raw  string `json:"raw"`
+	// Reasons maps a column (or "_row") to the rule the row broke.
+	Reasons   map[string]string `json:"reasons"`
+	CreatedAt time.Time         `json:"created_at"`
+	// ReplayedBatchID is the batch a replay moved the row into; null
+	// while none did.
+	ReplayedBatchID *int64 `json:"replayed_batch_id"`
+}
+
+// QuarantinePage is the answer of GET /v1/datasets/{name}/quarantine and
+// of `mlserve quarantine NAME --json`: rows newest first.
+type QuarantinePage struct {
+	Rows []*QuarantinedRow `json:"rows"`
+	// NextCursor, when not empty, is the cursor query parameter of the
+	// next page.
+	NextCursor string `json:"next_cursor"`
+}
+
+// ReplayAnswer is the answer of POST /v1/datasets/{name}/quarantine/replay
+// and of `mlserve quarantine replay NAME --json`.
+type ReplayAnswer struct {
+	// BatchID is the new batch of the rows that now pass; 0 when none did.
+	BatchID       int64 `json:"batch_id"`
+	Replayed      int64 `json:"replayed"`
+	StillRejected int64 `json:"still_rejected"`
 }

@@ -165,8 +165,18 @@ func printRejects(w io.Writer, rejects []*apitypes.Reject, total int64) {
 			fmt.Fprintf(w, "  … and %d more (--json lists them)\n", total-show)
 			break
 		}
-		fmt.Fprintf(w, "  row %d: %s\n", r.Row, schema.FieldErrors(r.Fields).Error())
+		fmt.Fprintf(w, "  %s: %s\n", rowPlace(r.Row, r.Line), schema.FieldErrors(r.Fields).Error())
 	}
+}
+
+// rowPlace names where a rejected row is: its file line (a CSV header is
+// line 1), or, for rows quarantined before lines were kept, its 0-based
+// data row index.
+func rowPlace(row, line int) string {
+	if line > 0 {
+		return fmt.Sprintf("line %d", line)
+	}
+	return fmt.Sprintf("data row %d", row)
 }
 
 func newPredictCmd(g *globals) *cobra.Command {

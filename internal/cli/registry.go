@@ -247,16 +247,35 @@ func newRunsCmd(g *globals) *cobra.Command {
 
 func newModelsCmd(g *globals) *cobra.Command {
 	var asJSON bool
+	var version string
 	cmd := &cobra.Command{
-		Use:   "models [PIPELINE]",
-		Short: "List model versions with metrics, data watermark and state",
-		Args:  cobra.MaximumNArgs(1),
+		Use:   "models [PIPELINE [--version V]]",
+		Short: "List model versions with metrics, data watermark and state; --version shows one in full",
+		Long: `models lists the versions of every pipeline (or of PIPELINE), newest first.
+With --version it shows one version in full: its algorithm and resolved
+params, metrics, lineage, training statistics (with --json) and the feature
+importances (gbdt) or coefficients (linear, logistic) of its model.`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			want := 0
+			if version != "" {
+				if len(args) != 1 {
+					return usagef("--version needs a PIPELINE")
+				}
+				v, err := parseVersion(version)
+				if err != nil {
+					return err
+				}
+				want = v
+			}
 			a, err := g.open(cmd.Context(), nil, nil)
 			if err != nil {
 				return err
 			}
 			defer a.Close()
+			if want > 0 {
+				return showVersion(cmd.Context(), g, a, args[0], want, asJSON)
+			}
 			names := a.File.Names()
 			if len(args) == 1 {
 				if _, err := a.MustPipeline(args[0]); err != nil {
@@ -289,7 +308,8 @@ func newModelsCmd(g *globals) *cobra.Command {
 			return tw.Flush()
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print {\"versions\": [...]} as JSON")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print {\"versions\": [...]} (with --version: the version) as JSON")
+	cmd.Flags().StringVar(&version, "version", "", "show this version of PIPELINE in full")
 	return cmd
 }
 

@@ -125,6 +125,7 @@ Your data:   mlserve init --csv data.csv --target COL --name NAME && mlserve up`
 		newIngestFileCmd(g), newTrainCmd(g), newRunsCmd(g), newModelsCmd(g),
 		newPromoteCmd(g), newRollbackCmd(g), newPredictCmd(g), newScoreCmd(g), newFitCmd(g),
 		newHealthcheckCmd(g), newApplyCmd(g),
+		newQuarantineCmd(g), newPromotionsCmd(g), newExportCmd(g),
 	)
 	return root
 }

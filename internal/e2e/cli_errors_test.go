@@ -170,7 +170,7 @@ func TestCLIErrors(t *testing.T) {
 		t.Run("schema check", func(t *testing.T) {
 			copyTestdata(t, dir, "check.csv")
 			r := mustRun(t, dir, append([]string{"schema", "check", "titanic", "check.csv"}, flags...)...)
-			for _, want := range []string{"2 rows would be accepted, 2 rejected", "row 1: class: must be one of 1, 2, 3", "row 2: age: must be a number between 0 and 120", "embarked: must be one of C, S, Q"} {
+			for _, want := range []string{"2 rows would be accepted, 2 rejected", "line 3: class: must be one of 1, 2, 3", "line 4: age: must be a number between 0 and 120", "embarked: must be one of C, S, Q"} {
 				if !strings.Contains(r.stdout, want) {
 					t.Errorf("schema check: stdout lacks %q:\n%s", want, r.stdout)
 				}
@@ -180,13 +180,14 @@ func TestCLIErrors(t *testing.T) {
 				Rejected int64 `json:"rejected"`
 				Errors   []struct {
 					Row    int               `json:"row"`
+					Line   int               `json:"line"`
 					Fields map[string]string `json:"fields"`
 				} `json:"errors"`
 			}
 			mustJSON(t, &rep, dir, append([]string{"schema", "check", "titanic", "check.csv", "--json"}, flags...)...)
 			got, _ := json.Marshal(rep)
-			want := `{"accepted":2,"rejected":2,"errors":[{"row":1,"fields":{"class":"must be one of 1, 2, 3"}},` +
-				`{"row":2,"fields":{"age":"must be a number between 0 and 120","embarked":"must be one of C, S, Q"}}]}`
+			want := `{"accepted":2,"rejected":2,"errors":[{"row":1,"line":3,"fields":{"class":"must be one of 1, 2, 3"}},` +
+				`{"row":2,"line":4,"fields":{"age":"must be a number between 0 and 120","embarked":"must be one of C, S, Q"}}]}`
 			if string(got) != want {
 				t.Errorf("schema check --json:\ngot  %s\nwant %s", got, want)
 			}

@@ -55,10 +55,13 @@ type decoded struct {
 	rejects []*store.Reject
 	seen    int      // data rows read
 	ignored []string // CSV columns the schema lacks, dropped
+	header  string   // a CSV body's header line, as received
 }
 
-func (d *decoded) reject(idx int, raw string, fe schema.FieldErrors) {
-	d.rejects = append(d.rejects, &store.Reject{Row: idx, Raw: raw, Fields: fe})
+// reject quarantines the data row idx (0-based) that starts on line (1-based)
+// of the body.
+func (d *decoded) reject(idx, line int, raw string, fe schema.FieldErrors) {
+	d.rejects = append(d.rejects, &store.Reject{Row: idx, Line: line, Raw: raw, Fields: fe})
 }
 
 // rowSlab hands out rows backed by large shared arrays, so a million-row
@@ -107,7 +110,7 @@ func decodeCSV(r io.Reader, c *schema.Compiled, comma byte, progress func(int)) 
 		}
 		return nil, err
 	}
-	d := &decoded{ignored: h.Ignored}
+	d := &decoded{ignored: h.Ignored, header: hdr.Raw}
 	slab := rowSlab{width: c.Len()}
 	for {
 		rec, err := rd.Read()
@@ -123,12 +126,12 @@ func decodeCSV(r io.Reader, c *schema.Compiled, comma byte, progress func(int)) 
 			progress(d.seen)
 		}
 		if rec.Err != nil {
-			d.reject(idx, rec.Raw, schema.FieldErrors{"_row": rec.Err.Error()}) // gives the line
+			d.reject(idx, rec.Line, rec.Raw, schema.FieldErrors{"_row": rec.Err.Error()}) // gives the line
 			continue
 		}
 		row, fe := h.Row(rec.Fields, slab.next())
 		if fe != nil {
-			d.reject(idx, rec.Raw, fe)
+			d.reject(idx, rec.Line, rec.Raw, fe)
 			continue
 		}
 		d.rows = append(d.rows, row)
@@ -138,6 +141,8 @@ func decodeCSV(r io.Reader, c *schema.Compiled, comma byte, progress func(int)) 
 
 // decodeJSON reads a JSON array of objects (or a single object).
 func decodeJSON(r io.Reader, c *schema.Compiled, progress func(int)) (*decoded, error) {
+	lines := &lineCounter{r: r}
+	r = lines
 	dec := json.NewDecoder(r)
 	dec.UseNumber()
 	tok, err := dec.Token()
@@ -160,7 +165,7 @@ func decodeJSON(r io.Reader, c *schema.Compiled, progress func(int)) (*decoded, 
 		if !json.Valid(bytes.TrimSpace(raw)) {
 			return nil, &BadRequestError{Msg: "body is not valid JSON: expected an array of row objects or one object"}
 		}
-		d.one(c, &slab, 0, bytes.TrimSpace(raw))
+		d.one(c, &slab, 0, lines.lineAt(dec.InputOffset()-1), bytes.TrimSpace(raw))
 		return d, nil
 	case json.Delim('['):
 	default:
@@ -171,7 +176,8 @@ func decodeJSON(r io.Reader, c *schema.Compiled, progress func(int)) (*decoded, 
 		if err := dec.Decode(&raw); err != nil {
 			return nil, badJSON(err)
 		}
-		d.one(c, &slab, d.seen, raw)
+		// raw has no surrounding space: it started len(raw) bytes back.
+		d.one(c, &slab, d.seen, lines.lineAt(dec.InputOffset()-int64(len(raw))), raw)
 		d.seen++
 		if progress != nil && d.seen%10000 == 0 {
 			progress(d.seen)
@@ -191,10 +197,10 @@ func decodeNDJSON(r io.Reader, c *schema.Compiled, progress func(int)) (*decoded
 	br := bufio.NewReaderSize(r, 64<<10)
 	d := &decoded{}
 	slab := rowSlab{width: c.Len()}
-	for {
+	for n := 1; ; n++ {
 		line, err := br.ReadBytes('\n')
 		if len(bytes.TrimSpace(line)) > 0 {
-			d.one(c, &slab, d.seen, bytes.TrimSpace(line))
+			d.one(c, &slab, d.seen, n, bytes.TrimSpace(line))
 			d.seen++
 			if progress != nil && d.seen%10000 == 0 {
 				progress(d.seen)
@@ -209,16 +215,16 @@ func decodeNDJSON(r io.Reader, c *schema.Compiled, progress func(int)) (*decoded
 	}
 }
 
-// one coerces one JSON row object.
-func (d *decoded) one(c *schema.Compiled, slab *rowSlab, idx int, raw []byte) {
+// one coerces one JSON row object, data row idx starting on line.
+func (d *decoded) one(c *schema.Compiled, slab *rowSlab, idx, line int, raw []byte) {
 	m, fe := jsonRow(raw)
 	if fe != nil {
-		d.reject(idx, string(raw), fe)
+		d.reject(idx, line, string(raw), fe)
 		return
 	}
 	row, fe := coerceMap(c, m, slab.next())
 	if fe != nil {
-		d.reject(idx, string(raw), fe)
+		d.reject(idx, line, string(raw), fe)
 		return
 	}
 	d.rows = append(d.rows, row)
@@ -274,4 +280,46 @@ func badJSON(err error) error {
 		return &BadRequestError{Msg: "body is not valid JSON: " + ue.Error()}
 	}
 	return err
+}
+
+// lineCounter passes a body through and answers which line a byte offset
+// is on. Offsets asked must not decrease (the JSON decoder's do not); it
+// keeps only the line breaks read past the last offset asked, so its
+// memory is bounded by the decoder's read-ahead, not by the body.
+type lineCounter struct {
+	r      io.Reader
+	read   int64   // bytes passed through
+	breaks []int64 // offsets of line breaks read, from head on not yet counted
+	head   int
+	line   int // 1 + line breaks before the last offset asked
+}
+
+func (l *lineCounter) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	if l.head >= 1024 && l.head*2 >= len(l.breaks) {
+		// Drop the counted breaks: the copy is at most as long as them.
+		l.breaks, l.head = l.breaks[:copy(l.breaks, l.breaks[l.head:])], 0
+	}
+	for off := 0; off < n; {
+		i := bytes.IndexByte(p[off:n], '\n')
+		if i < 0 {
+			break
+		}
+		l.breaks = append(l.breaks, l.read+int64(off+i))
+		off += i + 1
+	}
+	l.read += int64(n)
+	return n, err
+}
+
+// lineAt returns the 1-based line of byte offset off.
+func (l *lineCounter) lineAt(off int64) int {
+	if l.line == 0 {
+		l.line = 1
+	}
+	for l.head < len(l.breaks) && l.breaks[l.head] < off {
+		l.head++
+		l.line++
+	}
+	return l.line
 }

@@ -127,6 +127,8 @@ func (s *Service) Ingest(ctx context.Context, req *Request) (*store.BatchResult,
 		Source:         req.Source,
 		IdempotencyKey: req.IdempotencyKey,
 		RequestSHA256:  string(req.Format) + ":" + hex.EncodeToString(h.Sum(nil)),
+		Format:         string(req.Format),
+		Header:         d.header,
 		Rows:           d.rows,
 		Rejects:        d.rejects,
 	})

@@ -17,8 +17,11 @@ const DefaultMaxBody = 64 << 20
 //
 //	POST /v1/datasets/{name}/rows  (JSON array, NDJSON or CSV; Idempotency-Key)
 //	GET  /v1/datasets/{name}
+//	GET  /v1/datasets/{name}/quarantine?limit=N&cursor=C
+//	POST /v1/datasets/{name}/quarantine/replay
 //
-// admin wraps the write route (authorisation).
+// admin wraps the write routes and the quarantine, which holds raw user
+// rows (authorisation).
 func (s *Service) Routes(mux *http.ServeMux, maxBody int64, admin func(http.Handler) http.Handler) {
 	if maxBody <= 0 {
 		maxBody = DefaultMaxBody
@@ -27,6 +30,8 @@ func (s *Service) Routes(mux *http.ServeMux, maxBody int64, admin func(http.Hand
 		s.handleRows(w, r, maxBody)
 	})))
 	mux.HandleFunc("GET /v1/datasets/{name}", s.handleInfo)
+	mux.Handle("GET /v1/datasets/{name}/quarantine", admin(http.HandlerFunc(s.handleQuarantine)))
+	mux.Handle("POST /v1/datasets/{name}/quarantine/replay", admin(http.HandlerFunc(s.handleReplay)))
 }
 
 func (s *Service) handleRows(w http.ResponseWriter, r *http.Request, maxBody int64) {

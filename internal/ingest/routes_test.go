@@ -18,30 +18,32 @@ func TestRowsFormats(t *testing.T) {
 
 	// The same four rows in each format; the third is rejected (age 200).
 	want := []string{"0,3,male,22,S", "1,1,female,38,C", "1,3,female,<nil>,<nil>"}
+	// line is the rejected row's line in the body (a CSV header is line 1).
 	cases := []struct {
 		name, ctype, body string
+		line              int
 	}{
 		{"json", "application/json", `[
 			{"survived": 0, "class": 3, "sex": "male", "age": 22, "embarked": "S"},
 			{"survived": "1", "class": "1", "sex": "female", "age": 38.0, "embarked": "C"},
 			{"survived": 1, "class": 2, "sex": "female", "age": 200, "embarked": "S"},
 			{"survived": 1, "class": 3, "sex": "female", "age": null}
-		]`},
+		]`, 4},
 		{"json_charset", "application/json; charset=utf-8", `[
 			{"survived": 0, "class": 3, "sex": "male", "age": 22, "embarked": "S"},
 			{"survived": "1", "class": "1", "sex": "female", "age": 38.0, "embarked": "C"},
 			{"survived": 1, "class": 2, "sex": "female", "age": 200, "embarked": "S"},
 			{"survived": 1, "class": 3, "sex": "female", "age": null}
-		]`},
+		]`, 4},
 		{"ndjson", "application/x-ndjson", `{"survived": 0, "class": 3, "sex": "male", "age": 22, "embarked": "S"}
 {"survived": "1", "class": "1", "sex": "female", "age": 38.0, "embarked": "C"}
 {"survived": 1, "class": 2, "sex": "female", "age": 200, "embarked": "S"}
 
 {"survived": 1, "class": 3, "sex": "female", "age": null}
-`},
-		{"csv", "text/csv", titanicHeader + "\n0,3,male,22,S\n1,1,female,38.0,C\n1,2,female,200,S\n1,3,female,,\n"},
-		{"csv_crlf_charset", "text/csv; charset=utf-8", titanicHeader + "\r\n0,3,male,22,S\r\n1,1,female,38.0,C\r\n1,2,female,200,S\r\n1,3,female,,\r\n"},
-		{"csv_reordered_header", "text/csv", "embarked,age,sex,class,survived\nS,22,male,3,0\nC,38,female,1,1\nS,200,female,2,1\n,,female,3,1\n"},
+`, 3},
+		{"csv", "text/csv", titanicHeader + "\n0,3,male,22,S\n1,1,female,38.0,C\n1,2,female,200,S\n1,3,female,,\n", 4},
+		{"csv_crlf_charset", "text/csv; charset=utf-8", titanicHeader + "\r\n0,3,male,22,S\r\n1,1,female,38.0,C\r\n1,2,female,200,S\r\n1,3,female,,\r\n", 4},
+		{"csv_reordered_header", "text/csv", "embarked,age,sex,class,survived\nS,22,male,3,0\nC,38,female,1,1\nS,200,female,2,1\n,,female,3,1\n", 4},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -51,7 +53,7 @@ func TestRowsFormats(t *testing.T) {
 			if a.Accepted != 3 || a.Rejected != 1 {
 				t.Fatalf("accepted/rejected: got %d/%d, want 3/1", a.Accepted, a.Rejected)
 			}
-			wantErrs := []rowError{{Row: 2, Fields: map[string]string{"age": "must be a number between 0 and 120"}}}
+			wantErrs := []rowError{{Row: 2, Line: tc.line, Fields: map[string]string{"age": "must be a number between 0 and 120"}}}
 			if !reflect.DeepEqual(a.Errors, wantErrs) {
 				t.Errorf("errors: got %+v, want %+v", a.Errors, wantErrs)
 			}
@@ -411,8 +413,8 @@ func TestRowsCoercion(t *testing.T) {
 			t.Errorf("accepted/rejected: got %d/%d, want 6/2", a.Accepted, a.Rejected)
 		}
 		wantErrs := []rowError{
-			{Row: 6, Fields: map[string]string{"sex": "is required (must be one of male, female)"}},
-			{Row: 7, Fields: map[string]string{"sex": "must be one of male, female"}},
+			{Row: 6, Line: 8, Fields: map[string]string{"sex": "is required (must be one of male, female)"}},
+			{Row: 7, Line: 9, Fields: map[string]string{"sex": "must be one of male, female"}},
 		}
 		if !reflect.DeepEqual(a.Errors, wantErrs) {
 			t.Errorf("errors: got %+v, want %+v", a.Errors, wantErrs)
@@ -448,9 +450,9 @@ func TestRowsCoercion(t *testing.T) {
 		}
 		boolRule := "must be true or false (1/0 and yes/no are accepted too)"
 		wantErrs := []rowError{
-			{Row: 4, Fields: map[string]string{"ok": boolRule, "count": "must be an integer >= 0", "temp": "must be a number", "armed": boolRule}},
-			{Row: 5, Fields: map[string]string{"count": "must be an integer >= 0"}},
-			{Row: 6, Fields: map[string]string{"ok": "is required (" + boolRule + ")"}},
+			{Row: 4, Line: 6, Fields: map[string]string{"ok": boolRule, "count": "must be an integer >= 0", "temp": "must be a number", "armed": boolRule}},
+			{Row: 5, Line: 7, Fields: map[string]string{"count": "must be an integer >= 0"}},
+			{Row: 6, Line: 8, Fields: map[string]string{"ok": "is required (" + boolRule + ")"}},
 		}
 		if !reflect.DeepEqual(a.Errors, wantErrs) {
 			t.Errorf("errors: got %+v, want %+v", a.Errors, wantErrs)

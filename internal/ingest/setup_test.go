@@ -195,6 +195,7 @@ type answer struct {
 
 type rowError struct {
 	Row    int               `json:"row"`
+	Line   int               `json:"line"`
 	Fields map[string]string `json:"fields"`
 }
 

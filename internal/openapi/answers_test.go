@@ -26,11 +26,15 @@ func TestComponentsMatchAnswers(t *testing.T) {
 	}
 	doc := load(t, data)
 	for comp, v := range map[string]any{
-		"Version":      apitypes.Version{},
-		"Run":          apitypes.Run{},
-		"Promotion":    apitypes.Promotion{},
-		"IngestResult": apitypes.IngestAnswer{},
-		"DatasetInfo":  apitypes.Dataset{},
+		"Version":        apitypes.Version{},
+		"Run":            apitypes.Run{},
+		"Promotion":      apitypes.Promotion{},
+		"IngestResult":   apitypes.IngestAnswer{},
+		"DatasetInfo":    apitypes.Dataset{},
+		"QuarantinePage": apitypes.QuarantinePage{},
+		"QuarantinedRow": apitypes.QuarantinedRow{},
+		"ReplayAnswer":   apitypes.ReplayAnswer{},
+		"VersionDetail":  apitypes.VersionDetail{},
 	} {
 		c := doc.Components.Schemas[comp]
 		if c == nil {
@@ -40,8 +44,7 @@ func TestComponentsMatchAnswers(t *testing.T) {
 		props := c.Value.Properties
 		rt := reflect.TypeOf(v)
 		var names []string
-		for i := range rt.NumField() {
-			f := rt.Field(i)
+		for _, f := range fields(rt) {
 			name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
 			names = append(names, name)
 			p := props[name]
@@ -66,6 +69,25 @@ func TestComponentsMatchAnswers(t *testing.T) {
 			}
 		}
 	}
+}
+
+// fields lists a struct's fields as encoding/json sees them: the fields
+// of an embedded struct in its place.
+func fields(rt reflect.Type) []reflect.StructField {
+	var out []reflect.StructField
+	for i := range rt.NumField() {
+		f := rt.Field(i)
+		if f.Anonymous && f.Tag.Get("json") == "" {
+			t := f.Type
+			if t.Kind() == reflect.Pointer {
+				t = t.Elem()
+			}
+			out = append(out, fields(t)...)
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
 }
 
 // kind names a property's JSON type, with date-time apart.

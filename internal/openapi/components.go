@@ -46,15 +46,9 @@ func baseSchemas() obj {
 			"min": number(), "max": number(),
 			"nullable": obj{"type": "boolean"}, "ignore": obj{"type": "boolean"},
 		}),
-		"Schema": object([]string{"target", "columns"}, obj{"target": str(), "columns": arr(ref("Column"))}),
-		"Version": object([]string{"pipeline", "version", "state", "metrics", "artifact_sha256", "created_at"}, obj{
-			"pipeline": str(), "version": integer(),
-			"state":     obj{"type": "string", "enum": []string{"candidate", "production", "archived", "rejected"}},
-			"algorithm": str(), "metrics": obj{"type": "object", "additionalProperties": number()},
-			"artifact_sha256": str(), "data_watermark": integer(), "data_rows": integer(),
-			"data_sha256": str(), "run_id": integer(), "spec_version": integer(), "reason": str(), "created_at": dateTime(),
-			"gate": obj{"allOf": []any{ref("Gate")}, "nullable": true},
-		}),
+		"Schema":        object([]string{"target", "columns"}, obj{"target": str(), "columns": arr(ref("Column"))}),
+		"Version":       versionComponent(),
+		"VersionDetail": versionDetailComponent(),
 		"Gate": object([]string{"metric", "candidate", "production", "production_version", "basis", "confidence", "promoted"}, obj{
 			"metric": str(), "candidate": number(), "production": number(), "production_version": integer(),
 			"basis": obj{"type": "string", "enum": []string{"same holdout", "recorded", "none"}},
@@ -86,12 +80,63 @@ func baseSchemas() obj {
 		}),
 		"IngestResult": object([]string{"batch_id", "accepted", "rejected", "errors"}, obj{
 			"batch_id": integer(), "accepted": integer(), "rejected": integer(),
-			"errors": nullable(arr(object([]string{"row", "fields"}, obj{"row": integer(), "fields": stringMap()}))),
+			"errors": nullable(arr(object([]string{"row", "line", "fields"}, obj{"row": integer(), "line": with(integer(), "description", "1-based line in the body; a CSV header is line 1"), "fields": stringMap()}))),
 			"ignored_columns": nullable(arr(str())),
+		}),
+		"QuarantinedRow": object([]string{"id", "batch_id", "row", "line", "raw", "reasons", "created_at", "replayed_batch_id"}, obj{
+			"id": integer(), "batch_id": integer(), "row": integer(),
+			"line":              with(integer(), "description", "1-based line in its body or file (a CSV header is line 1); 0 when unknown"),
+			"raw":               with(str(), "description", "the row as received: a CSV record or a JSON object"),
+			"reasons":           with(stringMap(), "description", "column (or _row) to the rule the row broke"),
+			"created_at":        dateTime(),
+			"replayed_batch_id": with(nullable(integer()), "description", "the batch a replay moved the row into; null while none did"),
+		}),
+		"QuarantinePage": object([]string{"rows", "next_cursor"}, obj{
+			"rows":        nullable(arr(ref("QuarantinedRow"))),
+			"next_cursor": with(str(), "description", "the cursor of the next page; empty on the last page"),
+		}),
+		"ReplayAnswer": object([]string{"batch_id", "replayed", "still_rejected"}, obj{
+			"batch_id": with(integer(), "description", "the new batch of the rows that now pass; 0 when none did"),
+			"replayed": integer(), "still_rejected": integer(),
 		}),
 		"DatasetInfo": object([]string{"name", "rows", "batches"}, obj{
 			"name": str(), "rows": integer(), "batches": integer(), "last_batch_id": integer(),
 			"last_batch_at": nullable(dateTime()), "quarantined": integer(),
 		}),
 	}
+}
+
+// versionComponent is a registered model version.
+func versionComponent() obj {
+	return object([]string{"pipeline", "version", "state", "metrics", "artifact_sha256", "created_at"}, obj{
+		"pipeline": str(), "version": integer(),
+		"state":     obj{"type": "string", "enum": []string{"candidate", "production", "archived", "rejected"}},
+		"algorithm": str(), "metrics": obj{"type": "object", "additionalProperties": number()},
+		"artifact_sha256": str(), "data_watermark": integer(), "data_rows": integer(),
+		"data_sha256": str(), "run_id": integer(), "spec_version": integer(), "reason": str(), "created_at": dateTime(),
+		"gate": obj{"allOf": []any{ref("Gate")}, "nullable": true},
+	})
+}
+
+// versionDetailComponent is a version with what its artifact says of the
+// model: Version's properties and the detail's own.
+func versionDetailComponent() obj {
+	v := versionComponent()
+	props := obj{}
+	for k, x := range v["properties"].(obj) {
+		props[k] = x
+	}
+	number := func() obj { return obj{"type": "number"} }
+	props["params"] = with(obj{"type": "object"}, "description", "the algorithm's params as resolved (defaults filled)")
+	props["training_stats"] = with(nullable(arr(obj{"type": "object"})), "description", "per-column statistics of the training rows")
+	props["lineage"] = nullable(object(nil, obj{
+		"config_sha256": str(), "seed": integer(), "holdout": str(), "train_rows": integer(), "holdout_rows": integer(), "mlserve_version": str(),
+	}))
+	props["feature_importance"] = with(obj{"type": "object", "additionalProperties": number()}, "description", "gbdt: each input column's share of the split gain")
+	props["coefficients"] = with(nullable(arr(object([]string{"class", "intercept", "weights"}, obj{
+		"class": str(), "intercept": number(), "weights": obj{"type": "object", "additionalProperties": number()},
+	}))), "description", "linear, logistic: weights on the standardised encoded features, one block (one per class for multinomial)")
+	v["properties"] = props
+	v["required"] = append(v["required"].([]string), "params", "training_stats", "lineage")
+	return v
 }

@@ -223,6 +223,14 @@ func (g *gen) api() {
 		"parameters": []any{g.nameParam()}, "responses": ok("model", ref("ModelInfo"), errs(404, 500, 503))})
 	g.op("/v1/models/{name}/versions", "GET", obj{"summary": "Every version of a model", "operationId": "versions", "tags": []string{"registry"},
 		"parameters": []any{g.nameParam()}, "responses": ok("versions, oldest first", object([]string{"versions"}, obj{"versions": arr(ref("Version"))}), errs(404, 500, 503))})
+	vParam := pathParam("v", obj{"type": "integer", "minimum": 1}, "version")
+	g.op("/v1/models/{name}/versions/{v}", "GET", obj{"summary": "A version in full: algorithm, resolved params, metrics, lineage, training statistics, feature importances or coefficients",
+		"operationId": "version", "tags": []string{"registry"},
+		"parameters": []any{g.nameParam(), vParam}, "responses": ok("the version", ref("VersionDetail"), errs(400, 404, 409, 500, 503))})
+	g.op("/v1/models/{name}/versions/{v}/artifact", "GET", admin(obj{"summary": "Export a version's model artifact: its canonical bytes, whose sha256 is the version's artifact_sha256",
+		"operationId": "artifact", "tags": []string{"registry"},
+		"parameters": []any{g.nameParam(), vParam},
+		"responses":  ok("the artifact (Content-Disposition names a file)", obj{"type": "object"}, errs(400, 404, 409, 500, 503))}))
 	g.op("/v1/models/{name}/promotions", "GET", obj{"summary": "The promotion log of a model", "operationId": "promotions", "tags": []string{"registry"},
 		"parameters": []any{g.nameParam()}, "responses": ok("promotions", object([]string{"promotions"}, obj{"promotions": arr(ref("Promotion"))}), errs(404, 500, 503))})
 	reason := obj{"name": "reason", "in": "query", "schema": str(), "description": "why, for the promotion log"}
@@ -263,6 +271,16 @@ func (g *gen) ingest() {
 			"responses": ok("batch result", ref("IngestResult"), errs(400, 413, 415, 422, 500, 503)),
 		}))
 	}
+	g.op("/v1/datasets/{name}/quarantine", "GET", admin(obj{"summary": "Quarantined rows, newest first: batch, line, raw row, reasons (raw user data: admin only)",
+		"operationId": "quarantine", "tags": []string{"ingest"},
+		"parameters": []any{g.nameParam(),
+			obj{"name": "limit", "in": "query", "schema": obj{"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}, "description": "rows per page"},
+			obj{"name": "cursor", "in": "query", "schema": versionSchema(), "description": "next_cursor of the previous page"}},
+		"responses": ok("a page of the quarantine", ref("QuarantinePage"), errs(400, 404, 500, 503))}))
+	g.op("/v1/datasets/{name}/quarantine/replay", "POST", admin(obj{"summary": "Check quarantined rows against the current schema again and move the ones that now pass into a new batch, once",
+		"operationId": "quarantine_replay", "tags": []string{"ingest"},
+		"parameters": []any{g.nameParam()},
+		"responses":  ok("what moved", ref("ReplayAnswer"), errs(404, 500, 503))}))
 	g.op("/v1/datasets/{name}", "GET", obj{"summary": "A dataset's row, batch and quarantine counts", "operationId": "dataset", "tags": []string{"ingest"},
 		"parameters": []any{g.nameParam()}, "responses": ok("dataset", ref("DatasetInfo"), errs(404, 500, 503))})
 }

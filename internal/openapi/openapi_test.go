@@ -120,7 +120,9 @@ func TestDocument(t *testing.T) {
 	if p := get.Parameters.GetByInAndName("query", "age"); p == nil || p.Required || f(p.Schema.Value.Max) != "120" {
 		t.Errorf("GET predict age parameter: %+v", p)
 	}
-	for _, path := range []string{"/", "/v1/models/{name}", "/v1/datasets/tips/rows", "/v2/models/iris/infer", "/v2/models/iris/versions/{version}/infer", "/v2/health/ready", "/v1/runs/{id}"} {
+	for _, path := range []string{"/", "/v1/models/{name}", "/v1/datasets/tips/rows", "/v2/models/iris/infer", "/v2/models/iris/versions/{version}/infer", "/v2/health/ready", "/v1/runs/{id}",
+		"/v1/models/{name}/promotions", "/v1/datasets/{name}/quarantine", "/v1/datasets/{name}/quarantine/replay",
+		"/v1/models/{name}/versions/{v}", "/v1/models/{name}/versions/{v}/artifact"} {
 		if doc.Paths.Find(path) == nil {
 			t.Errorf("path %s is missing", path)
 		}

@@ -88,12 +88,9 @@ func (r *Registry) Load(ctx context.Context, v *store.Version) (*artifact.Model,
 	if ok {
 		return m, nil
 	}
-	data, err := r.bucket.Get(ctx, v.ArtifactKey)
-	if errors.Is(err, blob.ErrNotFound) {
-		return nil, fmt.Errorf("fetch artifact of %s v%d from %s (%w): %w", v.Pipeline, v.Version, r.bucket, ErrArtifactUnusable, err)
-	}
+	data, err := r.fetch(ctx, v)
 	if err != nil {
-		return nil, fmt.Errorf("fetch artifact of %s v%d from %s: %w", v.Pipeline, v.Version, r.bucket, err)
+		return nil, err
 	}
 	m, err = artifact.Load(data, v.ArtifactSHA256)
 	if err != nil {
@@ -106,6 +103,34 @@ func (r *Registry) Load(ctx context.Context, v *store.Version) (*artifact.Model,
 	r.cache[v.ArtifactSHA256] = m
 	r.mu.Unlock()
 	return m, nil
+}
+
+// fetch reads a version's artifact bytes from the object store; a missing
+// one is ErrArtifactUnusable.
+func (r *Registry) fetch(ctx context.Context, v *store.Version) ([]byte, error) {
+	data, err := r.bucket.Get(ctx, v.ArtifactKey)
+	if errors.Is(err, blob.ErrNotFound) {
+		return nil, fmt.Errorf("fetch artifact of %s v%d from %s (%w): %w", v.Pipeline, v.Version, r.bucket, ErrArtifactUnusable, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("fetch artifact of %s v%d from %s: %w", v.Pipeline, v.Version, r.bucket, err)
+	}
+	return data, nil
+}
+
+// Artifact returns a version's artifact as stored: its canonical bytes,
+// verified to hash to the version's ArtifactSHA256 (a user keeps or moves
+// a model with them). Bytes that do not match are ErrArtifactUnusable.
+func (r *Registry) Artifact(ctx context.Context, v *store.Version) ([]byte, error) {
+	data, err := r.fetch(ctx, v)
+	if err != nil {
+		return nil, err
+	}
+	if got := artifact.Hash(data); got != v.ArtifactSHA256 {
+		return nil, fmt.Errorf("artifact of %s v%d (%w): %w: got %s, want %s",
+			v.Pipeline, v.Version, ErrArtifactUnusable, artifact.ErrHashMismatch, got, v.ArtifactSHA256)
+	}
+	return data, nil
 }
 
 // Promote makes a version production by hand (CLI or API), logged with the

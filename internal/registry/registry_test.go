@@ -167,7 +167,7 @@ func TestPromoteRollback(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Rollback: %v", err)
 		}
-		want(2, 1, store.ActionRollback, "carol", "bad predictions", p3)
+		want(2, 1, store.ActionRollback, "carol", "bad predictions; undoes v2's promotion (better)", p3)
 		if got := b.states(t); got[0] != store.StateProduction || got[1] == store.StateProduction {
 			t.Errorf("states after rollback: %v, want v1 production", got)
 		}

@@ -132,6 +132,7 @@ type Store interface {
 	LeaseGet(ctx context.Context, name string) (*Lease, error)
 
 	GateStore
+	Quarantine
 }
 
 // Change notification channels (see Notifier). The payload is the name of
@@ -188,8 +189,13 @@ type BatchInsertParams struct {
 	Source         string // where the rows came from: "http", "file:name.csv", "datafill"
 	IdempotencyKey string // optional
 	RequestSHA256  string // hash of the request body, checked on key reuse
-	Rows           []schema.Row
-	Rejects        []*Reject
+	// Format is the body's format ("csv", "json", "ndjson"); Header is a
+	// CSV body's header line as received. Both are kept with the batch so
+	// that its quarantined rows can be read again (QuarantineReplay).
+	Format  string
+	Header  string
+	Rows    []schema.Row
+	Rejects []*Reject
 }
 
 // BatchResult is the outcome of a stored batch.
@@ -209,13 +215,21 @@ type BatchResult struct {
 type Reject struct {
 	// Row is the row's index in its request or file (0-based, data rows only).
 	Row int
+	// Line is the 1-based line of the row in its file or body, where a CSV
+	// header is line 1; 0 when unknown (rows quarantined before lines were
+	// kept).
+	Line int
 	// Raw is the row as it was received (a CSV line, a JSON object).
 	Raw string
 	// Fields maps a column name (or "_row" for the whole row) to the reason.
 	Fields schema.FieldErrors
-	// BatchID and CreatedAt are set when read back.
+	// ID, BatchID and CreatedAt are set when read back.
+	ID        int64
 	BatchID   int64
 	CreatedAt time.Time
+	// ReplayedBatchID is the batch a replay moved the row into; 0 while
+	// none did.
+	ReplayedBatchID int64
 }
 
 // RowsCountParams are the arguments of RowsCount.
@@ -248,6 +262,9 @@ type QuarantineListParams struct {
 	Pipeline string
 	BatchID  int64 // 0: any batch
 	Limit    int   // 0: 100
+	// Before, when not 0, lists only rows with an ID below it: the next
+	// page after a row of that ID.
+	Before int64
 }
 
 // VersionState is the lifecycle state of a model version.

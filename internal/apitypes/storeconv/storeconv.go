@@ -2,7 +2,8 @@
 // the store's types: one converter per type, so the routes and the CLI
 // show a stored value the same way and nothing internal (the artifact's
 // object-store key, the replay flag, a rejected row's raw text) reaches a
-// client. testdata/*.golden pins the answers' bytes.
+// client, except where a route exists to show it (the quarantine, for
+// admins). testdata/*.golden pins the answers' bytes.
 package storeconv
 
 import (
@@ -79,7 +80,7 @@ func Reject(r *store.Reject) *apitypes.Reject {
 	if r == nil {
 		return nil
 	}
-	return &apitypes.Reject{Row: r.Row, Fields: r.Fields}
+	return &apitypes.Reject{Row: r.Row, Line: r.Line, Fields: r.Fields}
 }
 
 // IngestAnswer returns the client's view of a stored batch (nil for

@@ -54,7 +54,7 @@ func storeValues() map[string]any {
 		},
 		"ingest": &store.BatchResult{
 			BatchID: 12, Accepted: 2, Rejected: 1, Replayed: true,
-			Errors: []*store.Reject{{Row: 1, Raw: "x,y", Fields: schema.FieldErrors{"age": "must be a number", "sex": "must be one of F, M"}, BatchID: 12, CreatedAt: created}},
+			Errors: []*store.Reject{{Row: 1, Line: 3, Raw: "x,y", Fields: schema.FieldErrors{"age": "must be a number", "sex": "must be one of F, M"}, BatchID: 12, CreatedAt: created}},
 		},
 		"ingest_clean": &store.BatchResult{BatchID: 13, Accepted: 3, Errors: []*store.Reject{}},
 		"dataset": &store.DatasetInfo{
@@ -62,9 +62,22 @@ func storeValues() map[string]any {
 		},
 		"dataset_empty": &store.DatasetInfo{Pipeline: "sensors"},
 		"check": checked{&store.BatchResult{Accepted: 2, Rejected: 1,
-			Errors: []*store.Reject{{Row: 0, Raw: "1,2", Fields: schema.FieldErrors{"_row": "has 2 fields, want 3"}}}}},
+			Errors: []*store.Reject{{Row: 0, Line: 2, Raw: "1,2", Fields: schema.FieldErrors{"_row": "has 2 fields, want 3"}}}}},
 		"check_clean": checked{&store.BatchResult{Accepted: 3}},
+		"quarantine": quarantined{rows: []*store.Reject{
+			{ID: 41, BatchID: 12, Row: 1, Line: 3, Raw: "1,1,X,22,S", Fields: schema.FieldErrors{"sex": "must be one of male, female"},
+				CreatedAt: created, ReplayedBatchID: 15},
+		}, next: 41},
+		"quarantine_last": quarantined{rows: []*store.Reject{
+			{ID: 2, BatchID: 1, Row: 0, Line: 2, Raw: "x", Fields: schema.FieldErrors{"_row": "has 1 field, want 5"}, CreatedAt: created},
+		}},
 	}
+}
+
+// quarantined is a page of the quarantine and its next cursor.
+type quarantined struct {
+	rows []*store.Reject
+	next int64
 }
 
 // checked is a body checked by `mlserve schema check`, not stored.
@@ -72,7 +85,7 @@ type checked struct{ *store.BatchResult }
 
 // full names the fixtures whose every answer field must be set: a field
 // the converter forgot would show as a zero value.
-var full = map[string]bool{"version": true, "run_succeeded": true, "promotion": true, "ingest": true, "dataset": true, "check": true}
+var full = map[string]bool{"version": true, "run_succeeded": true, "promotion": true, "ingest": true, "dataset": true, "check": true, "quarantine": true}
 
 // convert is the one converter of each stored value.
 func convert(t *testing.T, v any) any {
@@ -89,6 +102,8 @@ func convert(t *testing.T, v any) any {
 		return storeconv.Dataset(v)
 	case checked:
 		return storeconv.CheckReport(v.BatchResult)
+	case quarantined:
+		return storeconv.QuarantinePage(v.rows, v.next)
 	}
 	t.Fatalf("no converter for %T", v)
 	return nil
@@ -135,14 +150,15 @@ func TestGolden(t *testing.T) {
 }
 
 // TestNoInternals checks that no answer carries the artifact's
-// object-store key or the replay flag, whatever the stored value holds.
+// object-store key or the idempotent-replay flag, whatever the stored
+// value holds (a quarantined row's replayed_batch_id is another thing).
 func TestNoInternals(t *testing.T) {
 	for name, v := range storeValues() {
 		got, err := json.Marshal(convert(t, v))
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, bad := range []string{"artifact_key", "artifacts/", "ArtifactKey", "Replayed", "replayed", "x,y", "Existing"} {
+		for _, bad := range []string{"artifact_key", "artifacts/", "ArtifactKey", "Replayed", `"replayed":true`, `"replayed":false`, "x,y", "Existing"} {
 			if bytes.Contains(got, []byte(bad)) {
 				t.Errorf("%s: answer %s contains %q", name, got, bad)
 			}

@@ -68,50 +68,8 @@ func (s *Store) BatchInsert(ctx context.Context, params *store.BatchInsertParams
 				return fmt.Errorf("batch for %s: look up idempotency key: %w", params.Pipeline, err)
 			}
 		}
-		idx, cols, ok, err := storageColumns(params.Pipeline, c, m)
-		if err != nil {
-			return err
-		}
-		ins := &RowsInsert{Table: table, Rows: params.Rows}
-		for k, found := range ok {
-			if !found {
-				return fmt.Errorf("batch for %s: %w: column %q is not in the stored dataset; call DatasetEnsure with this schema first",
-					params.Pipeline, store.ErrSchemaChanged, c.Column(idx[k]).Name)
-			}
-			ins.Columns = append(ins.Columns, newColumn(c, idx[k], cols[k]))
-		}
-
-		now := s.now()
-		var key any
-		if params.IdempotencyKey != "" {
-			key = params.IdempotencyKey
-		}
-		err = tx.QueryRow(ctx, `INSERT INTO batches (pipeline, source, accepted, rejected, idempotency_key, request_sha256, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-			params.Pipeline, s.d.Text(params.Source), len(params.Rows), len(params.Rejects), key, s.d.Text(params.RequestSHA256),
-			s.d.Time(now)).Scan(&ins.BatchID)
-		if err != nil {
-			return fmt.Errorf("batch for %s: %w", params.Pipeline, err)
-		}
-		if len(ins.Rows) > 0 {
-			if err := s.d.InsertRows(ctx, tx, ins); err != nil {
-				return fmt.Errorf("batch for %s: %w", params.Pipeline, err)
-			}
-		}
-		errs, err := s.insertRejects(ctx, tx, params.Pipeline, ins.BatchID, now, params.Rejects)
-		if err != nil {
-			return fmt.Errorf("batch for %s: %w", params.Pipeline, err)
-		}
-		if err := s.d.Notify(ctx, tx, store.ChannelBatches, params.Pipeline); err != nil {
-			return err
-		}
-		res = &store.BatchResult{
-			BatchID:  ins.BatchID,
-			Accepted: int64(len(params.Rows)),
-			Rejected: int64(len(params.Rejects)),
-			Errors:   errs,
-		}
-		return nil
+		res, err = s.writeBatch(ctx, tx, table, m, params)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -119,8 +77,58 @@ func (s *Store) BatchInsert(ctx context.Context, params *store.BatchInsertParams
 	return res, nil
 }
 
+// writeBatch writes a batch inside tx, whose pipeline's datasets row is
+// locked and read as m: the batch record, the rows (the dialect's
+// InsertRows) and the rejects, and signals ChannelBatches on commit.
+func (s *Store) writeBatch(ctx context.Context, tx Querier, table string, m mapping, params *store.BatchInsertParams) (*store.BatchResult, error) {
+	c := params.Schema
+	idx, cols, ok, err := storageColumns(params.Pipeline, c, m)
+	if err != nil {
+		return nil, err
+	}
+	ins := &RowsInsert{Table: table, Rows: params.Rows}
+	for k, found := range ok {
+		if !found {
+			return nil, fmt.Errorf("batch for %s: %w: column %q is not in the stored dataset; call DatasetEnsure with this schema first",
+				params.Pipeline, store.ErrSchemaChanged, c.Column(idx[k]).Name)
+		}
+		ins.Columns = append(ins.Columns, newColumn(c, idx[k], cols[k]))
+	}
+
+	now := s.now()
+	var key any
+	if params.IdempotencyKey != "" {
+		key = params.IdempotencyKey
+	}
+	err = tx.QueryRow(ctx, `INSERT INTO batches (pipeline, source, accepted, rejected, idempotency_key, request_sha256, format, header, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+		params.Pipeline, s.d.Text(params.Source), len(params.Rows), len(params.Rejects), key, s.d.Text(params.RequestSHA256),
+		s.d.Text(params.Format), s.d.Raw(params.Header), s.d.Time(now)).Scan(&ins.BatchID)
+	if err != nil {
+		return nil, fmt.Errorf("batch for %s: %w", params.Pipeline, err)
+	}
+	if len(ins.Rows) > 0 {
+		if err := s.d.InsertRows(ctx, tx, ins); err != nil {
+			return nil, fmt.Errorf("batch for %s: %w", params.Pipeline, err)
+		}
+	}
+	errs, err := s.insertRejects(ctx, tx, params.Pipeline, ins.BatchID, now, params.Rejects)
+	if err != nil {
+		return nil, fmt.Errorf("batch for %s: %w", params.Pipeline, err)
+	}
+	if err := s.d.Notify(ctx, tx, store.ChannelBatches, params.Pipeline); err != nil {
+		return nil, err
+	}
+	return &store.BatchResult{
+		BatchID:  ins.BatchID,
+		Accepted: int64(len(params.Rows)),
+		Rejected: int64(len(params.Rejects)),
+		Errors:   errs,
+	}, nil
+}
+
 // quarantineCols are the columns BulkInsert writes for a reject.
-var quarantineCols = []string{"pipeline", "batch_id", "row_index", "raw", "reasons", "created_at"}
+var quarantineCols = []string{"pipeline", "batch_id", "row_index", "line", "raw", "reasons", "created_at"}
 
 // insertRejects quarantines rejects in the order given (their ids follow
 // it) and returns them as read back: with batch id and time, in row order.
@@ -136,8 +144,8 @@ func (s *Store) insertRejects(ctx context.Context, tx Querier, pipeline string, 
 		if err != nil {
 			return nil, fmt.Errorf("reject of row %d: %w", r.Row, err)
 		}
-		rows[i] = []any{pipeline, batchID, r.Row, s.d.Raw(r.Raw), reasons, at}
-		out = append(out, &store.Reject{Row: r.Row, Raw: r.Raw, Fields: r.Fields, BatchID: batchID, CreatedAt: now})
+		rows[i] = []any{pipeline, batchID, r.Row, r.Line, s.d.Raw(r.Raw), reasons, at}
+		out = append(out, &store.Reject{Row: r.Row, Line: r.Line, Raw: r.Raw, Fields: r.Fields, BatchID: batchID, CreatedAt: now})
 	}
 	if err := s.d.BulkInsert(ctx, tx, "quarantine", quarantineCols, rows); err != nil {
 		return nil, fmt.Errorf("quarantine rejects: %w", err)
@@ -154,6 +162,15 @@ func encodeReasons(fe schema.FieldErrors) (string, error) {
 	}
 	b, err := json.Marshal(fe)
 	return string(b), err
+}
+
+// decodeReasons reads field errors written by encodeReasons.
+func decodeReasons(s string) (schema.FieldErrors, error) {
+	var fe schema.FieldErrors
+	if err := json.Unmarshal([]byte(s), &fe); err != nil {
+		return nil, fmt.Errorf("decode reasons: %w", err)
+	}
+	return fe, nil
 }
 
 // BatchGet returns a stored batch with up to maxErrors of its rejects.
@@ -181,13 +198,16 @@ func batchGet(ctx context.Context, q Querier, pipeline string, batchID int64, ma
 	if maxErrors < 0 {
 		limit = res.Rejected
 	}
-	res.Errors, err = queryRejects(ctx, q, `SELECT batch_id, row_index, raw, reasons, created_at FROM quarantine
+	res.Errors, err = queryRejects(ctx, q, `SELECT `+rejectCols+` FROM quarantine
 		WHERE batch_id = $1 ORDER BY row_index, id LIMIT $2`, batchID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("batch %d of %s: %w", batchID, pipeline, err)
 	}
 	return res, nil
 }
+
+// rejectCols are the quarantine columns queryRejects scans.
+const rejectCols = `id, batch_id, row_index, line, raw, reasons, created_at, coalesce(replayed_batch_id, 0)`
 
 func queryRejects(ctx context.Context, q Querier, query string, args ...any) ([]*store.Reject, error) {
 	rows, err := q.Query(ctx, query, args...)
@@ -201,12 +221,13 @@ func queryRejects(ctx context.Context, q Querier, query string, args ...any) ([]
 		var raw []byte
 		var reasons string
 		var at timeDest
-		if err := rows.Scan(&r.BatchID, &r.Row, &raw, &reasons, &at); err != nil {
+		if err := rows.Scan(&r.ID, &r.BatchID, &r.Row, &r.Line, &raw, &reasons, &at, &r.ReplayedBatchID); err != nil {
 			return nil, err
 		}
 		r.Raw, r.CreatedAt = string(raw), at.t
-		if err := json.Unmarshal([]byte(reasons), &r.Fields); err != nil {
-			return nil, fmt.Errorf("decode reasons of row %d: %w", r.Row, err)
+		var err error
+		if r.Fields, err = decodeReasons(reasons); err != nil {
+			return nil, fmt.Errorf("row %d: %w", r.Row, err)
 		}
 		out = append(out, r)
 	}
@@ -231,15 +252,18 @@ func (s *Store) QuarantineList(ctx context.Context, params *store.QuarantineList
 	if limit <= 0 {
 		limit = 100
 	}
-	var out []*store.Reject
-	var err error
+	where, args := `pipeline = $1`, []any{params.Pipeline}
 	if params.BatchID != 0 {
-		out, err = queryRejects(ctx, s.d.Reader(), `SELECT batch_id, row_index, raw, reasons, created_at FROM quarantine
-			WHERE pipeline = $1 AND batch_id = $2 ORDER BY id DESC LIMIT $3`, params.Pipeline, params.BatchID, limit)
-	} else {
-		out, err = queryRejects(ctx, s.d.Reader(), `SELECT batch_id, row_index, raw, reasons, created_at FROM quarantine
-			WHERE pipeline = $1 ORDER BY id DESC LIMIT $2`, params.Pipeline, limit)
+		args = append(args, params.BatchID)
+		where += fmt.Sprintf(` AND batch_id = $%d`, len(args))
 	}
+	if params.Before != 0 {
+		args = append(args, params.Before)
+		where += fmt.Sprintf(` AND id < $%d`, len(args))
+	}
+	args = append(args, limit)
+	out, err := queryRejects(ctx, s.d.Reader(), fmt.Sprintf(`SELECT %s FROM quarantine WHERE %s ORDER BY id DESC LIMIT $%d`,
+		rejectCols, where, len(args)), args...)
 	if err != nil {
 		return nil, fmt.Errorf("quarantine of %s: %w", params.Pipeline, err)
 	}

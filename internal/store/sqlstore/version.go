@@ -229,22 +229,38 @@ func (s *Store) VersionRollback(ctx context.Context, params *store.VersionRollba
 			return fmt.Errorf("%w: there is no production version", store.ErrConflict)
 		}
 		var prev int
-		err = tx.QueryRow(ctx, `SELECT from_version FROM promotions
+		var undone string
+		err = tx.QueryRow(ctx, `SELECT from_version, reason FROM promotions
 			WHERE pipeline = $1 AND to_version = $2 AND action <> 'rollback' ORDER BY id DESC LIMIT 1`,
-			params.Pipeline, cur).Scan(&prev)
+			params.Pipeline, cur).Scan(&prev, &undone)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
 		if prev == 0 {
 			return fmt.Errorf("%w: no version was production before version %d", store.ErrConflict, cur)
 		}
-		out, err = s.switchProduction(ctx, tx, params.Pipeline, cur, prev, store.ActionRollback, params.Actor, params.Reason)
+		out, err = s.switchProduction(ctx, tx, params.Pipeline, cur, prev, store.ActionRollback, params.Actor,
+			rollbackReason(params.Reason, cur, undone))
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("roll back %s: %w", params.Pipeline, err)
 	}
 	return out, nil
+}
+
+// rollbackReason is the log reason of a rollback of version cur: the
+// caller's reason and the reason cur was promoted for, so the log says
+// what was undone and why it had been done.
+func rollbackReason(reason string, cur int, undone string) string {
+	if undone == "" {
+		undone = "no reason given"
+	}
+	what := fmt.Sprintf("undoes v%d's promotion (%s)", cur, undone)
+	if reason == "" {
+		return what
+	}
+	return reason + "; " + what
 }
 
 // switchProduction archives from (when not 0), makes to production,
