@@ -87,10 +87,10 @@ func newReplayCmd(g *globals) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "replay PIPELINE",
-		Short: "Check quarantined rows against the current schema and move those that now pass into a new batch, once",
+		Short: "Check quarantined rows against the current schema (the pipeline file's, applied first) and move those that now pass into a new batch, once",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := g.open(cmd.Context(), nil, nil)
+			a, err := g.openApply(cmd.Context(), nil, nil)
 			if err != nil {
 				return err
 			}
