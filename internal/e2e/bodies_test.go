@@ -122,12 +122,13 @@ func TestDeclaredBodiesCostNothing(t *testing.T) {
 				probe = func() int { code, _ := s.get("/v1/datasets/titanic"); return code }
 			}
 			p99(t, 100, probe) // warm up
-			// The bar is twice the p99 before, but never under 2 ms: a
-			// sub-millisecond p99 on a shared two-core machine swings by
-			// a millisecond or two between runs whatever the server does.
-			// The defect this guards against cost 235-512 ms.
+			// The bar is twice the p99 before, but never under 10 ms: a
+			// one-millisecond p99 on a shared two-core machine swings to
+			// 3-4 ms between runs whatever the server does (seen while
+			// other builds ran), and the defect this guards against cost
+			// 235-512 ms, far above either.
 			measured := p99(t, probes, probe)
-			base := max(measured, time.Millisecond)
+			base := max(measured, 5*time.Millisecond)
 			rss0 := vmRSS(t, s.cmd.Process.Pid)
 
 			start := time.Now()
@@ -198,7 +199,7 @@ func TestDeclaredBodiesCostNothing(t *testing.T) {
 				t.Errorf("RSS rose by %d MB holding %d declared-but-unsent bodies, want < 100 MB", rise>>20, conns)
 			}
 			if during >= 2*base {
-				t.Errorf("p99 during the held bodies %v, want < 2 x %v (the p99 before, at least 1 ms)", during, base)
+				t.Errorf("p99 during the held bodies %v, want < 2 x %v (the p99 before, at least 5 ms)", during, base)
 			}
 			if strings.Contains(s.stderr.String(), `"level":"ERROR"`) {
 				t.Errorf("ERROR lines in the log:\n%s", lastLines(s.stderr.String(), 20))
