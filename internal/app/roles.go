@@ -95,7 +95,8 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) error {
 		})
 	}
 	env := a.Opts.Env
-	authz := &auth.Authorizer{Mode: a.Opts.Env.Auth, Bootstrap: a.Opts.Env.AdminToken, Tokens: auth.NewCache(a.Store, 0), Logger: a.Logger}
+	tokens := auth.NewCache(a.Store, 0)
+	authz := &auth.Authorizer{Mode: a.Opts.Env.Auth, Bootstrap: a.Opts.Env.AdminToken, Tokens: tokens, Logger: a.Logger}
 	mo := mount.Options{Logger: a.Logger, Auth: authz, NotLocal: guard.NotLocal, Required: checks, Soft: soft, Metrics: a.Metrics, Gatherer: a.prom,
 		OpenAPI: &openapi.Options{API: o.Roles.API, Ingest: o.Roles.Ingest}}
 	for _, p := range a.File.Pipelines {
@@ -163,6 +164,21 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) error {
 		})
 	}
 	g.Go(func() error { a.Specs.Run(gctx); return nil })
+	// A token created or revoked by another process (PostgreSQL's
+	// NOTIFY) is seen at once; the cache's TTL covers lost signals and
+	// SQLite.
+	tokenSignals, unsubscribe := a.TokensChanged.Subscribe()
+	g.Go(func() error {
+		defer unsubscribe()
+		for {
+			select {
+			case <-gctx.Done():
+				return nil
+			case <-tokenSignals:
+				tokens.Invalidate()
+			}
+		}
+	})
 	if o.WatchFile != "" {
 		g.Go(func() error { a.watchFile(gctx, o.WatchFile, cmp.Or(o.WatchEvery, WatchEveryDefault)); return nil })
 	}
