@@ -126,13 +126,16 @@ type Request struct {
 // 401 for a missing, malformed, unknown, expired or revoked token, 403 for
 // a token whose role or pipeline does not cover the route (or a non-local
 // client while no MLSERVE_ADMIN_TOKEN is set). Every decision is logged,
-// never with the token: debug when allowed, warn when refused.
+// never with the token nor the request's path values: debug when allowed,
+// warn when refused.
 func (a *Authorizer) Decide(ctx context.Context, req Request) *httpx.Error {
 	rule := RuleFor(req.Pattern)
 	if rule.Public || rule.Read && a.Mode != config.AuthAll {
 		return nil
 	}
-	log := a.logger().With("route", req.Pattern, "pipeline", req.Pipeline, "needs", rule.Role.String())
+	// Not the request's pipeline: the path is the caller's text, and
+	// logs carry no payload (the route and the token's record suffice).
+	log := a.logger().With("route", req.Pattern, "needs", rule.Role.String())
 	tok, ok := bearer(req.Authorization)
 	if !ok {
 		if a.Bootstrap == "" && req.Local != nil {
