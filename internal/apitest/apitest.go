@@ -19,10 +19,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/mlserve/mlserve/internal/api"
+	"github.com/mlserve/mlserve/internal/auth"
 	"github.com/mlserve/mlserve/internal/blob/fs"
 	"github.com/mlserve/mlserve/internal/config"
 	"github.com/mlserve/mlserve/internal/fasthttpserver"
@@ -176,6 +178,11 @@ type Options struct {
 	MaxBody  int64
 	// Token is the admin token (empty: write routes open to loopback).
 	Token string
+	// Auth is MLSERVE_AUTH (config.AuthOpenRead when empty).
+	Auth string
+	// TokenTTL is how long the server trusts its copy of the stored
+	// tokens (auth.DefaultTTL when 0).
+	TokenTTL time.Duration
 	// CORSOrigins are the browser origins allowed (MLSERVE_CORS_ORIGINS).
 	CORSOrigins []string
 	// First, when set, is the pipeline the prototype's GET / serves (the
@@ -255,11 +262,13 @@ func Start(t testing.TB, o Options) *Env {
 			t.Fatal(err)
 		}
 	}
-	admin := func(h http.Handler) http.Handler { return httpx.Admin(o.Token, logger, h) }
+	// Decided as app.Serve decides: MLSERVE_AUTH, MLSERVE_ADMIN_TOKEN and
+	// the stored tokens.
+	authz := &auth.Authorizer{Mode: o.Auth, Bootstrap: o.Token, Tokens: auth.NewCache(db, o.TokenTTL), Logger: logger}
 	prom := prometheus.NewRegistry()
 	m := metrics.New(metrics.Config{Registerer: prom})
 	routes, err := mount.Roles(mount.Options{
-		Logger: logger, Admin: admin, Metrics: m, Gatherer: prom, Models: models,
+		Logger: logger, Auth: authz, NotLocal: httpx.Guard{}.NotLocal, Metrics: m, Gatherer: prom, Models: models,
 		API: api.New(api.Config{Pipelines: pipes, Models: models, Registry: reg, Store: db, Logger: logger,
 			Queue: enqueuer{db}, MaxBatch: o.MaxBatch, MaxBody: o.MaxBody, CORSOrigins: o.CORSOrigins}),
 		OIP: oip.New(oip.Config{Pipelines: Names, Models: models, Registry: reg, Store: db, Logger: logger,

@@ -79,6 +79,9 @@ type App struct {
 	// SpecsChanged wakes Specs: after a spec is applied in this process,
 	// and on signals of other processes.
 	SpecsChanged *notify.Hub
+	// TokensChanged signals that another process created or revoked a
+	// token: the api and ingest roles read the tokens again.
+	TokensChanged *notify.Hub
 	// Applied lists the pipelines whose spec Open applied from the file.
 	Applied []*spec.Result
 	// Metrics are the process's Prometheus collectors, served at /metrics.
@@ -168,6 +171,7 @@ func Open(ctx context.Context, opts Options) (_ *App, err error) {
 		}
 	}
 	a.SpecsChanged = &notify.Hub{}
+	a.TokensChanged = &notify.Hub{}
 	a.Specs = spec.NewLive(spec.LiveConfig{Store: a.Store, Initial: initial, Wake: a.SpecsChanged, Logger: a.Logger})
 	a.Registry = registry.New(registry.Config{Store: a.Store, Bucket: a.Bucket, Changes: a.Changes, Logger: a.Logger})
 	a.Ingest = ingest.New(ingest.Config{Store: a.Store, Schemas: a.schema, Order: a.File.Names(), NewRows: a.NewRows, Logger: a.Logger, Metrics: a.Metrics})

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/mlserve/mlserve/internal/api"
+	"github.com/mlserve/mlserve/internal/auth"
 	"github.com/mlserve/mlserve/internal/config"
 	"github.com/mlserve/mlserve/internal/fasthttpserver"
 	"github.com/mlserve/mlserve/internal/httpx"
@@ -63,7 +64,6 @@ func (e enqueuer) Enqueue(ctx context.Context, pipeline, reason string) (*store.
 // taking jobs and finishes (or hands back) the running one.
 func (a *App) Serve(ctx context.Context, o ServeOptions) error {
 	guard := httpx.Guard{Token: a.Opts.Env.AdminToken, Listen: o.Addr, Logger: a.Logger}
-	admin := guard.Wrap
 	if guard.Token == "" && (o.Roles.API || o.Roles.Ingest) {
 		// Once for the process, whichever roles mount write routes.
 		a.Logger.Warn("write routes are open to local clients: MLSERVE_ADMIN_TOKEN is unset",
@@ -95,7 +95,9 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) error {
 		})
 	}
 	env := a.Opts.Env
-	mo := mount.Options{Logger: a.Logger, Admin: admin, Required: checks, Soft: soft, Metrics: a.Metrics, Gatherer: a.prom,
+	tokens := auth.NewCache(a.Store, 0)
+	authz := &auth.Authorizer{Mode: a.Opts.Env.Auth, Bootstrap: a.Opts.Env.AdminToken, Tokens: tokens, Logger: a.Logger}
+	mo := mount.Options{Logger: a.Logger, Auth: authz, NotLocal: guard.NotLocal, Required: checks, Soft: soft, Metrics: a.Metrics, Gatherer: a.prom,
 		OpenAPI: &openapi.Options{API: o.Roles.API, Ingest: o.Roles.Ingest}}
 	for _, p := range a.File.Pipelines {
 		mo.OpenAPI.Pipelines = append(mo.OpenAPI.Pipelines, openapi.Pipeline{Name: p.Name, Schema: p.Schema})
@@ -162,6 +164,21 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) error {
 		})
 	}
 	g.Go(func() error { a.Specs.Run(gctx); return nil })
+	// A token created or revoked by another process (PostgreSQL's
+	// NOTIFY) is seen at once; the cache's TTL covers lost signals and
+	// SQLite.
+	tokenSignals, unsubscribe := a.TokensChanged.Subscribe()
+	g.Go(func() error {
+		defer unsubscribe()
+		for {
+			select {
+			case <-gctx.Done():
+				return nil
+			case <-tokenSignals:
+				tokens.Invalidate()
+			}
+		}
+	})
 	if o.WatchFile != "" {
 		g.Go(func() error { a.watchFile(gctx, o.WatchFile, cmp.Or(o.WatchEvery, WatchEveryDefault)); return nil })
 	}

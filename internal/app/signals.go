@@ -12,7 +12,7 @@ import (
 // process's hubs, when the store can push them (store.Notifier, PostgreSQL's
 // LISTEN/NOTIFY): registry changes wake the api's reload, committed batches
 // wake the trainer's new-rows trigger, stored specs wake every role's spec
-// check. All keep their periodic check, which
+// check, created and revoked tokens empty the serving roles' token cache. All keep their periodic check, which
 // covers signals lost while the listener was down.
 //
 // It starts listening before it returns, so that a change made once the
@@ -30,6 +30,9 @@ func (a *App) startSignals(ctx context.Context, roles Roles) (pump func()) {
 	}
 	if roles.Trainer {
 		hubs[store.ChannelBatches] = a.NewRows
+	}
+	if roles.API || roles.Ingest {
+		hubs[store.ChannelTokens] = a.TokensChanged
 	}
 	var channels []string
 	for ch := range hubs {

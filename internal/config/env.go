@@ -31,6 +31,8 @@ const (
 	EnvMaxBatch       = "MLSERVE_MAX_BATCH"
 	EnvMaxBody        = "MLSERVE_MAX_BODY"
 	EnvHTTPEngine     = "MLSERVE_HTTP_ENGINE"
+	// EnvAuth says which routes need a token: AuthOpenRead or AuthAll.
+	EnvAuth = "MLSERVE_AUTH"
 	// EnvMaxConns caps a process's open HTTP connections; EnvMaxBodyInFlight
 	// caps the request body bytes it holds at once. Past either, requests
 	// are answered 503 with Retry-After.
@@ -47,6 +49,14 @@ const (
 	EngineFastHTTP = "fasthttp"
 	// EngineNetHTTP runs net/http for every role.
 	EngineNetHTTP = "net/http"
+)
+
+// Values of MLSERVE_AUTH: which routes need a bearer token.
+const (
+	// AuthOpenRead (the default): predict and read routes need none.
+	AuthOpenRead = "open-read"
+	// AuthAll: every route but health and readiness needs one.
+	AuthAll = "all"
 )
 
 // Defaults of the api role's request limits (MLSERVE_MAX_BODY, MLSERVE_MAX_BATCH):
@@ -107,6 +117,8 @@ type Env struct {
 	// HTTPEngine picks the HTTP server: EngineAuto (empty means it),
 	// EngineFastHTTP or EngineNetHTTP.
 	HTTPEngine string
+	// Auth is AuthOpenRead (empty means it) or AuthAll.
+	Auth string
 	// MaxConns caps open HTTP connections; MaxBodyInFlight caps the
 	// request body bytes held at once, across connections. Zero means the
 	// default (httpx.DefaultLimits).
@@ -130,6 +142,7 @@ func FromEnv(getenv func(string) string) Env {
 		JobRescueAfter:     get(EnvJobRescueAfter),
 		CORSOrigins:        get(EnvCORSOrigins),
 		HTTPEngine:         get(EnvHTTPEngine),
+		Auth:               get(EnvAuth),
 	}
 	positive := func(name string, max int64) int64 {
 		v := get(name)
@@ -192,6 +205,11 @@ func (e Env) Resolve(dataDir string) (Env, error) {
 	case "", EngineAuto, EngineFastHTTP, EngineNetHTTP:
 	default:
 		return e, fmt.Errorf("%s %q: want %s, %s or %s", EnvHTTPEngine, e.HTTPEngine, EngineAuto, EngineFastHTTP, EngineNetHTTP)
+	}
+	switch e.Auth {
+	case "", AuthOpenRead, AuthAll:
+	default:
+		return e, fmt.Errorf("%s %q: want %s or %s", EnvAuth, e.Auth, AuthOpenRead, AuthAll)
 	}
 	dir, err := filepath.Abs(cmp.Or(dataDir, DefaultDataDir))
 	if err != nil {

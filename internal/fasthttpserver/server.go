@@ -347,6 +347,9 @@ func (f *front) serveRoute(c *fasthttp.RequestCtx, rt *route, segs *[serving.Max
 		if rp.RetryAfter > 0 {
 			c.Response.Header.SetCanonical(headerRetryAfter, strconv.AppendInt(nil, int64(rp.RetryAfter), 10))
 		}
+		if rp.Status == http.StatusUnauthorized {
+			c.Response.Header.Set("WWW-Authenticate", httpx.Challenge)
+		}
 		c.Response.SetBody(rp.Body)
 		d := time.Since(start)
 		if f.o.Observe != nil {

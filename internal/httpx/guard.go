@@ -158,3 +158,13 @@ func sameOrigin(origin string, r *http.Request, host, port string) bool {
 	}
 	return strings.EqualFold(u.Hostname(), host) && oport == port
 }
+
+// NotLocal returns why r is not a local client's request by the rules of a
+// Guard without Token (see Guard), or "" when it is.
+func (g Guard) NotLocal(r *http.Request) string {
+	listenHost, _, err := net.SplitHostPort(g.Listen)
+	if err != nil {
+		listenHost = g.Listen
+	}
+	return localOnly(r, listenHost)
+}

@@ -49,6 +49,10 @@ func (rp *Reply) SetUnencodable() {
 
 var contentTypeJSON = []string{"application/json"}
 
+// Challenge is the WWW-Authenticate header of a 401 (RFC 7235): the
+// routes take bearer tokens.
+const Challenge = `Bearer realm="mlserve"`
+
 // WriteReply writes rp as the answer to r on the net/http server: it notes
 // rp's model, version and rows for the request metrics, sets Retry-After
 // when rp has one, and writes the status and body.
@@ -60,6 +64,9 @@ func WriteReply(w http.ResponseWriter, r *http.Request, rp *Reply) {
 	h := w.Header()
 	if rp.RetryAfter > 0 {
 		h.Set("Retry-After", strconv.Itoa(rp.RetryAfter))
+	}
+	if rp.Status == http.StatusUnauthorized {
+		h.Set("WWW-Authenticate", Challenge)
 	}
 	if rp.ContentType != "" {
 		h.Set("Content-Type", rp.ContentType)

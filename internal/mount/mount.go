@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/mlserve/mlserve/internal/api"
+	"github.com/mlserve/mlserve/internal/auth"
 	"github.com/mlserve/mlserve/internal/httpx"
 	"github.com/mlserve/mlserve/internal/ingest"
 	"github.com/mlserve/mlserve/internal/metrics"
@@ -27,8 +28,14 @@ import (
 type Options struct {
 	// Logger receives the middleware's and /metrics' lines.
 	Logger *slog.Logger
-	// Admin guards the write routes (httpx.Guard.Wrap in production).
+	// Admin guards the write routes (tests without Auth); nil when Auth
+	// decides.
 	Admin func(http.Handler) http.Handler
+	// Auth, if set, decides every route (net/http's and the fasthttp
+	// server's hot routes alike); NotLocal is its local-client check
+	// (httpx.Guard.NotLocal) for a server without MLSERVE_ADMIN_TOKEN.
+	Auth     *auth.Authorizer
+	NotLocal func(*http.Request) string
 
 	// API is the api role's server: predict, registry and CORS routes.
 	API *api.Server
@@ -74,6 +81,9 @@ func Roles(o Options) (*Mounted, error) {
 	}
 	mux := http.NewServeMux()
 	out := &Mounted{}
+	if o.Admin == nil {
+		o.Admin = func(h http.Handler) http.Handler { return h }
+	}
 	required := map[string]httpx.Check{}
 	for k, c := range o.Required {
 		required[k] = c
@@ -112,6 +122,13 @@ func Roles(o Options) (*Mounted, error) {
 			m.Request(pattern, model, version, status, rows, d)
 		}
 	}
-	out.Handler = httpx.Middleware(logger, observe, httpx.CacheLiteralRoutes(mux))
+	var h http.Handler = httpx.CacheLiteralRoutes(mux)
+	if o.Auth != nil {
+		h = o.Auth.Wrap(mux, o.NotLocal, h)
+		for i, rt := range out.Fast {
+			out.Fast[i] = o.Auth.Route(rt)
+		}
+	}
+	out.Handler = httpx.Middleware(logger, observe, h)
 	return out, nil
 }

@@ -82,7 +82,7 @@ func Generate(o *Options) ([]byte, error) {
 			"schemas": g.schemas,
 			"securitySchemes": obj{
 				"bearerAuth": obj{"type": "http", "scheme": "bearer",
-					"description": "MLSERVE_ADMIN_TOKEN; while it is unset, write routes are open to local clients only (a loopback peer, no proxy headers, Host localhost, an IP address or the listen address, no Origin or Sec-Fetch-Site of another origin)"},
+					"description": "a token of `mlserve token create` (roles predict < ingest < operator < admin, optionally limited to one pipeline) or MLSERVE_ADMIN_TOKEN; 401 for no, an unknown, expired or revoked token, 403 for a role or pipeline the token does not cover. Under MLSERVE_AUTH=all the predict and read routes need one too. While MLSERVE_ADMIN_TOKEN is unset, a request without a token is let through for local clients only (a loopback peer, no proxy headers, Host localhost, an IP address or the listen address, no Origin or Sec-Fetch-Site of another origin)"},
 			},
 		},
 	}

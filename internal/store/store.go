@@ -40,7 +40,8 @@ var (
 // that change several tables do so in one transaction: they take effect
 // completely or not at all.
 type Store interface {
-	SpecStore // spec.go: versioned pipeline specs
+	SpecStore  // spec.go: versioned pipeline specs
+	TokenStore // token.go: scoped API tokens
 	// Migrate creates or upgrades the database schema. It is idempotent and
 	// safe when several processes call it at once.
 	Migrate(ctx context.Context) error
