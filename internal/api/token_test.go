@@ -62,13 +62,15 @@ func routeNeed(t *testing.T, id string) (public, read bool, role int) {
 	switch {
 	case pre("healthz", "readyz", "oip_live", "oip_ready"):
 		return true, false, 0
-	case pre("metrics", "openapi", "prototype", "predict_get_", "predict_post_", "models", "model", "versions", "promotions",
+	case pre("metrics", "openapi", "prototype", "predict_get_", "predict_post_", "models", "model", "versions", "version", "promotions",
 		"runs", "run", "dataset", "oip_server_metadata", "oip_model_metadata", "oip_model_ready", "oip_infer_"):
 		return false, true, 1
 	case pre("ingest_"):
 		return false, false, 2
-	case id == "promote" || id == "rollback" || id == "train":
+	case id == "promote" || id == "rollback" || id == "train" || id == "quarantine" || id == "quarantine_replay":
 		return false, false, 3
+	case id == "artifact":
+		return false, false, 4
 	}
 	t.Errorf("operation %s has no documented role in this test: classify it", id)
 	return false, false, 4
