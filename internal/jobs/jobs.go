@@ -159,8 +159,9 @@ type Queue struct {
 	stopping   atomic.Bool
 }
 
-// errStopping is why a training is cancelled when its trainer stops.
-var errStopping = errors.New("the trainer is stopping; the job goes back to the queue")
+// errStopping is why a training is cancelled when its trainer stops: the
+// run is recorded as interrupted.
+var errStopping = train.ErrStopping
 
 // Migrate creates or upgrades River's tables.
 func Migrate(ctx context.Context, b Backend, logger *slog.Logger) error {
