@@ -159,6 +159,10 @@ type Queue struct {
 	stopping   atomic.Bool
 }
 
+// softStopBackstop is how long after StopGrace River cancels the jobs
+// that are still running when its client stops.
+const softStopBackstop = 10 * time.Second
+
 // errStopping is why a training is cancelled when its trainer stops: the
 // run is recorded as interrupted.
 var errStopping = train.ErrStopping
@@ -210,8 +214,13 @@ func New(cfg Config) (*Queue, error) {
 		// from the deadline (River has no heartbeat; the lease guards).
 		JobTimeout:           cfg.RescueAfter,
 		RescueStuckJobsAfter: cfg.RescueAfter,
-		SoftStopTimeout:      cfg.StopGrace,
-		FetchPollInterval:    500 * time.Millisecond,
+		// Stop cancels the running trainings itself after StopGrace
+		// (cancelWork, ErrStopping), and they return within moments; River's
+		// own escalation, which logs a warning, is only a backstop for a job
+		// that ignores the cancellation. Without a timeout River would
+		// cancel the jobs as soon as Start's context ends.
+		SoftStopTimeout:   cfg.StopGrace + softStopBackstop,
+		FetchPollInterval: 500 * time.Millisecond,
 	}
 	if cfg.Runner != nil {
 		workers := river.NewWorkers()

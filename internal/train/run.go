@@ -221,7 +221,6 @@ func permanent(err error) error { return &permanentError{err} }
 // or is interrupted when its trainer is stopping (ErrStopping).
 func (r *Runner) finishFailed(ctx context.Context, run *store.Run, cause error, transient, final bool, start time.Time) (*store.Run, error) {
 	ctx = context.WithoutCancel(ctx)
-	r.logger.Warn("training failed", "pipeline", run.Pipeline, "run", run.ID, "attempt", run.Attempt, "retry", transient && !final, "err", cause)
 	state := store.RunFailed
 	if transient && !final {
 		state = store.RunRunning
@@ -239,6 +238,13 @@ func (r *Runner) finishFailed(ctx context.Context, run *store.Run, cause error, 
 		if info, err := r.store.DatasetInfo(ctx, run.Pipeline); err == nil {
 			wm = info.LastBatchID
 		}
+	}
+	if state == store.RunInterrupted {
+		// A normal shutdown, not an incident: no warning.
+		r.logger.Info("training interrupted: the trainer is stopping; the run goes back to the queue",
+			"pipeline", run.Pipeline, "run", run.ID, "attempt", run.Attempt)
+	} else {
+		r.logger.Warn("training failed", "pipeline", run.Pipeline, "run", run.ID, "attempt", run.Attempt, "retry", transient && !final, "err", cause)
 	}
 	public := cause.Error()
 	if transient {
