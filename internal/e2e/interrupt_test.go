@@ -174,3 +174,12 @@ func TestQuietShutdownOnPostgres(t *testing.T) {
 		t.Fatalf("after SIGTERM run %d is %+v; want interrupted", run.ID, got)
 	}
 }
+
+// TestQuietIdleShutdown stops an idle `up` on the embedded store with
+// SIGTERM: exit 0 and no warning or error logged from the signal on.
+func TestQuietIdleShutdown(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	mustRun(t, dir, "init", "--example", "titanic")
+	stopQuietly(t, "up", startServer(t, dir, "up"), syscall.SIGTERM)
+}
