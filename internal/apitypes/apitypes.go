@@ -132,7 +132,8 @@ type PromotionList struct {
 type Run struct {
 	ID       int64  `json:"id"`
 	Pipeline string `json:"pipeline"`
-	// State is queued, running, succeeded or failed.
+	// State is queued, running, interrupted (its trainer stopped; it runs
+	// again), succeeded or failed.
 	State string `json:"state"`
 	// Reason is manual, schedule or new_rows.
 	Reason     string     `json:"reason"`

@@ -157,10 +157,18 @@ type Queue struct {
 	work       context.Context
 	cancelWork context.CancelCauseFunc
 	stopping   atomic.Bool
+	// active maps the run id of each training being worked to its
+	// pipeline (see interruptActive).
+	active sync.Map
 }
 
-// errStopping is why a training is cancelled when its trainer stops.
-var errStopping = errors.New("the trainer is stopping; the job goes back to the queue")
+// softStopBackstop is how long after StopGrace River cancels the jobs
+// that are still running when its client stops.
+const softStopBackstop = 10 * time.Second
+
+// errStopping is why a training is cancelled when its trainer stops: the
+// run is recorded as interrupted.
+var errStopping = train.ErrStopping
 
 // Migrate creates or upgrades River's tables.
 func Migrate(ctx context.Context, b Backend, logger *slog.Logger) error {
@@ -209,8 +217,13 @@ func New(cfg Config) (*Queue, error) {
 		// from the deadline (River has no heartbeat; the lease guards).
 		JobTimeout:           cfg.RescueAfter,
 		RescueStuckJobsAfter: cfg.RescueAfter,
-		SoftStopTimeout:      cfg.StopGrace,
-		FetchPollInterval:    500 * time.Millisecond,
+		// Stop cancels the running trainings itself after StopGrace
+		// (cancelWork, ErrStopping), and they return within moments; River's
+		// own escalation, which logs a warning, is only a backstop for a job
+		// that ignores the cancellation. Without a timeout River would
+		// cancel the jobs as soon as Start's context ends.
+		SoftStopTimeout:   cfg.StopGrace + softStopBackstop,
+		FetchPollInterval: 500 * time.Millisecond,
 	}
 	if cfg.Runner != nil {
 		workers := river.NewWorkers()
@@ -263,9 +276,12 @@ func (q *Queue) Start(ctx context.Context) error {
 }
 
 // Stop stops taking jobs and the trigger, and waits for running jobs to
-// finish; after StopGrace they are cancelled: the run records the attempt
-// as failed, releases its lease and River retries it on another trainer. It
-// returns when the jobs have returned or ctx is done. It is idempotent.
+// finish; after StopGrace they are cancelled: the run is marked
+// interrupted, releases its lease and River retries it on another trainer
+// (or at the next start). It returns when the jobs have returned or ctx is
+// done; a training still going then is cancelled and its run marked
+// interrupted and queued again at once (interruptActive). It is
+// idempotent.
 func (q *Queue) Stop(ctx context.Context) error {
 	if q.cfg.Runner == nil || q.stop == nil {
 		return nil
@@ -276,6 +292,7 @@ func (q *Queue) Stop(ctx context.Context) error {
 	hard := time.AfterFunc(q.cfg.StopGrace, func() { q.cancelWork(errStopping) })
 	defer hard.Stop()
 	err := q.client.Stop(ctx)
+	q.interruptActive(context.WithoutCancel(ctx)) // none when every job returned
 	q.stop = nil
 	if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("stop job queue: %w", err)
@@ -353,6 +370,8 @@ func (w *trainWorker) Work(ctx context.Context, job *river.Job[TrainArgs]) error
 		cancel(cause)
 	})
 	defer stop()
+	w.q.active.Store(job.Args.RunID, job.Args.Pipeline)
+	defer w.q.active.Delete(job.Args.RunID)
 	run, err := w.q.cfg.Runner.Run(ctx, job.Args.RunID, &train.RunOptions{FinalAttempt: job.Attempt >= job.MaxAttempts})
 	if errors.Is(err, train.ErrBusy) {
 		return river.JobSnooze(busySnooze)

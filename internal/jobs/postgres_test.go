@@ -268,8 +268,8 @@ func TestPostgresScheduleFiresOncePerTick(t *testing.T) {
 }
 
 // TestPostgresStopHandsJobBack stops a trainer in the middle of a long
-// training: after StopGrace the training is cancelled, the attempt is
-// recorded with the reason, the lease is released and another trainer
+// training: after StopGrace the training is cancelled, the run is marked
+// interrupted with the reason (not left running), the lease is released and another trainer
 // takes the job.
 func TestPostgresStopHandsJobBack(t *testing.T) {
 	t.Parallel()
@@ -312,8 +312,8 @@ func TestPostgresStopHandsJobBack(t *testing.T) {
 		t.Errorf("Stop took %v with a 300 ms grace", d)
 	}
 	r, err := tr.store.RunGet(ctx, run.ID)
-	if err != nil || r.State != store.RunRunning || !strings.Contains(r.Error, "trainer is stopping") {
-		t.Fatalf("run after the stop: %+v %v; want running with the stop noted", r, err)
+	if err != nil || r.State != store.RunInterrupted || !strings.Contains(r.Error, "trainer is stopping") {
+		t.Fatalf("run after the stop: %+v %v; want interrupted with the stop noted", r, err)
 	}
 	lease := &store.LeaseParams{Name: "train:titanic", Holder: "probe", TTL: time.Second}
 	if ok, err := tr.store.LeaseAcquire(ctx, lease); err != nil || !ok {

@@ -72,7 +72,7 @@ func (q *Queue) CheckTrigger(ctx context.Context, p *config.Pipeline) error {
 	if last == nil {
 		return q.enqueueUnlessNewer(ctx, p.Name, nil, 0)
 	}
-	if p.Train.NewRows() <= 0 || last.State == store.RunRunning {
+	if p.Train.NewRows() <= 0 || last.State == store.RunRunning || last.State == store.RunInterrupted {
 		return nil
 	}
 	n, err := q.cfg.Store.RowsCount(ctx, &store.RowsCountParams{Pipeline: p.Name, AfterBatch: last.DataWatermark})

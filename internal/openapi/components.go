@@ -72,7 +72,7 @@ func baseSchemas() obj {
 		}),
 		"Run": object([]string{"id", "pipeline", "state", "reason", "created_at"}, obj{
 			"id": integer(), "pipeline": str(),
-			"state":      obj{"type": "string", "enum": []string{"queued", "running", "succeeded", "failed"}},
+			"state":      obj{"type": "string", "enum": []string{"queued", "running", "interrupted", "succeeded", "failed"}},
 			"reason":     obj{"type": "string", "enum": []string{"manual", "schedule", "new_rows"}},
 			"created_at": dateTime(), "started_at": nullable(dateTime()), "finished_at": nullable(dateTime()),
 			"version": integer(), "artifact_sha256": str(), "error": str(), "attempt": integer(),

@@ -120,7 +120,9 @@ type Store interface {
 	RunStart(ctx context.Context, params *RunStartParams) (*Run, error)
 	// RunFinish records a run's outcome. State RunRunning records a failed
 	// attempt that will be retried: Error is set, the run stays running and
-	// FinishedAt stays nil. A run that succeeded cannot change (ErrConflict).
+	// FinishedAt stays nil; so does State RunInterrupted (the attempt's
+	// trainer stopped; the next RunStart makes it running again). A run
+	// that succeeded cannot change (ErrConflict).
 	RunFinish(ctx context.Context, params *RunFinishParams) (*Run, error)
 
 	// LeaseAcquire takes or renews the named lease for holder until now+TTL.
@@ -372,6 +374,11 @@ const (
 	RunRunning   RunState = "running"
 	RunSucceeded RunState = "succeeded"
 	RunFailed    RunState = "failed"
+	// RunInterrupted is a run whose trainer stopped (SIGINT/SIGTERM)
+	// during an attempt: its job is queued again, and the next trainer
+	// to take it (another one now, or this one at its next start) runs
+	// it again as running. FinishedAt stays nil.
+	RunInterrupted RunState = "interrupted"
 )
 
 // Run reasons.
@@ -433,7 +440,7 @@ type RunStartParams struct {
 // RunFinishParams are the arguments of RunFinish.
 type RunFinishParams struct {
 	ID             int64
-	State          RunState // RunSucceeded, RunFailed, or RunRunning (attempt failed, will retry)
+	State          RunState // RunSucceeded, RunFailed, RunRunning (attempt failed, will retry) or RunInterrupted
 	Version        int
 	ArtifactSHA256 string
 	Error          string

@@ -26,6 +26,11 @@ import (
 // training lease; the caller should try again a little later.
 var ErrBusy = errors.New("another training of this pipeline is running")
 
+// ErrStopping is the cause a trainer that stops (SIGINT/SIGTERM) cancels
+// its runs with: a run cancelled so is recorded as interrupted (not left
+// running) and its job goes back to the queue.
+var ErrStopping = errors.New("the trainer is stopping; the job goes back to the queue")
+
 // LeaseTTL is how long a training lease lasts without renewal; a trainer
 // that dies releases its pipeline after at most this long (sooner when a
 // sweeper on its machine sees its process gone, see Holder.Gone). A live
@@ -212,13 +217,16 @@ func (e *permanentError) Error() string { return e.err.Error() }
 func permanent(err error) error { return &permanentError{err} }
 
 // finishFailed records a failure. A transient one (a retry may fix it) is
-// returned as an error; unless final, the run stays running for the retry.
+// returned as an error; unless final, the run stays running for the retry,
+// or is interrupted when its trainer is stopping (ErrStopping).
 func (r *Runner) finishFailed(ctx context.Context, run *store.Run, cause error, transient, final bool, start time.Time) (*store.Run, error) {
 	ctx = context.WithoutCancel(ctx)
-	r.logger.Warn("training failed", "pipeline", run.Pipeline, "run", run.ID, "attempt", run.Attempt, "retry", transient && !final, "err", cause)
 	state := store.RunFailed
 	if transient && !final {
 		state = store.RunRunning
+		if errors.Is(cause, ErrStopping) {
+			state = store.RunInterrupted
+		}
 		r.metrics.RunRetrying(run.Pipeline)
 	} else {
 		r.metrics.RunFinished(run.Pipeline, metrics.RunFailed, time.Since(start))
@@ -230,6 +238,13 @@ func (r *Runner) finishFailed(ctx context.Context, run *store.Run, cause error, 
 		if info, err := r.store.DatasetInfo(ctx, run.Pipeline); err == nil {
 			wm = info.LastBatchID
 		}
+	}
+	if state == store.RunInterrupted {
+		// A normal shutdown, not an incident: no warning.
+		r.logger.Info("training interrupted: the trainer is stopping; the run goes back to the queue",
+			"pipeline", run.Pipeline, "run", run.ID, "attempt", run.Attempt)
+	} else {
+		r.logger.Warn("training failed", "pipeline", run.Pipeline, "run", run.ID, "attempt", run.Attempt, "retry", transient && !final, "err", cause)
 	}
 	public := cause.Error()
 	if transient {

@@ -9,15 +9,19 @@ import (
 )
 
 const runCols = `id, pipeline, state, reason, created_at, started_at, finished_at, version, artifact_sha256,
-	error, message, attempt, data_watermark, data_rows, spec_version, same_as`
+	error, message, attempt, data_watermark, data_rows, spec_version, same_as, interrupted`
 
 func scanRun(s Row) (*store.Run, error) {
 	r := &store.Run{}
 	var created, started, finished timeDest
+	var interrupted int
 	err := s.Scan(&r.ID, &r.Pipeline, &r.State, &r.Reason, &created, &started, &finished, &r.Version, &r.ArtifactSHA256,
-		&r.Error, &r.Message, &r.Attempt, &r.DataWatermark, &r.DataRows, &r.SpecVersion, &r.SameAs)
+		&r.Error, &r.Message, &r.Attempt, &r.DataWatermark, &r.DataRows, &r.SpecVersion, &r.SameAs, &interrupted)
 	if err != nil {
 		return nil, err
+	}
+	if r.State == store.RunRunning && interrupted != 0 {
+		r.State = store.RunInterrupted // stored as running (migration 010)
 	}
 	r.CreatedAt, r.StartedAt, r.FinishedAt = created.t, started.ptr(), finished.ptr()
 	return r, nil
@@ -133,7 +137,7 @@ func (s *Store) RunStart(ctx context.Context, params *store.RunStartParams) (*st
 		var err error
 		// Each attempt records the spec version it trains with.
 		out, err = scanRun(tx.QueryRow(ctx, `UPDATE runs SET state = 'running', attempt = attempt + 1, started_at = $1,
-			finished_at = NULL, spec_version = $3 WHERE id = $2 RETURNING `+runCols, s.d.Time(s.now()), params.ID, params.SpecVersion))
+			finished_at = NULL, interrupted = 0, spec_version = $3 WHERE id = $2 RETURNING `+runCols, s.d.Time(s.now()), params.ID, params.SpecVersion))
 		return err
 	})
 	if err != nil {
@@ -143,14 +147,20 @@ func (s *Store) RunStart(ctx context.Context, params *store.RunStartParams) (*st
 }
 
 // RunFinish records a run's outcome, or with state running a failed
-// attempt that will be retried (finished_at stays NULL). A succeeded run
+// attempt that will be retried, or with state interrupted an attempt whose
+// trainer stopped (finished_at stays NULL for both). A succeeded run
 // cannot change (ErrConflict).
 func (s *Store) RunFinish(ctx context.Context, params *store.RunFinishParams) (*store.Run, error) {
 	switch params.State {
-	case store.RunSucceeded, store.RunFailed, store.RunRunning:
+	case store.RunSucceeded, store.RunFailed, store.RunRunning, store.RunInterrupted:
 	default:
-		return nil, fmt.Errorf("finish run %d: state %q must be %q, %q or %q",
-			params.ID, params.State, store.RunSucceeded, store.RunFailed, store.RunRunning)
+		return nil, fmt.Errorf("finish run %d: state %q must be %q, %q, %q or %q",
+			params.ID, params.State, store.RunSucceeded, store.RunFailed, store.RunRunning, store.RunInterrupted)
+	}
+	// An interrupted run is stored as running with its flag (migration 010).
+	state, interrupted := params.State, 0
+	if state == store.RunInterrupted {
+		state, interrupted = store.RunRunning, 1
 	}
 	var out *store.Run
 	err := s.d.WriteTx(ctx, func(tx Querier) error {
@@ -158,14 +168,14 @@ func (s *Store) RunFinish(ctx context.Context, params *store.RunFinishParams) (*
 			return err
 		}
 		var finished any
-		if params.State != store.RunRunning {
+		if state != store.RunRunning {
 			finished = s.d.Time(s.now())
 		}
 		var err error
 		out, err = scanRun(tx.QueryRow(ctx, `UPDATE runs SET state = $1, finished_at = $2, version = $3, artifact_sha256 = $4,
-			error = $5, message = $6, data_watermark = $7, data_rows = $8, same_as = $10 WHERE id = $9 RETURNING `+runCols,
-			string(params.State), finished, params.Version, s.d.Text(params.ArtifactSHA256), s.d.Text(params.Error),
-			s.d.Text(params.Message), params.DataWatermark, params.DataRows, params.ID, params.SameAs))
+			error = $5, message = $6, data_watermark = $7, data_rows = $8, same_as = $10, interrupted = $11 WHERE id = $9 RETURNING `+runCols,
+			string(state), finished, params.Version, s.d.Text(params.ArtifactSHA256), s.d.Text(params.Error),
+			s.d.Text(params.Message), params.DataWatermark, params.DataRows, params.ID, params.SameAs, interrupted))
 		return err
 	})
 	if err != nil {

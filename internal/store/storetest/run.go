@@ -102,9 +102,22 @@ func testRun(t *testing.T, open func(t *testing.T) store.Store) {
 			attempt.FinishedAt != nil || attempt.Attempt != 2 {
 			t.Fatalf("RunFinish(running) = %+v, %v; want running with the error, not finished, attempt 2", attempt, err)
 		}
+		// Its trainer stopped during the attempt: interrupted, not finished,
+		// and read back so by RunGet and RunList.
+		stopped, err := b.s.RunFinish(b.ctx, &store.RunFinishParams{ID: r.ID, State: store.RunInterrupted, Error: "the trainer stopped"})
+		if err != nil || stopped.State != store.RunInterrupted || stopped.FinishedAt != nil || stopped.Attempt != 2 || stopped.Error != "the trainer stopped" {
+			t.Fatalf("RunFinish(interrupted) = %+v, %v; want interrupted with the error, not finished, attempt 2", stopped, err)
+		}
+		if got, err := b.s.RunGet(b.ctx, r.ID); err != nil || got.State != store.RunInterrupted {
+			t.Fatalf("RunGet of an interrupted run = %+v, %v", got, err)
+		}
+		if list, err := b.s.RunList(b.ctx, &store.RunListParams{Pipeline: TitanicPipeline}); err != nil || len(list) != 2 || list[1].State != store.RunInterrupted {
+			t.Fatalf("RunList with an interrupted run = %+v, %v", list, err)
+		}
+		// The next attempt makes it running again.
 		retry, err = b.s.RunStart(b.ctx, &store.RunStartParams{ID: r.ID})
 		if err != nil || retry.State != store.RunRunning || retry.Attempt != 3 {
-			t.Fatalf("RunStart from running = %+v, %v; want running, attempt 3", retry, err)
+			t.Fatalf("RunStart from interrupted = %+v, %v; want running, attempt 3", retry, err)
 		}
 		done, err := b.s.RunFinish(b.ctx, &store.RunFinishParams{
 			ID: r.ID, State: store.RunSucceeded, Version: 4, ArtifactSHA256: "cafe", Message: "promoted",
