@@ -389,6 +389,9 @@ type Run struct {
 	// SameAs is the existing version whose artifact the run reproduced
 	// byte for byte (0: none); such a run registers no new version.
 	SameAs int
+	// Checks is the run's data checks report, a JSON list of {column,
+	// check, severity, expected, seen, passed} ("" when none was made).
+	Checks string
 	// Existing is set by RunCreate when it returned an already queued run.
 	Existing bool
 }
@@ -424,6 +427,8 @@ type RunFinishParams struct {
 	DataRows       int64
 	// SameAs: see Run.SameAs.
 	SameAs int
+	// Checks: see Run.Checks.
+	Checks string
 }
 
 // LeaseParams are the arguments of LeaseAcquire and LeaseRelease.

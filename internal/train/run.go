@@ -236,7 +236,7 @@ func (r *Runner) finishFailed(ctx context.Context, run *store.Run, cause error, 
 		public = PublicError(cause)
 	}
 	fin, err := r.store.RunFinish(ctx, &store.RunFinishParams{
-		ID: run.ID, State: state, Error: public, DataWatermark: wm, DataRows: run.DataRows,
+		ID: run.ID, State: state, Error: public, DataWatermark: wm, DataRows: run.DataRows, Checks: run.Checks,
 	})
 	if transient {
 		return fin, cause
@@ -286,6 +286,16 @@ func (r *Runner) run(ctx context.Context, run *store.Run, p *config.Pipeline, pr
 			return out, metrics.RunSkipped, nil
 		}
 	}
+	warnings, err := r.checkRun(ctx, run, p, c, snap.Rows)
+	if err != nil {
+		return nil, "", err
+	}
+	out.Checks = run.Checks
+	defer func() {
+		if err == nil && warnings != "" {
+			out.Message += warnings
+		}
+	}()
 	cfgHash, err := ConfigHash(p)
 	if err != nil {
 		return nil, "", permanent(err)

@@ -9,13 +9,13 @@ import (
 )
 
 const runCols = `id, pipeline, state, reason, created_at, started_at, finished_at, version, artifact_sha256,
-	error, message, attempt, data_watermark, data_rows, spec_version, same_as`
+	error, message, attempt, data_watermark, data_rows, spec_version, same_as, checks`
 
 func scanRun(s Row) (*store.Run, error) {
 	r := &store.Run{}
 	var created, started, finished timeDest
 	err := s.Scan(&r.ID, &r.Pipeline, &r.State, &r.Reason, &created, &started, &finished, &r.Version, &r.ArtifactSHA256,
-		&r.Error, &r.Message, &r.Attempt, &r.DataWatermark, &r.DataRows, &r.SpecVersion, &r.SameAs)
+		&r.Error, &r.Message, &r.Attempt, &r.DataWatermark, &r.DataRows, &r.SpecVersion, &r.SameAs, &r.Checks)
 	if err != nil {
 		return nil, err
 	}
@@ -163,9 +163,9 @@ func (s *Store) RunFinish(ctx context.Context, params *store.RunFinishParams) (*
 		}
 		var err error
 		out, err = scanRun(tx.QueryRow(ctx, `UPDATE runs SET state = $1, finished_at = $2, version = $3, artifact_sha256 = $4,
-			error = $5, message = $6, data_watermark = $7, data_rows = $8, same_as = $10 WHERE id = $9 RETURNING `+runCols,
+			error = $5, message = $6, data_watermark = $7, data_rows = $8, same_as = $10, checks = $11 WHERE id = $9 RETURNING `+runCols,
 			string(params.State), finished, params.Version, s.d.Text(params.ArtifactSHA256), s.d.Text(params.Error),
-			s.d.Text(params.Message), params.DataWatermark, params.DataRows, params.ID, params.SameAs))
+			s.d.Text(params.Message), params.DataWatermark, params.DataRows, params.ID, params.SameAs, s.d.Text(params.Checks)))
 		return err
 	})
 	if err != nil {

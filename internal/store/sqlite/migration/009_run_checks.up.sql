@@ -1,0 +1,3 @@
+-- A run's data checks report (JSON list of {column, check, severity,
+-- expected, seen, passed}; '' when the run made none).
+ALTER TABLE runs ADD COLUMN checks TEXT NOT NULL DEFAULT '';
