@@ -83,6 +83,11 @@ func baseSchemas() obj {
 			"created_at": dateTime(), "started_at": nullable(dateTime()), "finished_at": nullable(dateTime()),
 			"version": integer(), "artifact_sha256": str(), "error": str(), "attempt": integer(),
 			"data_watermark": integer(), "data_rows": integer(), "spec_version": integer(), "message": str(), "same_as": integer(),
+			"checks": nullable(arr(object([]string{"column", "check", "severity", "expected", "seen", "passed"}, obj{
+				"column": str(), "check": str(),
+				"severity": obj{"type": "string", "enum": []string{"block", "warn"}},
+				"expected": str(), "seen": str(), "passed": obj{"type": "boolean"},
+			}))),
 		}),
 		"IngestResult": object([]string{"batch_id", "accepted", "rejected", "errors"}, obj{
 			"batch_id": integer(), "accepted": integer(), "rejected": integer(),

@@ -93,3 +93,20 @@ func joinResults(rs []datacheck.Result) string {
 	}
 	return strings.Join(s, "; ")
 }
+
+// CheckCurrent runs pipeline p's data checks on its current data without
+// training (`mlserve check`): the same checks a run would make now.
+func (r *Runner) CheckCurrent(ctx context.Context, p *config.Pipeline) (*datacheck.Report, error) {
+	c, err := schema.Compile(p.Schema)
+	if err != nil {
+		return nil, err
+	}
+	snap, err := r.store.SnapshotRead(ctx, &store.SnapshotReadParams{Pipeline: p.Name, Schema: c})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("pipeline %s has no data yet: ingest rows first", p.Name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read snapshot of %s from the database: %w", p.Name, err)
+	}
+	return r.Check(ctx, p, c, snap.Rows, 0)
+}

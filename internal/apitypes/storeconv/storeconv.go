@@ -6,6 +6,7 @@
 package storeconv
 
 import (
+	"encoding/json"
 	"github.com/mlserve/mlserve/internal/apitypes"
 	"github.com/mlserve/mlserve/internal/store"
 )
@@ -66,7 +67,20 @@ func Run(r *store.Run) *apitypes.Run {
 		CreatedAt: r.CreatedAt, StartedAt: r.StartedAt, FinishedAt: r.FinishedAt,
 		Version: r.Version, ArtifactSHA256: r.ArtifactSHA256, Error: r.Error, Attempt: r.Attempt,
 		DataWatermark: r.DataWatermark, DataRows: r.DataRows, SpecVersion: r.SpecVersion, Message: r.Message, SameAs: r.SameAs,
+		Checks: RunChecks(r.Checks),
 	}
+}
+
+// RunChecks decodes a run's stored checks; none (or unreadable ones) give
+// an empty list, not null.
+func RunChecks(stored string) []apitypes.CheckResult {
+	out := []apitypes.CheckResult{}
+	if stored != "" {
+		if err := json.Unmarshal([]byte(stored), &out); err != nil {
+			return []apitypes.CheckResult{}
+		}
+	}
+	return out
 }
 
 // RunList converts runs in order; none gives an empty list, not null.

@@ -44,6 +44,7 @@ func storeValues() map[string]any {
 			ArtifactSHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
 			Error:          "attempt 1: object store unavailable", Attempt: 2,
 			DataWatermark: 42, DataRows: 891, SpecVersion: 2, Message: "promoted", Existing: true,
+			Checks: `[{"column":"embarked","check":"missing_rate","severity":"warn","expected":"at most 0.2028","seen":"0.5011","passed":false}]`,
 		},
 		"run_queued": &store.Run{
 			ID: 8, Pipeline: "titanic", State: store.RunQueued, Reason: store.ReasonManual, CreatedAt: created,
