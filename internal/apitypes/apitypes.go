@@ -36,6 +36,10 @@ type Version struct {
 	// Gate is how the promotion gate compared the version with production,
 	// omitted when it did not.
 	Gate *Gate `json:"gate,omitempty"`
+	// Checks are the data checks of the run that made the version (as a
+	// run's checks; a failed warn check stays with the version), [] when
+	// none were made.
+	Checks []CheckResult `json:"checks"`
 }
 
 // Gate is the promotion gate's comparison of a version with production:

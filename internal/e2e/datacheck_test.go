@@ -135,4 +135,20 @@ func TestDataChecks(t *testing.T) {
 	if c := failed(warned.Checks, "embarked", "missing_rate"); c == nil || c.Severity != "warn" {
 		t.Fatalf("run checks %+v: want a failed warn embarked missing_rate", warned.Checks)
 	}
+	var after struct {
+		Versions []struct {
+			Version int
+			Checks  []check `json:"checks"`
+		} `json:"versions"`
+	}
+	mustJSON(t, &after, dir, "models", "titanic", "--json")
+	for _, v := range after.Versions {
+		if v.Version == 2 {
+			if c := failed(v.Checks, "embarked", "missing_rate"); c == nil || c.Severity != "warn" {
+				t.Fatalf("v2's checks %+v: want the failed warn embarked missing_rate", v.Checks)
+			}
+			return
+		}
+	}
+	t.Fatalf("models --json lacks v2: %+v", after.Versions)
 }

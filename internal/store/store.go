@@ -283,6 +283,9 @@ type Version struct {
 	// Gate is the promotion gate's comparison with production, nil when
 	// none was made (see GateStore).
 	Gate *Gate
+	// Checks are the data checks of the run that made the version (as
+	// Run.Checks; "" when none), so a warning stays with the version.
+	Checks string
 }
 
 // VersionCreateParams are the arguments of VersionCreate. The version starts
@@ -298,6 +301,8 @@ type VersionCreateParams struct {
 	DataSHA256     string
 	RunID          int64 // 0 when not made by a run
 	SpecVersion    int   // the pipeline spec version trained with; 0: unknown
+	// Checks: see Version.Checks.
+	Checks string
 }
 
 // VersionRejectParams are the arguments of VersionReject.

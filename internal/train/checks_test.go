@@ -89,5 +89,9 @@ func TestRunnerDataChecks(t *testing.T) {
 		if r := checkOf(t, fin, "embarked", datacheck.CheckMissingRate); r.Passed || r.Severity != config.SeverityWarn {
 			t.Errorf("embarked missing_rate = %+v, want failed warn", r)
 		}
+		v, err := b.store.VersionGet(ctx, "titanic", 2)
+		if err != nil || v.Checks != fin.Checks {
+			t.Fatalf("v2's checks = %q (%v), want the run's: %q", v.Checks, err, fin.Checks)
+		}
 	})
 }

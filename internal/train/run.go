@@ -330,7 +330,7 @@ func (r *Runner) run(ctx context.Context, run *store.Run, p *config.Pipeline, pr
 		Pipeline: p.Name, Algorithm: fit.Artifact.Algorithm, Metrics: fit.Metrics,
 		ArtifactSHA256: fit.SHA256, ArtifactKey: key,
 		DataWatermark: snap.Watermark, DataRows: int64(len(snap.Rows)), DataSHA256: snap.SHA256,
-		RunID: run.ID, SpecVersion: run.SpecVersion,
+		RunID: run.ID, SpecVersion: run.SpecVersion, Checks: run.Checks,
 	})
 	if err != nil {
 		return nil, "", fmt.Errorf("register version of %s: %w", p.Name, err)

@@ -21,6 +21,7 @@ func Version(v *store.Version) *apitypes.Version {
 		Metrics: v.Metrics, ArtifactSHA256: v.ArtifactSHA256,
 		DataWatermark: v.DataWatermark, DataRows: v.DataRows, DataSHA256: v.DataSHA256,
 		RunID: v.RunID, SpecVersion: v.SpecVersion, Reason: v.Reason, CreatedAt: v.CreatedAt, Gate: Gate(v.Gate),
+		Checks: RunChecks(v.Checks),
 	}
 }
 

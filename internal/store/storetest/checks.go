@@ -7,7 +7,8 @@ import (
 )
 
 // testRunChecks checks that a run keeps the data checks report RunFinish
-// records, through RunGet and RunList.
+// records, through RunGet and RunList, and a version the one VersionCreate
+// records.
 func testRunChecks(t *testing.T, open func(t *testing.T) store.Store) {
 	b := setup(t, open)
 	r := b.runCreate(t, TitanicPipeline, store.ReasonManual)
@@ -29,5 +30,16 @@ func testRunChecks(t *testing.T, open func(t *testing.T) store.Store) {
 	list, err := b.s.RunList(b.ctx, &store.RunListParams{Pipeline: TitanicPipeline})
 	if err != nil || len(list) == 0 || list[0].Checks != report {
 		t.Fatalf("RunList = %+v, %v; want the report on the run", list, err)
+	}
+	v, err := b.s.VersionCreate(b.ctx, &store.VersionCreateParams{
+		Pipeline: TitanicPipeline, Algorithm: "logistic", Metrics: map[string]float64{"roc_auc": 0.8},
+		ArtifactSHA256: "cd34", ArtifactKey: "artifacts/titanic/cd34.json", DataWatermark: 10, DataRows: 891, DataSHA256: "ab12",
+		RunID: r.ID, Checks: report,
+	})
+	if err != nil || v.Checks != report {
+		t.Fatalf("VersionCreate(Checks) = %+v, %v; want the report back", v, err)
+	}
+	if got, err := b.s.VersionGet(b.ctx, TitanicPipeline, v.Version); err != nil || got.Checks != report {
+		t.Fatalf("VersionGet = %+v, %v; want the report", got, err)
 	}
 }
