@@ -39,6 +39,10 @@ type Version struct {
 	// Gate is how the promotion gate compared the version with production,
 	// omitted when it did not.
 	Gate *Gate `json:"gate,omitempty"`
+	// Checks are the data checks of the run that made the version (as a
+	// run's checks; a failed warn check stays with the version), [] when
+	// none were made.
+	Checks []CheckResult `json:"checks"`
 }
 
 // Gate is the promotion gate's comparison of a version with production:
@@ -157,6 +161,35 @@ type Run struct {
 	// SameAs is the existing version whose artifact the run reproduced
 	// byte for byte (it registered none), omitted when none.
 	SameAs int `json:"same_as,omitempty"`
+	// Checks are the run's data checks (empty when none were made: the
+	// run has not started, or skipped before checking).
+	Checks []CheckResult `json:"checks"`
+}
+
+// CheckResult is one data check of a run (or of `mlserve check`): the
+// column ("" for the row count), the check (missing_rate, level_gone,
+// new_level, psi, class_balance, row_count), its severity (block or
+// warn), the expected and the seen values, and whether it passed.
+type CheckResult struct {
+	Column   string `json:"column"`
+	Check    string `json:"check"`
+	Severity string `json:"severity"`
+	Expected string `json:"expected"`
+	Seen     string `json:"seen"`
+	Passed   bool   `json:"passed"`
+}
+
+// CheckAnswer is the answer of `mlserve check NAME --json`: the checks of
+// the current data against the production version, without training.
+type CheckAnswer struct {
+	Pipeline string `json:"pipeline"`
+	// Rows is the number of rows checked; Baseline the production version
+	// compared with (omitted when none).
+	Rows     int           `json:"rows"`
+	Baseline int           `json:"baseline_version,omitempty"`
+	Checks   []CheckResult `json:"checks"`
+	// Blocked says a block check failed: a run would fail with data_check.
+	Blocked bool `json:"blocked"`
 }
 
 // RunList is the answer of GET /v1/runs and of `mlserve runs --json`.

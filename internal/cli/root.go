@@ -124,7 +124,7 @@ Your data:   mlserve init --csv data.csv --target COL --name NAME && mlserve up`
 		newDatafillCmd(g), newInitCmd(g), newMigrateCmd(g), newSchemaCmd(g),
 		newIngestFileCmd(g), newTrainCmd(g), newRunsCmd(g), newModelsCmd(g),
 		newPromoteCmd(g), newRollbackCmd(g), newPredictCmd(g), newScoreCmd(g), newFitCmd(g),
-		newHealthcheckCmd(g), newApplyCmd(g), newTokenCmd(g),
+		newHealthcheckCmd(g), newApplyCmd(g), newTokenCmd(g), newCheckCmd(g),
 		newQuarantineCmd(g), newPromotionsCmd(g), newExportCmd(g),
 	)
 	return root

@@ -49,7 +49,59 @@ type Pipeline struct {
 	Model   Model         `yaml:"model" json:"model"`
 	Train   Train         `yaml:"train" json:"train"`
 	Promote Promote       `yaml:"promote" json:"promote"`
+	// Checks are the data checks each run makes before training.
+	Checks Checks `yaml:"checks" json:"checks,omitzero"`
 }
+
+// Checks set the data checks a training run makes on its snapshot against
+// the production version's training statistics (internal/datacheck). Each
+// is on with its default threshold and severity block unless set.
+type Checks struct {
+	// MissingRate: a column's missing rate up by more than Threshold
+	// (absolute; default 0.2).
+	MissingRate Check `yaml:"missing_rate" json:"missing_rate,omitzero"`
+	// Levels: a category level that held more than Threshold of the values
+	// gone, or a new level above it (default 0.05).
+	Levels Check `yaml:"levels" json:"levels,omitzero"`
+	// PSI: a number's population stability index on the production
+	// version's quantile bins above Threshold (default 0.25).
+	PSI Check `yaml:"psi" json:"psi,omitzero"`
+	// ClassBalance: a class's share of the target moved by more than
+	// Threshold (absolute; default 0.2).
+	ClassBalance Check `yaml:"class_balance" json:"class_balance,omitzero"`
+	// RowCount: fewer rows than the last run read (no threshold).
+	RowCount Check `yaml:"row_count" json:"row_count,omitzero"`
+}
+
+// Check is one data check's threshold and severity.
+type Check struct {
+	// Threshold; nil means the check's default.
+	Threshold *float64 `yaml:"threshold" json:"threshold,omitempty"`
+	// Severity is block (the default: a failing check fails the run and
+	// makes no version), warn (recorded, training goes on) or off.
+	Severity string `yaml:"severity" json:"severity,omitempty"`
+}
+
+// Check severities.
+const (
+	SeverityBlock = "block"
+	SeverityWarn  = "warn"
+	SeverityOff   = "off"
+)
+
+// Severities are the valid values of a check's severity.
+var Severities = []string{SeverityBlock, SeverityWarn, SeverityOff}
+
+// ThresholdOr returns the check's threshold, or def when unset.
+func (c Check) ThresholdOr(def float64) float64 {
+	if c.Threshold == nil {
+		return def
+	}
+	return *c.Threshold
+}
+
+// SeverityOr returns the check's severity, block when unset.
+func (c Check) SeverityOr() string { return cmp.Or(c.Severity, SeverityBlock) }
 
 // Model says which algorithm to train and how.
 type Model struct {

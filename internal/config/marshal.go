@@ -94,6 +94,26 @@ func pipelineNode(p Pipeline) *yaml.Node {
 	}
 	add(pr, "must_beat_production", boolean(p.Promote.MustBeat()), "champion/challenger on the same holdout")
 	add(n, "promote", pr)
+	if p.Checks != (Checks{}) {
+		ch := mapping()
+		for _, c := range []struct {
+			name string
+			c    Check
+		}{{"missing_rate", p.Checks.MissingRate}, {"levels", p.Checks.Levels}, {"psi", p.Checks.PSI}, {"class_balance", p.Checks.ClassBalance}, {"row_count", p.Checks.RowCount}} {
+			if c.c == (Check{}) {
+				continue
+			}
+			cn := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Style: yaml.FlowStyle}
+			if c.c.Threshold != nil {
+				add(cn, "threshold", num(*c.c.Threshold))
+			}
+			if c.c.Severity != "" {
+				add(cn, "severity", str(c.c.Severity))
+			}
+			add(ch, c.name, cn)
+		}
+		add(n, "checks", ch)
+	}
 	return n
 }
 

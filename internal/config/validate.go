@@ -81,6 +81,37 @@ func (v *validator) pipeline(base string, i int, p Pipeline, names map[string]in
 	v.model(base+".model", p.Model, task, ok)
 	v.train(base+".train", p.Train)
 	v.promote(base+".promote", p.Promote, task, p.Schema, ok)
+	v.checks(base+".checks", p.Checks)
+}
+
+// checks checks each data check's severity and threshold.
+func (v *validator) checks(base string, c Checks) {
+	for _, ch := range []struct {
+		name  string
+		c     Check
+		share bool // the threshold is a share in [0, 1]
+	}{{"missing_rate", c.MissingRate, true}, {"levels", c.Levels, true}, {"psi", c.PSI, false}, {"class_balance", c.ClassBalance, true}, {"row_count", c.RowCount, false}} {
+		p := base + "." + ch.name
+		if s := ch.c.Severity; s != "" && !slices.Contains(Severities, s) {
+			msg := fmt.Sprintf("checks.%s.severity %q is unknown; use one of %s", ch.name, s, strings.Join(Severities, ", "))
+			if d := suggest(s, Severities); d != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", d)
+			}
+			v.add(p+".severity", "%s", msg)
+		}
+		t := ch.c.Threshold
+		switch {
+		case t == nil:
+		case ch.name == "row_count":
+			v.add(p+".threshold", "checks.row_count has no threshold: it fails when a run reads fewer rows than the last one; set only severity")
+		case *t < 0 || math.IsNaN(*t) || (ch.share && *t > 1):
+			rng := "at least 0"
+			if ch.share {
+				rng = "a share from 0 to 1"
+			}
+			v.add(p+".threshold", "checks.%s.threshold %v is out of range; write %s", ch.name, *t, rng)
+		}
+	}
 }
 
 // schema checks the schema with schema.Compile and returns the task, and

@@ -77,6 +77,12 @@ func baseSchemas() obj {
 			"created_at": dateTime(), "started_at": nullable(dateTime()), "finished_at": nullable(dateTime()),
 			"version": integer(), "artifact_sha256": str(), "error": str(), "attempt": integer(),
 			"data_watermark": integer(), "data_rows": integer(), "spec_version": integer(), "message": str(), "same_as": integer(),
+			"checks": nullable(arr(ref("CheckResult"))),
+		}),
+		"CheckResult": object([]string{"column", "check", "severity", "expected", "seen", "passed"}, obj{
+			"column": str(), "check": str(),
+			"severity": obj{"type": "string", "enum": []string{"block", "warn"}},
+			"expected": str(), "seen": str(), "passed": obj{"type": "boolean"},
 		}),
 		"IngestResult": object([]string{"batch_id", "accepted", "rejected", "errors"}, obj{
 			"batch_id": integer(), "accepted": integer(), "rejected": integer(),
@@ -114,7 +120,8 @@ func versionComponent() obj {
 		"algorithm": str(), "metrics": obj{"type": "object", "additionalProperties": number()},
 		"artifact_sha256": str(), "data_watermark": integer(), "data_rows": integer(),
 		"data_sha256": str(), "run_id": integer(), "spec_version": integer(), "reason": str(), "created_at": dateTime(),
-		"gate": obj{"allOf": []any{ref("Gate")}, "nullable": true},
+		"gate":   obj{"allOf": []any{ref("Gate")}, "nullable": true},
+		"checks": nullable(arr(ref("CheckResult"))),
 	})
 }
 

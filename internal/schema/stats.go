@@ -39,6 +39,40 @@ type ColumnStats struct {
 	Frequencies []LabelCount `json:"frequencies,omitempty"`
 	// Other counts the values of the labels Frequencies leaves out.
 	Other int `json:"other,omitempty"`
+	// Quantiles are the distinct cut points at 1/QuantileBins,
+	// 2/QuantileBins, … of the number, integer and timestamp values, and
+	// BinCounts how many values fall in each bin they make (see Bin):
+	// the fixed bins on which data checks and drift compute PSI.
+	Quantiles []float64 `json:"quantiles,omitempty"`
+	BinCounts []int     `json:"bin_counts,omitempty"`
+}
+
+// QuantileBins is how many quantile bins ColumnStats cuts numbers into.
+const QuantileBins = 10
+
+// Bin returns the bin of x among the ascending cut points: the first i with
+// x <= cuts[i], or len(cuts) when x is above them all.
+func Bin(cuts []float64, x float64) int {
+	i, _ := slices.BinarySearch(cuts, x)
+	return i
+}
+
+// quantileBins returns the distinct decile cut points of sorted (nearest
+// rank) and the count of values in each of their bins.
+func quantileBins(sorted []float64) ([]float64, []int) {
+	if len(sorted) == 0 {
+		return nil, nil
+	}
+	cuts := make([]float64, 0, QuantileBins-1)
+	for k := 1; k < QuantileBins; k++ {
+		cuts = append(cuts, sorted[(len(sorted)-1)*k/QuantileBins])
+	}
+	cuts = slices.Compact(cuts)
+	counts := make([]int, len(cuts)+1)
+	for _, x := range sorted {
+		counts[Bin(cuts, x)]++
+	}
+	return cuts, counts
 }
 
 // LabelCount is how often a label occurred.
@@ -88,6 +122,7 @@ func ComputeStats(c *Compiled, rows []Row) []ColumnStats {
 				a.moments(v.Num)
 				a.min = min(a.min, v.Num)
 				a.max = max(a.max, v.Num)
+				a.values = append(a.values, v.Num)
 			case Boolean:
 				a.moments(v.Num)
 				a.counts[min(int(v.Num), 1)]++
@@ -114,6 +149,8 @@ func ComputeStats(c *Compiled, rows []Row) []ColumnStats {
 			st.Mean, st.Std = ptr(a.sum/float64(a.n)), ptr(math.Sqrt(a.m2/float64(a.n)))
 			if a.typ != Boolean {
 				st.Min, st.Max = ptr(a.min), ptr(a.max)
+				slices.Sort(a.values)
+				st.Quantiles, st.BinCounts = quantileBins(a.values)
 			}
 		}
 		switch {
@@ -163,6 +200,7 @@ type statsAcc struct {
 	wMean    float64        // Welford's running mean, for m2
 	m2       float64        // sum of squared deviations (Welford)
 	min, max float64
+	values   []float64 // numbers, for the quantiles
 }
 
 // moments adds x to the sum and to Welford's running variance (n already

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -53,9 +54,11 @@ func TestComputeStats(t *testing.T) {
 		{Name: "y", Type: Category, Count: 4, Distinct: 2,
 			Frequencies: []LabelCount{{"a", 3}, {"b", 1}, {"c", 0}}},
 		{Name: "x", Type: Number, Count: 4, Missing: 1, MissingRate: 0.25,
-			Mean: fp(2), Std: fp(math.Sqrt(2.0 / 3)), Min: fp(1), Max: fp(3)},
+			Mean: fp(2), Std: fp(math.Sqrt(2.0 / 3)), Min: fp(1), Max: fp(3),
+			Quantiles: []float64{1, 2}, BinCounts: []int{1, 1, 1}},
 		{Name: "n", Type: Integer, Count: 4,
-			Mean: fp(0), Std: fp(math.Sqrt(350)), Min: fp(-30), Max: fp(20)},
+			Mean: fp(0), Std: fp(math.Sqrt(350)), Min: fp(-30), Max: fp(20),
+			Quantiles: []float64{-30, 0, 10}, BinCounts: []int{1, 1, 1, 1}},
 		{Name: "ok", Type: Boolean, Count: 4, Missing: 1, MissingRate: 0.25,
 			Mean: fp(2.0 / 3), Std: fp(math.Sqrt(2.0 / 9)), Distinct: 2,
 			Frequencies: []LabelCount{{"false", 1}, {"true", 2}}},
@@ -241,7 +244,8 @@ func TestComputeStatsTimestamp(t *testing.T) {
 	}
 	rows := coerceAll(t, c, []string{"y", "at", "color"}, rowsOf("1,1970-01-01T00:00:10Z,red;2,1970-01-01 00:00:20,blue;3,,green"))
 	got := ComputeStats(c, rows)
-	want := ColumnStats{Name: "at", Type: Timestamp, Count: 3, Missing: 1, MissingRate: 1.0 / 3, Mean: fp(15), Std: fp(5), Min: fp(10), Max: fp(20)}
+	want := ColumnStats{Name: "at", Type: Timestamp, Count: 3, Missing: 1, MissingRate: 1.0 / 3, Mean: fp(15), Std: fp(5), Min: fp(10), Max: fp(20),
+		Quantiles: []float64{10}, BinCounts: []int{1, 1}}
 	if !statsClose(got[1], want) {
 		t.Errorf("at:\n got %s\nwant %s", jsonOf(got[1]), jsonOf(want))
 	}
@@ -250,5 +254,30 @@ func TestComputeStatsTimestamp(t *testing.T) {
 	}
 	if _, err := json.Marshal(got); err != nil {
 		t.Errorf("stats do not encode: %v", err)
+	}
+}
+
+func TestComputeStatsQuantiles(t *testing.T) {
+	c, err := Compile(Schema{Target: "y", Columns: []Column{{Name: "x", Type: Number}, {Name: "y", Type: Number}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []Row
+	for i := 100; i >= 1; i-- { // descending: the cut points must not depend on row order
+		rows = append(rows, Row{{Num: float64(i)}, {Num: 7}})
+	}
+	st := ComputeStats(c, rows)
+	if want := []float64{10, 20, 30, 40, 50, 60, 70, 80, 90}; !slices.Equal(st[0].Quantiles, want) {
+		t.Errorf("quantiles of 1..100 = %v, want %v", st[0].Quantiles, want)
+	}
+	if want := []int{10, 10, 10, 10, 10, 10, 10, 10, 10, 10}; !slices.Equal(st[0].BinCounts, want) {
+		t.Errorf("bin counts of 1..100 = %v, want %v", st[0].BinCounts, want)
+	}
+	// A constant column has one cut point and all values in its first bin.
+	if !slices.Equal(st[1].Quantiles, []float64{7}) || !slices.Equal(st[1].BinCounts, []int{100, 0}) {
+		t.Errorf("constant column: quantiles %v, bin counts %v; want [7], [100 0]", st[1].Quantiles, st[1].BinCounts)
+	}
+	if Bin([]float64{1, 2}, 0.5) != 0 || Bin([]float64{1, 2}, 1) != 0 || Bin([]float64{1, 2}, 1.5) != 1 || Bin([]float64{1, 2}, 3) != 2 {
+		t.Error("Bin puts x in the first bin whose cut point is >= x")
 	}
 }

@@ -303,6 +303,9 @@ type Version struct {
 	// Gate is the promotion gate's comparison with production, nil when
 	// none was made (see GateStore).
 	Gate *Gate
+	// Checks are the data checks of the run that made the version (as
+	// Run.Checks; "" when none), so a warning stays with the version.
+	Checks string
 }
 
 // VersionCreateParams are the arguments of VersionCreate. The version starts
@@ -318,6 +321,8 @@ type VersionCreateParams struct {
 	DataSHA256     string
 	RunID          int64 // 0 when not made by a run
 	SpecVersion    int   // the pipeline spec version trained with; 0: unknown
+	// Checks: see Version.Checks.
+	Checks string
 }
 
 // VersionRejectParams are the arguments of VersionReject.
@@ -414,6 +419,9 @@ type Run struct {
 	// SameAs is the existing version whose artifact the run reproduced
 	// byte for byte (0: none); such a run registers no new version.
 	SameAs int
+	// Checks is the run's data checks report, a JSON list of {column,
+	// check, severity, expected, seen, passed} ("" when none was made).
+	Checks string
 	// Existing is set by RunCreate when it returned an already queued run.
 	Existing bool
 }
@@ -449,6 +457,8 @@ type RunFinishParams struct {
 	DataRows       int64
 	// SameAs: see Run.SameAs.
 	SameAs int
+	// Checks: see Run.Checks.
+	Checks string
 }
 
 // LeaseParams are the arguments of LeaseAcquire and LeaseRelease.

@@ -251,7 +251,7 @@ func (r *Runner) finishFailed(ctx context.Context, run *store.Run, cause error, 
 		public = PublicError(cause)
 	}
 	fin, err := r.store.RunFinish(ctx, &store.RunFinishParams{
-		ID: run.ID, State: state, Error: public, DataWatermark: wm, DataRows: run.DataRows,
+		ID: run.ID, State: state, Error: public, DataWatermark: wm, DataRows: run.DataRows, Checks: run.Checks,
 	})
 	if transient {
 		return fin, cause
@@ -301,6 +301,16 @@ func (r *Runner) run(ctx context.Context, run *store.Run, p *config.Pipeline, pr
 			return out, metrics.RunSkipped, nil
 		}
 	}
+	warnings, err := r.checkRun(ctx, run, p, c, snap.Rows)
+	if err != nil {
+		return nil, "", err
+	}
+	out.Checks = run.Checks
+	defer func() {
+		if err == nil && warnings != "" {
+			out.Message += warnings
+		}
+	}()
 	cfgHash, err := ConfigHash(p)
 	if err != nil {
 		return nil, "", permanent(err)
@@ -335,7 +345,7 @@ func (r *Runner) run(ctx context.Context, run *store.Run, p *config.Pipeline, pr
 		Pipeline: p.Name, Algorithm: fit.Artifact.Algorithm, Metrics: fit.Metrics,
 		ArtifactSHA256: fit.SHA256, ArtifactKey: key,
 		DataWatermark: snap.Watermark, DataRows: int64(len(snap.Rows)), DataSHA256: snap.SHA256,
-		RunID: run.ID, SpecVersion: run.SpecVersion,
+		RunID: run.ID, SpecVersion: run.SpecVersion, Checks: run.Checks,
 	})
 	if err != nil {
 		return nil, "", fmt.Errorf("register version of %s: %w", p.Name, err)

@@ -7,6 +7,7 @@
 package storeconv
 
 import (
+	"encoding/json"
 	"github.com/mlserve/mlserve/internal/apitypes"
 	"github.com/mlserve/mlserve/internal/store"
 )
@@ -21,6 +22,7 @@ func Version(v *store.Version) *apitypes.Version {
 		Metrics: v.Metrics, ArtifactSHA256: v.ArtifactSHA256,
 		DataWatermark: v.DataWatermark, DataRows: v.DataRows, DataSHA256: v.DataSHA256,
 		RunID: v.RunID, SpecVersion: v.SpecVersion, Reason: v.Reason, CreatedAt: v.CreatedAt, Gate: Gate(v.Gate),
+		Checks: RunChecks(v.Checks),
 	}
 }
 
@@ -67,7 +69,20 @@ func Run(r *store.Run) *apitypes.Run {
 		CreatedAt: r.CreatedAt, StartedAt: r.StartedAt, FinishedAt: r.FinishedAt,
 		Version: r.Version, ArtifactSHA256: r.ArtifactSHA256, Error: r.Error, Attempt: r.Attempt,
 		DataWatermark: r.DataWatermark, DataRows: r.DataRows, SpecVersion: r.SpecVersion, Message: r.Message, SameAs: r.SameAs,
+		Checks: RunChecks(r.Checks),
 	}
+}
+
+// RunChecks decodes a run's stored checks; none (or unreadable ones) give
+// an empty list, not null.
+func RunChecks(stored string) []apitypes.CheckResult {
+	out := []apitypes.CheckResult{}
+	if stored != "" {
+		if err := json.Unmarshal([]byte(stored), &out); err != nil {
+			return []apitypes.CheckResult{}
+		}
+	}
+	return out
 }
 
 // RunList converts runs in order; none gives an empty list, not null.

@@ -37,6 +37,7 @@ func storeValues() map[string]any {
 			DataWatermark:  42, DataRows: 891,
 			DataSHA256: "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae",
 			RunID:      7, SpecVersion: 2, Reason: "gate: accuracy 0.8125 >= 0.8000", CreatedAt: created,
+			Checks: `[{"column":"embarked","check":"missing_rate","severity":"warn","expected":"at most 0.2028","seen":"0.5011","passed":false}]`,
 		},
 		"run_succeeded": &store.Run{
 			ID: 7, Pipeline: "titanic", State: store.RunSucceeded, Reason: store.ReasonNewRows,
@@ -44,6 +45,7 @@ func storeValues() map[string]any {
 			ArtifactSHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
 			Error:          "attempt 1: object store unavailable", Attempt: 2,
 			DataWatermark: 42, DataRows: 891, SpecVersion: 2, Message: "promoted", Existing: true,
+			Checks: `[{"column":"embarked","check":"missing_rate","severity":"warn","expected":"at most 0.2028","seen":"0.5011","passed":false}]`,
 		},
 		"run_queued": &store.Run{
 			ID: 8, Pipeline: "titanic", State: store.RunQueued, Reason: store.ReasonManual, CreatedAt: created,

@@ -9,14 +9,14 @@ import (
 )
 
 const runCols = `id, pipeline, state, reason, created_at, started_at, finished_at, version, artifact_sha256,
-	error, message, attempt, data_watermark, data_rows, spec_version, same_as, interrupted`
+	error, message, attempt, data_watermark, data_rows, spec_version, same_as, interrupted, checks`
 
 func scanRun(s Row) (*store.Run, error) {
 	r := &store.Run{}
 	var created, started, finished timeDest
 	var interrupted int
 	err := s.Scan(&r.ID, &r.Pipeline, &r.State, &r.Reason, &created, &started, &finished, &r.Version, &r.ArtifactSHA256,
-		&r.Error, &r.Message, &r.Attempt, &r.DataWatermark, &r.DataRows, &r.SpecVersion, &r.SameAs, &interrupted)
+		&r.Error, &r.Message, &r.Attempt, &r.DataWatermark, &r.DataRows, &r.SpecVersion, &r.SameAs, &interrupted, &r.Checks)
 	if err != nil {
 		return nil, err
 	}
@@ -173,9 +173,9 @@ func (s *Store) RunFinish(ctx context.Context, params *store.RunFinishParams) (*
 		}
 		var err error
 		out, err = scanRun(tx.QueryRow(ctx, `UPDATE runs SET state = $1, finished_at = $2, version = $3, artifact_sha256 = $4,
-			error = $5, message = $6, data_watermark = $7, data_rows = $8, same_as = $10, interrupted = $11 WHERE id = $9 RETURNING `+runCols,
+			error = $5, message = $6, data_watermark = $7, data_rows = $8, same_as = $10, interrupted = $11, checks = $12 WHERE id = $9 RETURNING `+runCols,
 			string(state), finished, params.Version, s.d.Text(params.ArtifactSHA256), s.d.Text(params.Error),
-			s.d.Text(params.Message), params.DataWatermark, params.DataRows, params.ID, params.SameAs, interrupted))
+			s.d.Text(params.Message), params.DataWatermark, params.DataRows, params.ID, params.SameAs, interrupted, s.d.Text(params.Checks)))
 		return err
 	})
 	if err != nil {

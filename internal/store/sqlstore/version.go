@@ -9,14 +9,14 @@ import (
 )
 
 const versionCols = `pipeline, version, state, algorithm, metrics, artifact_sha256, artifact_key,
-	data_watermark, data_rows, data_sha256, run_id, reason, created_at, spec_version, gate`
+	data_watermark, data_rows, data_sha256, run_id, reason, created_at, spec_version, gate, checks`
 
 func scanVersion(s Row) (*store.Version, error) {
 	v := &store.Version{}
 	var metrics, gate string
 	var at timeDest
 	err := s.Scan(&v.Pipeline, &v.Version, &v.State, &v.Algorithm, &metrics, &v.ArtifactSHA256, &v.ArtifactKey,
-		&v.DataWatermark, &v.DataRows, &v.DataSHA256, &v.RunID, &v.Reason, &at, &v.SpecVersion, &gate)
+		&v.DataWatermark, &v.DataRows, &v.DataSHA256, &v.RunID, &v.Reason, &at, &v.SpecVersion, &gate, &v.Checks)
 	if err != nil {
 		return nil, err
 	}
@@ -78,12 +78,12 @@ func (s *Store) VersionCreate(ctx context.Context, params *store.VersionCreatePa
 			}
 		}
 		v, err := scanVersion(tx.QueryRow(ctx, `INSERT INTO model_versions (pipeline, version, state, algorithm, metrics,
-			artifact_sha256, artifact_key, data_watermark, data_rows, data_sha256, run_id, reason, created_at, spec_version)
-			SELECT $1, coalesce(max(version), 0) + 1, 'candidate', $2, $3, $4, $5, $6, $7, $8, $9, '', $10, $11
+			artifact_sha256, artifact_key, data_watermark, data_rows, data_sha256, run_id, reason, created_at, spec_version, checks)
+			SELECT $1, coalesce(max(version), 0) + 1, 'candidate', $2, $3, $4, $5, $6, $7, $8, $9, '', $10, $11, $12
 			FROM model_versions WHERE pipeline = $1
 			RETURNING `+versionCols,
 			params.Pipeline, s.d.Text(params.Algorithm), metrics, s.d.Text(params.ArtifactSHA256), s.d.Text(params.ArtifactKey),
-			params.DataWatermark, params.DataRows, s.d.Text(params.DataSHA256), params.RunID, s.d.Time(s.now()), params.SpecVersion))
+			params.DataWatermark, params.DataRows, s.d.Text(params.DataSHA256), params.RunID, s.d.Time(s.now()), params.SpecVersion, s.d.Text(params.Checks)))
 		if err != nil {
 			return err
 		}

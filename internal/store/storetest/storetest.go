@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Spec", func(t *testing.T) { testSpec(t, open) })
 	t.Run("Gate", func(t *testing.T) { testGate(t, open) })
 	t.Run("Token", func(t *testing.T) { testToken(t, open) })
+	t.Run("RunChecks", func(t *testing.T) { testRunChecks(t, open) })
 }
 
 // TitanicPipeline is the pipeline name the suite uses.
