@@ -197,4 +197,7 @@ type Explainer interface {
 	// It fails when the model lacks what explaining needs (a tree model
 	// encoded without node covers).
 	Explain(x []float64, base, contrib []float64) error
+	// RawScores writes row x's raw scores (Scores() values), summed the
+	// way Predict sums them.
+	RawScores(x []float64, raw []float64)
 }

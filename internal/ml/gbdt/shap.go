@@ -177,3 +177,11 @@ func unwoundSum(path []pathElem, depth, i int) float64 {
 	}
 	return total
 }
+
+// RawScores writes row x's raw scores (Scores() values), summed as
+// Predict sums them.
+func (m *Model) RawScores(x []float64, raw []float64) {
+	for c := range m.k {
+		raw[c] = m.forest.sum(x, m.base[c], c, len(m.forest.roots), m.k)
+	}
+}

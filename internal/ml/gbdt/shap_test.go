@@ -10,9 +10,7 @@ import (
 // rawScores returns row x's raw scores, summed the way Predict sums them.
 func rawScores(m *Model, x []float64) []float64 {
 	out := make([]float64, m.k)
-	for c := range m.k {
-		out[c] = m.forest.sum(x, m.base[c], c, len(m.forest.roots), m.k)
-	}
+	m.RawScores(x, out)
 	return out
 }
 
