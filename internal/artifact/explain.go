@@ -87,6 +87,23 @@ func (m *Model) Explain(row schema.Row, out []float64) (*Explanation, error) {
 	return e, nil
 }
 
+// PredictExplained is Predict with the prediction's explanation. It fails
+// when the model cannot explain.
+func (m *Model) PredictExplained(raw map[string]schema.Raw) (Prediction, schema.FieldErrors, error) {
+	row := make(schema.Row, m.schema.Len())
+	if fe := m.CoerceFeatures(raw, row); fe != nil {
+		return Prediction{}, fe, nil
+	}
+	out := make([]float64, m.outputs)
+	e, err := m.Explain(row, out)
+	if err != nil {
+		return Prediction{}, nil, err
+	}
+	p := m.Format(out)
+	p.Explanation = e
+	return p, nil, nil
+}
+
 // MarshalJSON encodes the explanation as the API answers it:
 // {"base":b,"contributions":{column:c,...},"link":l} for one score, and
 // for multiclass {"base":{class:b,...},"contributions":{class:{column:c,
