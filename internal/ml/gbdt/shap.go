@@ -80,40 +80,53 @@ func (t *tree) expected() float64 {
 	return s / t.cover[0]
 }
 
+// shapWalk is one tree's TreeSHAP walk for one row.
+type shapWalk struct {
+	t         *tree
+	x, levels []float64
+	phi       []float64
+	buf       []pathElem // one segment of seg elements per recursion level
+	seg       int
+}
+
 // shap adds the tree's SHAP values for row x to phi.
 func (t *tree) shap(x, levels, phi []float64, buf []pathElem, seg int) {
-	var recurse func(ref uint32, level, depth int, parent []pathElem, zero, one float64, feature int)
-	recurse = func(ref uint32, level, depth int, parent []pathElem, zero, one float64, feature int) {
-		path := buf[level*seg : (level+1)*seg]
-		copy(path, parent[:depth])
-		extendPath(path, depth, zero, one, feature)
-		if ref&leafBit != 0 {
-			v := t.leaves[ref&^leafBit]
-			for i := 1; i <= depth; i++ {
-				e := &path[i]
-				phi[e.feature] += unwoundSum(path, depth, i) * (e.one - e.zero) * v
-			}
-			return
+	w := shapWalk{t: t, x: x, levels: levels, phi: phi, buf: buf, seg: seg}
+	w.recurse(0, 0, 0, nil, 1, 1, -1)
+}
+
+// recurse visits node (or leaf) ref at recursion level, extending the
+// parent's unique path (depth elements) by the split that led here.
+func (w *shapWalk) recurse(ref uint32, level, depth int, parent []pathElem, zero, one float64, feature int) {
+	t := w.t
+	path := w.buf[level*w.seg : (level+1)*w.seg]
+	copy(path, parent[:depth])
+	extendPath(path, depth, zero, one, feature)
+	if ref&leafBit != 0 {
+		v := t.leaves[ref&^leafBit]
+		for i := 1; i <= depth; i++ {
+			e := &path[i]
+			w.phi[e.feature] += unwoundSum(path, depth, i) * (e.one - e.zero) * v
 		}
-		n := &t.nodes[ref]
-		hot, cold := n.right, n.left
-		if t.goesLeft(n, x[n.feature], levels) {
-			hot, cold = n.left, n.right
-		}
-		cover := t.cover[ref]
-		inZero, inOne := 1.0, 1.0
-		for k := 1; k <= depth; k++ {
-			if path[k].feature == int(n.feature) {
-				inZero, inOne = path[k].zero, path[k].one
-				unwindPath(path, depth, k)
-				depth--
-				break
-			}
-		}
-		recurse(hot, level+1, depth+1, path, t.coverOf(hot)/cover*inZero, inOne, int(n.feature))
-		recurse(cold, level+1, depth+1, path, t.coverOf(cold)/cover*inZero, 0, int(n.feature))
+		return
 	}
-	recurse(0, 0, 0, nil, 1, 1, -1)
+	n := &t.nodes[ref]
+	hot, cold := n.right, n.left
+	if t.goesLeft(n, w.x[n.feature], w.levels) {
+		hot, cold = n.left, n.right
+	}
+	cover := t.cover[ref]
+	inZero, inOne := 1.0, 1.0
+	for k := 1; k <= depth; k++ {
+		if path[k].feature == int(n.feature) {
+			inZero, inOne = path[k].zero, path[k].one
+			unwindPath(path, depth, k)
+			depth--
+			break
+		}
+	}
+	w.recurse(hot, level+1, depth+1, path, t.coverOf(hot)/cover*inZero, inOne, int(n.feature))
+	w.recurse(cold, level+1, depth+1, path, t.coverOf(cold)/cover*inZero, 0, int(n.feature))
 }
 
 // coverOf returns the cover of a child reference.
@@ -160,22 +173,46 @@ func unwindPath(path []pathElem, depth, i int) {
 }
 
 // unwoundSum is the total weight of path[:depth+1] with element i
-// unwound, without changing the path.
+// unwound, without changing the path. A one fraction is 0 or 1, so the
+// divisions become multiplications by reciprocals.
 func unwoundSum(path []pathElem, depth, i int) float64 {
 	one, zero := path[i].one, path[i].zero
 	next := path[depth].w
 	d1 := float64(depth + 1)
 	var total float64
-	for j := depth - 1; j >= 0; j-- {
-		if one != 0 {
-			tmp := next * d1 / (float64(j+1) * one)
+	if one != 0 {
+		a := d1 / one
+		b := zero / d1
+		for j := depth - 1; j >= 0; j-- {
+			tmp := next * a * recip(j+1)
 			total += tmp
-			next = path[j].w - tmp*zero*float64(depth-j)/d1
-		} else if zero != 0 {
-			total += path[j].w / zero * d1 / float64(depth-j)
+			next = path[j].w - tmp*b*float64(depth-j)
+		}
+		return total
+	}
+	if zero != 0 {
+		a := d1 / zero
+		for j := depth - 1; j >= 0; j-- {
+			total += path[j].w * a * recip(depth-j)
 		}
 	}
 	return total
+}
+
+// recips holds 1/k for the path lengths of trees up to 64 deep.
+var recips = func() (r [66]float64) {
+	for k := 1; k < len(r); k++ {
+		r[k] = 1 / float64(k)
+	}
+	return r
+}()
+
+// recip returns 1/k.
+func recip(k int) float64 {
+	if k < len(recips) {
+		return recips[k]
+	}
+	return 1 / float64(k)
 }
 
 // RawScores writes row x's raw scores (Scores() values), summed as
