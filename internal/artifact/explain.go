@@ -2,6 +2,7 @@ package artifact
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -85,6 +86,40 @@ func (m *Model) Explain(row schema.Row, out []float64) (*Explanation, error) {
 		e.Contributions[s] = row
 	}
 	return e, nil
+}
+
+// ImportanceRows is the most holdout rows Importance is measured on:
+// TreeSHAP costs about half a millisecond a row at 100 trees of depth 6.
+const ImportanceRows = 2000
+
+// Importance returns each input column's mean |contribution| over rows
+// (summed over classes for multiclass), or the error of Explain.
+func (m *Model) Importance(rows []schema.Row) (map[string]float64, error) {
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	var sum []float64
+	var cols []string
+	out := make([]float64, m.outputs)
+	for _, row := range rows {
+		e, err := m.Explain(row, out)
+		if err != nil {
+			return nil, err
+		}
+		if sum == nil {
+			sum, cols = make([]float64, len(e.Columns)), e.Columns
+		}
+		for _, cs := range e.Contributions {
+			for j, c := range cs {
+				sum[j] += math.Abs(c)
+			}
+		}
+	}
+	imp := make(map[string]float64, len(cols))
+	for j, c := range cols {
+		imp[c] = sum[j] / float64(len(rows))
+	}
+	return imp, nil
 }
 
 // PredictExplained is Predict with the prediction's explanation. It fails

@@ -127,3 +127,42 @@ func checkJSON(t *testing.T, e *artifact.Explanation) {
 		}
 	}
 }
+
+// TestExplanationImportance checks the importance stored in a fitted
+// artifact: one value per input column, the mean |contribution| over the
+// holdout rows, and it survives the artifact's encoding.
+func TestExplanationImportance(t *testing.T) {
+	for _, tc := range []struct{ file, target, algorithm string }{
+		{"titanic.csv", "survived", "gbdt"},
+		{"iris.csv", "species", "logistic"},
+	} {
+		f := fitCSV(t, tc.file, tc.target, tc.algorithm, nil)
+		a, err := artifact.Decode(f.res.Bytes, f.res.SHA256)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := f.res.Model
+		out := make([]float64, m.Outputs())
+		want := map[string]float64{}
+		rows := f.res.HoldoutRows[:min(len(f.res.HoldoutRows), artifact.ImportanceRows)]
+		for _, row := range rows {
+			e, err := m.Explain(row, out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for s := range e.Contributions {
+				for j, col := range e.Columns {
+					want[col] += math.Abs(e.Contributions[s][j]) / float64(len(rows))
+				}
+			}
+		}
+		if len(a.Importance) != len(want) || len(want) == 0 {
+			t.Fatalf("%s/%s: importance %v, want %v", tc.file, tc.algorithm, a.Importance, want)
+		}
+		for col, w := range want {
+			if got, ok := a.Importance[col]; !ok || math.Abs(got-w) > 1e-12 {
+				t.Errorf("%s/%s: importance of %s is %v, want %v", tc.file, tc.algorithm, col, got, w)
+			}
+		}
+	}
+}
