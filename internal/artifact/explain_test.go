@@ -3,10 +3,14 @@ package artifact_test
 import (
 	"encoding/json"
 	"math"
+	"slices"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/mlserve/mlserve/internal/artifact"
 	"github.com/mlserve/mlserve/internal/ml"
+	"github.com/mlserve/mlserve/internal/schema"
 )
 
 // TestExplainAdditive explains every holdout row of real sample data with
@@ -162,6 +166,43 @@ func TestExplanationImportance(t *testing.T) {
 		for col, w := range want {
 			if got, ok := a.Importance[col]; !ok || math.Abs(got-w) > 1e-12 {
 				t.Errorf("%s/%s: importance of %s is %v, want %v", tc.file, tc.algorithm, col, got, w)
+			}
+		}
+	}
+}
+
+// TestExplainTimestampColumn explains a model with a timestamp column:
+// its five calendar parts (and the linear encoding's missing indicator)
+// come back as one contribution of the column, and the sums hold.
+func TestExplainTimestampColumn(t *testing.T) {
+	recs := [][]string{{"at", "x", "y"}}
+	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 400 {
+		at := start.Add(time.Duration(i*37) * time.Hour)
+		y := 2*float64(at.Hour()) + float64(i%7)
+		ts := at.Format(time.RFC3339)
+		if i%10 == 0 {
+			ts = ""
+		}
+		recs = append(recs, []string{ts, strconv.Itoa(i % 7), strconv.FormatFloat(y, 'f', -1, 64)})
+	}
+	for _, alg := range []string{"linear", "gbdt"} {
+		f := fitRecords(t, "timestamps", recs, "y", alg, nil)
+		if f.res.Artifact.Schema.Columns[0].Type != schema.Timestamp {
+			t.Fatalf("column at inferred as %s, want timestamp", f.res.Artifact.Schema.Columns[0].Type)
+		}
+		m := f.res.Model
+		out := make([]float64, 1)
+		for r, row := range f.res.HoldoutRows {
+			e, err := m.Explain(row, out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(e.Columns, []string{"at", "x"}) {
+				t.Fatalf("%s: columns %v, want [at x]", alg, e.Columns)
+			}
+			if d := math.Abs(e.Base[0] + e.Contributions[0][0] + e.Contributions[0][1] - out[0]); d > 1e-9 {
+				t.Fatalf("%s row %d: base + contributions is %v off the prediction %v", alg, r, d, out[0])
 			}
 		}
 	}
