@@ -211,20 +211,38 @@ func (s *Server) PredictGet(name, rawQuery string, rp *httpx.Reply) {
 	sc := getScratch(m)
 	defer scratches.Put(sc)
 	sc.params = parseParams(sc.params, rawQuery)
+	var explain bool
+	if rawQuery != "" {
+		var he *httpx.Error
+		if sc.params, explain, he = takeExplain(sc.params, m); he != nil {
+			rp.SetError(he)
+			return
+		}
+	}
 	fieldsFromParams(sc.fields, sc.params)
-	predictOne(sv, sc, sc.fields, rp)
+	predictOne(sv, sc, sc.fields, explain, rp)
 }
 
-// predictOne answers the prediction of one instance's fields into rp.
-func predictOne(sv *served.Served, sc *scratch, f *artifact.Fields, rp *httpx.Reply) {
+// predictOne answers the prediction of one instance's fields into rp,
+// with its explanation when explain is set.
+func predictOne(sv *served.Served, sc *scratch, f *artifact.Fields, explain bool, rp *httpx.Reply) {
 	m := sv.Model
 	if fe := m.CoerceFields(f, sc.row); fe != nil {
 		rp.SetError(badFields(fe))
 		return
 	}
-	m.PredictRow(sc.row, sc.out)
 	b := appendPredictHead(rp.Body, sv)
-	b, ok := m.AppendPrediction(b, sc.out)
+	var ok bool
+	if explain {
+		var he *httpx.Error
+		if b, ok, he = appendExplained(b, m, sc.row, sc.out); he != nil {
+			rp.SetError(he)
+			return
+		}
+	} else {
+		m.PredictRow(sc.row, sc.out)
+		b, ok = m.AppendPrediction(b, sc.out)
+	}
 	if !ok {
 		rp.SetUnencodable()
 		return
@@ -234,8 +252,9 @@ func predictOne(sv *served.Served, sc *scratch, f *artifact.Fields, rp *httpx.Re
 
 // PredictPost answers POST /v1/models/{name}/predict for a body read whole
 // into rp, which it resets first; the caller keeps the body within the body
-// limit (one of ServingRoutes).
-func (s *Server) PredictPost(name string, body []byte, rp *httpx.Reply) {
+// limit (one of ServingRoutes). rawQuery may ask for explanations
+// (explain=true).
+func (s *Server) PredictPost(name, rawQuery string, body []byte, rp *httpx.Reply) {
 	sv := s.lookupReply(name, rp)
 	if sv == nil {
 		return
@@ -243,6 +262,15 @@ func (s *Server) PredictPost(name string, body []byte, rp *httpx.Reply) {
 	m := sv.Model
 	sc := getScratch(m)
 	defer scratches.Put(sc)
+	explain := false
+	if rawQuery != "" {
+		var he *httpx.Error
+		sc.params = parseParams(sc.params, rawQuery)
+		if _, explain, he = takeExplain(sc.params, m); he != nil {
+			rp.SetError(he)
+			return
+		}
+	}
 	in := &sc.batch.in
 	// One copy of the body as a string: every value read from it is a
 	// substring, with no allocation of its own.
@@ -261,14 +289,19 @@ func (s *Server) PredictPost(name string, body []byte, rp *httpx.Reply) {
 		return
 	}
 	if n == 1 {
-		predictOne(sv, sc, in.fields(0), rp)
+		predictOne(sv, sc, in.fields(0), explain, rp)
 		return
 	}
+	sc.batch.explain = explain
 	sc.batch.predict(m, n)
 	if fe := sc.batch.errors(); fe != nil {
 		e := badFields(fe)
 		e.Message += allOrNothing
 		rp.SetError(e)
+		return
+	}
+	if he := sc.batch.explainError(); he != nil {
+		rp.SetError(he)
 		return
 	}
 	if sc.batch.unencodable {
@@ -294,10 +327,20 @@ const allOrNothing = " (a JSON body is answered all or nothing; send the rows as
 // answer. A body that cannot be read as a whole (no header, a required
 // column missing) is a 400, more rows than MLSERVE_MAX_BATCH a 413. The
 // caller keeps the body within the body limit.
-func (s *Server) PredictRows(ctx context.Context, name string, f score.Format, body []byte, rp *httpx.Reply) {
+func (s *Server) PredictRows(ctx context.Context, name, rawQuery string, f score.Format, body []byte, rp *httpx.Reply) {
 	sv := s.lookupReply(name, rp)
 	if sv == nil {
 		return
+	}
+	if rawQuery != "" {
+		_, explain, he := takeExplain(parseParams(nil, rawQuery), sv.Model)
+		if he == nil && explain {
+			he = badFields(schema.FieldErrors{explainParam: "is answered for JSON bodies only; send the instances as application/json"})
+		}
+		if he != nil {
+			rp.SetError(he)
+			return
+		}
 	}
 	sum, err := score.Stream(ctx, sv.Model, bytes.NewReader(body), (*replyWriter)(rp), score.Options{Format: f, MaxRows: s.maxBatch})
 	var bad *score.BadInputError
@@ -339,6 +382,7 @@ type batchScratch struct {
 	x, out      []float64
 	chunks      []chunk
 	unencodable bool
+	explain     bool // answer each prediction with its explanation
 }
 
 // chunk is one goroutine's share of a batch: its instances' field errors
@@ -349,6 +393,8 @@ type chunk struct {
 	json   []byte
 	bad    bool // an output JSON cannot carry
 	f      artifact.Fields
+	// explainErr is why the model could not explain, with explain set.
+	explainErr *httpx.Error
 }
 
 type instanceErrors struct {
@@ -373,7 +419,7 @@ func (b *batchScratch) predict(m *artifact.Model, n int) {
 	for c := range b.chunks {
 		ch := &b.chunks[c]
 		ch.lo, ch.hi = min(c*size, n), min((c+1)*size, n)
-		ch.errs, ch.json, ch.bad = ch.errs[:0], ch.json[:0], false
+		ch.errs, ch.json, ch.bad, ch.explainErr = ch.errs[:0], ch.json[:0], false, nil
 	}
 	run := func(ch *chunk) {
 		for i := ch.lo; i < ch.hi; i++ {
@@ -383,6 +429,17 @@ func (b *batchScratch) predict(m *artifact.Model, n int) {
 			}
 		}
 		if len(ch.errs) > 0 {
+			return
+		}
+		if b.explain {
+			ok := true
+			for i := ch.lo; i < ch.hi && ok && ch.explainErr == nil; i++ {
+				if i > ch.lo {
+					ch.json = append(ch.json, ',')
+				}
+				ch.json, ok, ch.explainErr = appendExplained(ch.json, m, b.rows[i], b.out[i*k:(i+1)*k])
+			}
+			ch.bad = !ok && ch.explainErr == nil
 			return
 		}
 		m.PredictRows(b.rows[ch.lo:ch.hi], b.x[ch.lo*w:ch.hi*w], b.out[ch.lo*k:ch.hi*k])
@@ -423,6 +480,16 @@ func (b *batchScratch) errors() schema.FieldErrors {
 	return all
 }
 
+// explainError returns why the model could not explain, or nil.
+func (b *batchScratch) explainError() *httpx.Error {
+	for _, ch := range b.chunks {
+		if ch.explainErr != nil {
+			return ch.explainErr
+		}
+	}
+	return nil
+}
+
 // size is the memory the batch keeps.
 func (b *batchScratch) size() int {
 	n := cap(b.in.raw)*32 + cap(b.slab)*40 + cap(b.x)*8 + cap(b.out)*8
@@ -447,10 +514,10 @@ func (s *Server) ServingRoutes() []serving.Route {
 		}},
 		{Pattern: routePredictPost, Serve: func(r *serving.Request, rp *httpx.Reply) {
 			if f, ok := score.FormatOf(r.Header("Content-Type")); ok {
-				s.PredictRows(r.Context, r.Values[0], f, r.Body, rp)
+				s.PredictRows(r.Context, r.Values[0], r.RawQuery, f, r.Body, rp)
 				return
 			}
-			s.PredictPost(r.Values[0], r.Body, rp)
+			s.PredictPost(r.Values[0], r.RawQuery, r.Body, rp)
 		}},
 	}
 }

@@ -37,6 +37,11 @@ type Artifact struct {
 	// Stats are per-column statistics of the training rows.
 	Stats   json.RawMessage `json:"training_stats,omitempty"`
 	Lineage Lineage         `json:"lineage"`
+	// Importance is each input column's mean |contribution| to the raw
+	// score over the holdout (up to ImportanceRows rows; summed over the
+	// classes of a multiclass model): the explanations' global importance.
+	// Absent when the model cannot explain.
+	Importance map[string]float64 `json:"explanation_importance,omitempty"`
 }
 
 // Lineage says where an artifact came from.

@@ -32,6 +32,12 @@ func fitCSV(t *testing.T, file, target, algorithm string, params ml.Params) *fit
 	if err != nil {
 		t.Fatal(err)
 	}
+	return fitRecords(t, file, recs, target, algorithm, params)
+}
+
+// fitRecords is fitCSV on CSV records (header first) named file.
+func fitRecords(t *testing.T, file string, recs [][]string, target, algorithm string, params ml.Params) *fitted {
+	t.Helper()
 	s, _, err := schema.Infer(recs[0], slices.Values(recs[1:]), schema.InferOptions{Target: target})
 	if err != nil {
 		t.Fatalf("infer %s: %v", file, err)

@@ -206,6 +206,8 @@ type Prediction struct {
 	Label         string             `json:"label,omitempty"`
 	Probabilities map[string]float64 `json:"probabilities,omitempty"`
 	Value         *float64           `json:"value,omitempty"`
+	// Explanation is set when the prediction was asked with one.
+	Explanation *Explanation `json:"explanation,omitempty"`
 }
 
 // Predict coerces raw feature values (the target may be absent) and

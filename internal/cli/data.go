@@ -181,6 +181,7 @@ func rowPlace(row, line int) string {
 
 func newPredictCmd(g *globals) *cobra.Command {
 	var version int
+	var explain bool
 	cmd := &cobra.Command{
 		Use:   "predict PIPELINE key=value ...",
 		Short: "One prediction from the production model (or --version), no server needed",
@@ -210,7 +211,15 @@ func newPredictCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			pred, fe := m.Predict(raw)
+			var pred artifact.Prediction
+			var fe schema.FieldErrors
+			if explain {
+				if pred, fe, err = m.PredictExplained(raw); err != nil {
+					return err
+				}
+			} else {
+				pred, fe = m.Predict(raw)
+			}
 			if fe != nil {
 				return fmt.Errorf("invalid input: %s", fe.Error())
 			}
@@ -218,6 +227,7 @@ func newPredictCmd(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().IntVar(&version, "version", 0, "use this version instead of production")
+	cmd.Flags().BoolVar(&explain, "explain", false, "add each column's contribution to the raw score (explanation)")
 	return cmd
 }
 

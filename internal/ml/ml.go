@@ -182,3 +182,22 @@ type Algorithm interface {
 
 // ErrUnknownAlgorithm is returned for an algorithm name no package provides.
 var ErrUnknownAlgorithm = errors.New("unknown algorithm")
+
+// Explainer is an optional ability of a Model: it splits a row's raw
+// scores into a base value and one contribution per feature (SHAP values),
+// so that base plus the sum of the contributions is the raw score. A raw
+// score is the log-odds of class 1 for binary classification, the
+// regression value, or one softmax input per class for multiclass.
+type Explainer interface {
+	// Scores is the number of raw scores of a row: 1 for binary and
+	// regression, the number of classes for multiclass.
+	Scores() int
+	// Explain writes the base values (Scores() values) and the
+	// contributions (Scores() rows of len(x) values, score-major) of row x.
+	// It fails when the model lacks what explaining needs (a tree model
+	// encoded without node covers).
+	Explain(x []float64, base, contrib []float64) error
+	// RawScores writes row x's raw scores (Scores() values), summed the
+	// way Predict sums them.
+	RawScores(x []float64, raw []float64)
+}

@@ -19,6 +19,8 @@ type answer struct {
 	classes []string // a classifier's, in the order of each row's k probabilities
 	preds   []float64
 	k       int
+	// explained is the contributions output, with parameters.explain.
+	explained *explained
 }
 
 // appendAnswer appends a's InferResponse as JSON, the bytes encoding/json
@@ -86,6 +88,14 @@ func appendAnswer(b []byte, a *answer, tmp []byte) (_, _ []byte, ok bool) {
 				b = jsonw.String(b, a.classes[artifact.Best(a.preds[r*a.k:(r+1)*a.k])])
 			}
 			b = append(b, "]}"...)
+		}
+	}
+	if a.explained != nil {
+		if len(a.outputs) > 0 {
+			b = append(b, ',')
+		}
+		if b, ok = appendContributions(b, a.explained); !ok {
+			return b, tmp, false
 		}
 	}
 	return append(b, "]}"...), tmp, true

@@ -187,6 +187,10 @@ func (s *Server) infer(ctx context.Context, call *InferCall, rp *httpx.Reply) er
 	if err != nil {
 		return err
 	}
+	explain, err := explainParam(req.Parameters)
+	if err != nil {
+		return err
+	}
 	id := call.RequestID
 	if len(req.ID) > 0 {
 		json.Unmarshal(req.ID, &id) // checked by decodeRequest
@@ -198,6 +202,11 @@ func (s *Server) infer(ctx context.Context, call *InferCall, rp *httpx.Reply) er
 		m.PredictRows(rows[lo:hi], scr.x[lo*w:hi*w], scr.out[lo*k:hi*k])
 	})
 	a := answer{model: md.name, version: md.version, id: id, outputs: outputs, classes: m.Classes(), preds: scr.out, k: k}
+	if explain {
+		if a.explained, err = explainRows(m, rows); err != nil {
+			return err
+		}
+	}
 	body, text, ok := appendAnswer(rp.Body[:0], &a, scr.text)
 	scr.text = text
 	if !ok { // a NaN or an infinity from a broken model

@@ -19,6 +19,13 @@ func baseSchemas() obj {
 			"message": str(),
 			"fields":  with(stringMap(), "description", "for bad input: field (column) to the rule it broke"),
 		})}),
+		"Explanation": with(object([]string{"base", "contributions", "link"}, obj{
+			"base": obj{"anyOf": []any{number(), obj{"type": "object", "additionalProperties": number()}},
+				"description": "the base raw score; multiclass: per class"},
+			"contributions": obj{"type": "object", "additionalProperties": obj{"anyOf": []any{number(), obj{"type": "object", "additionalProperties": number()}}},
+				"description": "input column to its contribution to the raw score; multiclass: class to {column: contribution}"},
+			"link": obj{"type": "string", "enum": []string{"logit", "softmax", "identity"}},
+		}), "description", "with explain=true: base + the contributions = the raw score (binary: log-odds of the second class; regression: the value)"),
 		"OIPError":      object([]string{"error"}, obj{"error": str()}),
 		"OIPParameters": obj{"type": "object", "additionalProperties": obj{"anyOf": []any{str(), number(), obj{"type": "boolean"}}}},
 		"OIPServerMetadata": object([]string{"name", "version", "extensions"}, obj{

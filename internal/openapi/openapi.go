@@ -196,7 +196,7 @@ func (g *gen) api() {
 		path := "/v1/models/" + p.Name + "/predict"
 		g.op(path, "GET", obj{
 			"summary": "Predict one instance of " + p.Name + " from query parameters", "operationId": "predict_get_" + p.Name,
-			"tags": []string{"predict"}, "parameters": queryParams(p.Schema),
+			"tags": []string{"predict"}, "parameters": append(queryParams(p.Schema), explainQuery),
 			"responses": ok("prediction", ref(p.Name+".PredictResponse"), errs(400, 500, 503)),
 		})
 		body := jsonContent(obj{"oneOf": []any{
@@ -213,6 +213,7 @@ func (g *gen) api() {
 		g.op(path, "POST", obj{
 			"summary": "Predict a batch of " + p.Name + " instances (or one object), or CSV or NDJSON rows", "operationId": "predict_post_" + p.Name,
 			"tags":        []string{"predict"},
+			"parameters":  []any{explainQuery},
 			"requestBody": obj{"required": true, "content": body},
 			"responses":   answer,
 		})
@@ -297,6 +298,10 @@ func features(s schema.Schema) []schema.Column {
 // timestampPattern is what a timestamp value looks like: an ISO 8601 date,
 // optionally followed by a time (the server checks the rest).
 const timestampPattern = `^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}.*)?$`
+
+// explainQuery is the predict routes' explain parameter.
+var explainQuery = obj{"name": "explain", "in": "query", "required": false, "schema": obj{"type": "string", "enum": []string{"true", "false", "1", "0"}},
+	"description": "true: each prediction gets its explanation (JSON bodies and GET only)"}
 
 // queryParams are the predict query parameters: one per feature column.
 func queryParams(s schema.Schema) []any {
@@ -442,6 +447,7 @@ func (g *gen) pipelineSchemas(p Pipeline) {
 		}
 		pred = object([]string{"label", "probabilities"}, obj{"label": label, "probabilities": probs})
 	}
+	pred["properties"].(obj)["explanation"] = ref("Explanation")
 	pred["additionalProperties"] = false
 	g.schemas[p.Name+".PredictResponse"] = object([]string{"model", "version", "predictions"}, obj{
 		"model": obj{"type": "string", "enum": []string{p.Name}}, "version": obj{"type": "integer", "minimum": 1},
@@ -514,6 +520,9 @@ func (g *gen) oipSchemas(p Pipeline, target schema.Column) {
 		probs["description"] = "shape [n, classes], row-major; parameters.classes is the JSON list of class labels in column order"
 		outs = []any{tensor(oip.OutputLabel, oip.BYTES, label), probs}
 	}
+	contrib := tensor(oip.OutputContributions, oip.FP64, obj{"type": "number"})
+	contrib["description"] = "with parameters.explain true: shape [n, columns] ([n, classes, columns] for multiclass); parameters columns, base (JSON lists) and link"
+	outs = append(outs, contrib)
 	g.schemas[p.Name+".InferResponse"] = object([]string{"model_name", "outputs"}, obj{
 		"model_name":    obj{"type": "string", "enum": []string{p.Name}},
 		"model_version": versionSchema(),

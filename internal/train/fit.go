@@ -138,6 +138,8 @@ func Fit(ctx context.Context, p *FitParams) (*FitResult, error) {
 		return nil, err
 	}
 	a.Metrics = metrics
+	// A model that cannot explain simply has no importance.
+	a.Importance, _ = m.ExplanationImportance(holdRows[:min(len(holdRows), artifact.ImportanceRows)])
 	data, sha, err := artifact.Encode(a)
 	if err != nil {
 		return nil, err

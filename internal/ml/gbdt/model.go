@@ -182,6 +182,9 @@ type treeJSON struct {
 	Flags     []int     `json:"flags"`
 	Cats      []uint32  `json:"cats,omitempty"`
 	Leaves    []float64 `json:"leaves"`
+	// Cover is the training rows that reached each node, then each leaf
+	// (absent in models encoded before it was kept: they cannot explain).
+	Cover []float64 `json:"cover,omitempty"`
 }
 
 func childJSON(c uint32) int64 {
@@ -206,7 +209,7 @@ func (m *Model) MarshalJSON() ([]byte, error) {
 		nn := len(t.nodes)
 		tj := treeJSON{
 			Feature: make([]uint32, 0, nn), Threshold: make([]float64, 0, nn), Left: make([]int64, 0, nn),
-			Right: make([]int64, 0, nn), Flags: make([]int, 0, nn), Cats: t.cats, Leaves: t.leaves,
+			Right: make([]int64, 0, nn), Flags: make([]int, 0, nn), Cats: t.cats, Leaves: t.leaves, Cover: t.cover,
 		}
 		for _, n := range t.nodes {
 			thr := n.thr
@@ -277,7 +280,18 @@ func decodeTree(tj *treeJSON, levels []int) (tree, error) {
 	if len(tj.Leaves) != nn+1 {
 		return tree{}, fmt.Errorf("%d leaves for %d nodes", len(tj.Leaves), nn)
 	}
-	t := tree{nodes: make([]node, nn), leaves: tj.Leaves, cats: tj.Cats}
+	t := tree{nodes: make([]node, nn), leaves: tj.Leaves, cats: tj.Cats, cover: tj.Cover}
+	if tj.Cover != nil {
+		if len(tj.Cover) != nn+len(tj.Leaves) {
+			return tree{}, fmt.Errorf("%d covers for %d nodes and leaves", len(tj.Cover), nn+len(tj.Leaves))
+		}
+		for i, c := range tj.Cover {
+			// A split node needs rows: TreeSHAP divides by its cover.
+			if !(c >= 0 && c <= math.MaxFloat64) || (i < nn && c == 0) {
+				return tree{}, fmt.Errorf("cover %d is %v, not a row count", i, c)
+			}
+		}
+	}
 	child := func(i int, c int64) (uint32, error) {
 		switch {
 		case c < 0 && -c-1 < int64(len(tj.Leaves)):

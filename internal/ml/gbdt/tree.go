@@ -30,6 +30,11 @@ type tree struct {
 	nodes  []node
 	leaves []float64
 	cats   []uint32
+	// cover is the number of training rows that reached each node
+	// (len(nodes) values) then each leaf: the weights TreeSHAP gives the
+	// children of a split on a feature it leaves out. It is nil for a
+	// model encoded before covers were kept.
+	cover []float64
 }
 
 // leaf returns the leaf index that row x reaches, walking the nodes the
@@ -42,16 +47,7 @@ func (t *tree) leaf(x []float64, levels []float64) uint32 {
 	i := uint32(0)
 	for i < leafBit {
 		n := &t.nodes[i]
-		v := x[n.feature]
-		var left bool
-		if n.flags&flagCategorical == 0 {
-			left = v <= n.thr || (v != v && n.flags&flagDefaultLeft != 0)
-		} else if c, ok := categoryCode(v, levels[n.feature]); ok {
-			left = t.cats[int(n.thr)+c>>5]>>(c&31)&1 != 0
-		} else {
-			left = n.flags&flagDefaultLeft != 0
-		}
-		if left {
+		if t.goesLeft(n, x[n.feature], levels) {
 			i = n.left
 		} else {
 			i = n.right
@@ -60,17 +56,33 @@ func (t *tree) leaf(x []float64, levels []float64) uint32 {
 	return i &^ leafBit
 }
 
+// goesLeft reports whether value v of node n's feature goes to its left
+// child.
+func (t *tree) goesLeft(n *node, v float64, levels []float64) bool {
+	if n.flags&flagCategorical == 0 {
+		return v <= n.thr || (v != v && n.flags&flagDefaultLeft != 0)
+	}
+	if c, ok := categoryCode(v, levels[n.feature]); ok {
+		return t.cats[int(n.thr)+c>>5]>>(c&31)&1 != 0
+	}
+	return n.flags&flagDefaultLeft != 0
+}
+
 // newTree converts a grown tree to its predictor: thresholds become raw
-// values through the bin edges, leaf values are multiplied by shrink.
+// values through the bin edges, leaf values are multiplied by shrink, and
+// each node's and leaf's row count becomes its cover.
 func newTree(nodes []growNode, m *binMapper, shrink float64) tree {
 	var t tree
+	var nodeCover, leafCover []float64
 	var walk func(i int) uint32
 	walk = func(i int) uint32 {
 		g := &nodes[i]
 		if g.isLeaf() {
 			t.leaves = append(t.leaves, g.value*shrink)
+			leafCover = append(leafCover, float64(g.end-g.start))
 			return leafBit | uint32(len(t.leaves)-1)
 		}
+		nodeCover = append(nodeCover, float64(g.end-g.start))
 		s := &g.split
 		fb := &m.features[s.feature]
 		idx := uint32(len(t.nodes))
@@ -98,6 +110,7 @@ func newTree(nodes []growNode, m *binMapper, shrink float64) tree {
 		return idx
 	}
 	walk(0)
+	t.cover = append(nodeCover, leafCover...)
 	return t
 }
 
