@@ -93,7 +93,7 @@ func baseSchemas() obj {
 		}),
 		"IngestResult": object([]string{"batch_id", "accepted", "rejected", "errors"}, obj{
 			"batch_id": integer(), "accepted": integer(), "rejected": integer(),
-			"errors": nullable(arr(object([]string{"row", "line", "fields"}, obj{"row": integer(), "line": with(integer(), "description", "1-based line in the body; a CSV header is line 1"), "fields": stringMap()}))),
+			"errors":          nullable(arr(object([]string{"row", "line", "fields"}, obj{"row": integer(), "line": with(integer(), "description", "1-based line in the body; a CSV header is line 1"), "fields": stringMap()}))),
 			"ignored_columns": nullable(arr(str())),
 		}),
 		"QuarantinedRow": object([]string{"id", "batch_id", "row", "line", "raw", "reasons", "created_at", "replayed_batch_id"}, obj{
