@@ -20,7 +20,7 @@ import (
 )
 
 var (
-	versionKeys   = []string{"pipeline", "version", "state", "algorithm", "metrics", "artifact_sha256", "data_watermark", "data_rows", "data_sha256", "run_id", "spec_version", "reason", "created_at"}
+	versionKeys   = []string{"pipeline", "version", "state", "algorithm", "metrics", "artifact_sha256", "data_watermark", "data_rows", "data_sha256", "run_id", "spec_version", "reason", "created_at", "checks"}
 	promotionKeys = []string{"id", "pipeline", "from_version", "to_version", "action", "actor", "reason", "created_at"}
 	modelKeys     = []string{"name", "task", "production_version", "production", "served_version"}
 )
@@ -282,7 +282,7 @@ func TestModelRoutes(t *testing.T) {
 		if r.status != http.StatusOK {
 			t.Fatalf("GET run: status %d: %s", r.status, r.body)
 		}
-		hasKeys(t, r.body, []string{"id", "pipeline", "state", "reason", "created_at", "started_at", "finished_at", "artifact_sha256", "error", "attempt", "data_watermark", "data_rows", "spec_version", "message"}, []string{"version"})
+		hasKeys(t, r.body, []string{"id", "pipeline", "state", "reason", "created_at", "started_at", "finished_at", "artifact_sha256", "error", "attempt", "data_watermark", "data_rows", "spec_version", "message", "checks"}, []string{"version"})
 		var got apitypes.Run
 		json.Unmarshal(r.body, &got)
 		if got.ID != run.ID || got.State != string(store.RunQueued) {
