@@ -68,14 +68,11 @@ quarantine with their reasons. The format follows the file extension (.csv,
 			if err != nil {
 				return err
 			}
-			a, err := g.openApply(cmd.Context(), nil, nil)
+			a, err := g.openApplyPipeline(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
 			defer a.Close()
-			if _, err := a.MustPipeline(args[0]); err != nil {
-				return err
-			}
 			in, err := openInput(g, args[1])
 			if err != nil {
 				return err
@@ -195,14 +192,11 @@ func newPredictCmd(g *globals) *cobra.Command {
 				}
 				raw[k] = schema.Raw{Text: v}
 			}
-			a, err := g.open(cmd.Context(), nil, nil)
+			a, err := g.openPipeline(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
 			defer a.Close()
-			if _, err := a.MustPipeline(args[0]); err != nil {
-				return err
-			}
 			v, err := pickVersion(cmd.Context(), a.Store, args[0], version)
 			if err != nil {
 				return err

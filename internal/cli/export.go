@@ -32,14 +32,11 @@ and lineage. -o - writes it to stdout.`,
 				}
 				want = v
 			}
-			a, err := g.open(cmd.Context(), nil, nil)
+			a, err := g.openPipeline(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
 			defer a.Close()
-			if _, err := a.MustPipeline(args[0]); err != nil {
-				return err
-			}
 			v, err := pickVersion(cmd.Context(), a.Store, args[0], want)
 			if err != nil {
 				return err

@@ -16,14 +16,11 @@ func newPromotionsCmd(g *globals) *cobra.Command {
 		Short: "Show the promotion log, newest first: who or what changed production, when, from which version to which, why",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := g.open(cmd.Context(), nil, nil)
+			a, err := g.openPipeline(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
 			defer a.Close()
-			if _, err := a.MustPipeline(args[0]); err != nil {
-				return err
-			}
 			ps, err := a.Store.PromotionList(cmd.Context(), args[0])
 			if err != nil {
 				return err

@@ -30,14 +30,11 @@ batch, once.`,
 			if limit < 1 || limit > ingest.MaxQuarantineLimit {
 				return usagef("--limit %d: must be from 1 to %d", limit, ingest.MaxQuarantineLimit)
 			}
-			a, err := g.open(cmd.Context(), nil, nil)
+			a, err := g.openPipeline(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
 			defer a.Close()
-			if _, err := a.MustPipeline(args[0]); err != nil {
-				return err
-			}
 			page, err := a.Ingest.Quarantine(cmd.Context(), args[0], limit, 0)
 			if err != nil {
 				return err
@@ -90,14 +87,11 @@ func newReplayCmd(g *globals) *cobra.Command {
 		Short: "Check quarantined rows against the current schema (the pipeline file's, applied first) and move those that now pass into a new batch, once",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := g.openApply(cmd.Context(), nil, nil)
+			a, err := g.openApplyPipeline(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
 			defer a.Close()
-			if _, err := a.MustPipeline(args[0]); err != nil {
-				return err
-			}
 			res, err := a.Ingest.Replay(cmd.Context(), args[0])
 			if err != nil {
 				return err

@@ -37,14 +37,11 @@ trainers. --work or --work=false decides instead.`,
 			if cmd.Flags().Changed("work") && !wait {
 				return errors.New("--work needs --wait")
 			}
-			a, err := g.openApply(ctx, nil, nil)
+			a, err := g.openApplyPipeline(ctx, args[0])
 			if err != nil {
 				return err
 			}
 			defer a.Close()
-			if _, err := a.MustPipeline(args[0]); err != nil {
-				return err
-			}
 			working := work
 			if wait && !cmd.Flags().Changed("work") {
 				// SQLite cannot tell (ErrUnknown): this process works the run.
@@ -343,14 +340,11 @@ func newPromoteCmd(g *globals) *cobra.Command {
 			if err != nil || v < 1 {
 				return usagef("VERSION %q must be a version number such as 3", args[1])
 			}
-			a, err := g.open(cmd.Context(), nil, nil)
+			a, err := g.openPipeline(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
 			defer a.Close()
-			if _, err := a.MustPipeline(args[0]); err != nil {
-				return err
-			}
 			p, err := a.Registry.Promote(cmd.Context(), args[0], v, "cli", reason)
 			if err != nil {
 				return registryErr(err)
@@ -370,14 +364,11 @@ func newRollbackCmd(g *globals) *cobra.Command {
 		Short: "Return production to the version before the current one",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := g.open(cmd.Context(), nil, nil)
+			a, err := g.openPipeline(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
 			defer a.Close()
-			if _, err := a.MustPipeline(args[0]); err != nil {
-				return err
-			}
 			p, err := a.Registry.Rollback(cmd.Context(), args[0], "cli", reason)
 			if err != nil {
 				return registryErr(err)

@@ -204,6 +204,34 @@ func (g *globals) openApply(ctx context.Context, logger *slog.Logger, file *conf
 	return a, nil
 }
 
+// openPipeline is open for a command about one pipeline: it fails, naming
+// the pipelines there are, when name is not one of them. The caller closes
+// the App.
+func (g *globals) openPipeline(ctx context.Context, name string) (*app.App, error) {
+	a, err := g.open(ctx, nil, nil)
+	return withPipeline(a, err, name)
+}
+
+// openApplyPipeline is openApply for a command that writes to one
+// pipeline, checked as openPipeline checks it.
+func (g *globals) openApplyPipeline(ctx context.Context, name string) (*app.App, error) {
+	a, err := g.openApply(ctx, nil, nil)
+	return withPipeline(a, err, name)
+}
+
+// withPipeline passes on an opened App that has the pipeline name, and
+// closes it when it does not.
+func withPipeline(a *app.App, err error, name string) (*app.App, error) {
+	if err != nil {
+		return nil, err
+	}
+	if _, err := a.MustPipeline(name); err != nil {
+		a.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
 func (g *globals) openWith(ctx context.Context, logger *slog.Logger, o app.Options) (*app.App, error) {
 	env, err := g.resolvedEnv()
 	if err != nil {

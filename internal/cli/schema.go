@@ -196,14 +196,11 @@ the target.`,
 			if err != nil {
 				return err
 			}
-			a, err := g.open(cmd.Context(), nil, nil)
+			a, err := g.openPipeline(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
 			defer a.Close()
-			if _, err := a.MustPipeline(args[0]); err != nil {
-				return err
-			}
 			in, err := openInput(g, args[1])
 			if err != nil {
 				return err

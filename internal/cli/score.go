@@ -58,14 +58,11 @@ row failed.`,
 			}
 			what := "copied"
 			if !copyOnly {
-				a, err := g.open(ctx, nil, nil)
+				a, err := g.openPipeline(ctx, args[0])
 				if err != nil {
 					return err
 				}
 				defer a.Close()
-				if _, err := a.MustPipeline(args[0]); err != nil {
-					return err
-				}
 				v, err := pickVersion(ctx, a.Store, args[0], version)
 				if err != nil {
 					return err
