@@ -7,7 +7,7 @@
 #
 # It builds both (git worktree for a revision), trains the titanic model in a
 # temporary folder (init --example titanic, ingest-file seed_titanic.csv,
-# train --wait, then a second training that is rejected, so version 2 exists
+# train --wait, then 200 more rows and a second training, so version 2 exists
 # and is not production), starts one `mlserve api` per binary pinned to
 # SERVER_CPU, and runs wrk pinned to WRK_CPU against each route:
 #   prototype   GET /?class=1&sex=male&age=22&embarked=S
@@ -73,7 +73,12 @@ mkdir -p "$TMP/work"
 	../new init --example titanic >/dev/null
 	../new --data-dir data --log-level warn ingest-file titanic "$SEED_CSV" >/dev/null
 	../new --data-dir data --log-level warn train titanic --wait >/dev/null
+	# A second training on the same rows would reproduce v1 ("same as v1",
+	# no version): 200 rows more make a v2; production stays v1.
+	head -n 201 "$SEED_CSV" >more.csv
+	../new --data-dir data --log-level warn ingest-file titanic more.csv >/dev/null
 	../new --data-dir data --log-level warn train titanic --wait >/dev/null || true
+	../new --data-dir data --log-level warn promote titanic 1 >/dev/null 2>&1 || true
 )
 
 free_port() { local p; while :; do p=$((20000 + RANDOM % 40000)); (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }; done; }
