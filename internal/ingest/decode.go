@@ -7,8 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
+	"github.com/mlserve/mlserve/internal/mediatype"
 	"github.com/mlserve/mlserve/internal/rawcsv"
 	"github.com/mlserve/mlserve/internal/schema"
 	"github.com/mlserve/mlserve/internal/store"
@@ -19,25 +19,16 @@ type Format string
 
 // Body formats.
 const (
-	FormatJSON   Format = "json"   // a JSON array of objects (or one object)
-	FormatNDJSON Format = "ndjson" // one JSON object per line
-	FormatCSV    Format = "csv"    // a header line, then rows
+	FormatJSON   = Format(mediatype.JSON)   // a JSON array of objects (or one object)
+	FormatNDJSON = Format(mediatype.NDJSON) // one JSON object per line
+	FormatCSV    = Format(mediatype.CSV)    // a header line, then rows
 )
 
 // FormatOf maps a Content-Type to a Format; "" when unsupported. A missing
 // Content-Type is unsupported: a web page may post a body without one (and
 // without a CORS preflight), never with one of these.
 func FormatOf(contentType string) Format {
-	ct := strings.ToLower(strings.TrimSpace(strings.Split(contentType, ";")[0]))
-	switch ct {
-	case "application/json":
-		return FormatJSON
-	case "application/x-ndjson", "application/ndjson", "application/jsonl", "application/jsonlines":
-		return FormatNDJSON
-	case "text/csv", "application/csv":
-		return FormatCSV
-	}
-	return ""
+	return Format(mediatype.Of(contentType))
 }
 
 // BadRequestError is a body that cannot be read as a whole (malformed JSON

@@ -16,6 +16,7 @@ import (
 	"sync"
 
 	"github.com/mlserve/mlserve/internal/artifact"
+	"github.com/mlserve/mlserve/internal/mediatype"
 	"github.com/mlserve/mlserve/internal/schema"
 )
 
@@ -26,10 +27,10 @@ type Format string
 const (
 	// CSV is a header line, then one record per row. The answer is the
 	// input's columns, then the prediction columns and error.
-	CSV Format = "csv"
+	CSV = Format(mediatype.CSV)
 	// NDJSON is one JSON object per line. The answer is one JSON object per
 	// non-blank line: the prediction, or {"error", "fields"}.
-	NDJSON Format = "ndjson"
+	NDJSON = Format(mediatype.NDJSON)
 )
 
 // Options configure Stream.
@@ -378,11 +379,10 @@ const notNumber = "the model's output is not a finite number"
 // NDJSON media types the ingest role takes too (ingest.FormatOf). ok is
 // false for any other.
 func FormatOf(contentType string) (f Format, ok bool) {
-	mt, _, _ := strings.Cut(contentType, ";")
-	switch strings.ToLower(strings.TrimSpace(mt)) {
-	case "text/csv", "application/csv":
+	switch mediatype.Of(contentType) {
+	case mediatype.CSV:
 		return CSV, true
-	case "application/x-ndjson", "application/ndjson", "application/jsonl", "application/jsonlines":
+	case mediatype.NDJSON:
 		return NDJSON, true
 	}
 	return "", false
