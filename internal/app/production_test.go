@@ -20,6 +20,7 @@ import (
 	"github.com/mlserve/mlserve/internal/ingest"
 	"github.com/mlserve/mlserve/internal/sampledata"
 	"github.com/mlserve/mlserve/internal/store"
+	"github.com/mlserve/mlserve/internal/testenv/testdb"
 )
 
 var seedTitanic = sampledata.Path(sampledata.SeedTitanic)
@@ -46,8 +47,8 @@ func openApp(t testing.TB, env config.Env, f *config.File) *App {
 
 func prodEnv(t testing.TB) config.Env {
 	return config.Env{
-		DatabaseURL:        pgDatabase(t),
-		ArtifactsURL:       s3Bucket(t),
+		DatabaseURL:        testdb.Postgres(t, "app_"),
+		ArtifactsURL:       testdb.Bucket(t, "app-"),
 		AWSAccessKeyID:     os.Getenv("AWS_ACCESS_KEY_ID"),
 		AWSSecretAccessKey: os.Getenv("AWS_SECRET_ACCESS_KEY"),
 	}

@@ -12,7 +12,6 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,10 +22,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/mlserve/mlserve/internal/sampledata"
 	"github.com/mlserve/mlserve/internal/testenv"
+	"github.com/mlserve/mlserve/internal/testenv/testdb"
 )
 
 // repo is the repository's root, relative to this package.
@@ -268,8 +266,8 @@ func testRoles(t *testing.T, p *podman, image string) {
 		t.Fatal(err)
 	}
 	pod := []string{
-		"--env", "MLSERVE_DATABASE_URL=" + pgDatabase(t),
-		"--env", "MLSERVE_ARTIFACTS_URL=" + s3Bucket(t),
+		"--env", "MLSERVE_DATABASE_URL=" + testdb.Postgres(t, "imagetest_"),
+		"--env", "MLSERVE_ARTIFACTS_URL=" + testdb.Bucket(t, "imagetest-"),
 		"--env", "AWS_ACCESS_KEY_ID=" + testenv.Getenv(t, "AWS_ACCESS_KEY_ID", "S3 server's access key"),
 		"--env", "AWS_SECRET_ACCESS_KEY=" + testenv.Getenv(t, "AWS_SECRET_ACCESS_KEY", "S3 server's secret key"),
 		"--env", "MLSERVE_ADMIN_TOKEN=" + token,
@@ -412,52 +410,4 @@ func drain(t *testing.T, api *container) {
 		t.Fatalf("api: exit code %s after SIGTERM, want 0", code)
 	}
 	t.Logf("api answered the request in flight and exited 0 %.2f s after podman stop", s.took.Seconds())
-}
-
-// pgDatabase creates a fresh database on the test PostgreSQL server
-// (MLSERVE_TEST_DATABASE_URL), dropped when the test ends, and returns its
-// URL.
-func pgDatabase(t testing.TB) string {
-	t.Helper()
-	base := testenv.Getenv(t, "MLSERVE_TEST_DATABASE_URL", "PostgreSQL server")
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("connect to the test server: %v", err)
-	}
-	defer conn.Close(ctx)
-	name := "imagetest_" + randHex(6)
-	if _, err := conn.Exec(ctx, `CREATE DATABASE `+name); err != nil {
-		t.Fatalf("create database %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		c, err := pgx.Connect(context.Background(), base)
-		if err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-			return
-		}
-		defer c.Close(context.Background())
-		if _, err := c.Exec(context.Background(), `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("MLSERVE_TEST_DATABASE_URL: %v", err)
-	}
-	u.Path = "/" + name
-	return u.String()
-}
-
-// s3Bucket returns the test S3 URL (MLSERVE_TEST_S3_URL) with a fresh
-// bucket name; the roles create the bucket.
-func s3Bucket(t testing.TB) string {
-	t.Helper()
-	base := testenv.Getenv(t, "MLSERVE_TEST_S3_URL", "S3 server")
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("MLSERVE_TEST_S3_URL: %v", err)
-	}
-	u.Host = "imagetest-" + randHex(6)
-	return u.String()
 }

@@ -2,10 +2,7 @@ package jobs
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
-	"net/url"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -21,45 +18,9 @@ import (
 	"github.com/mlserve/mlserve/internal/schema"
 	"github.com/mlserve/mlserve/internal/store"
 	"github.com/mlserve/mlserve/internal/store/postgres"
-	"github.com/mlserve/mlserve/internal/testenv"
+	"github.com/mlserve/mlserve/internal/testenv/testdb"
 	"github.com/mlserve/mlserve/internal/train"
 )
-
-// pgDatabase creates a database of its own on the server at
-// MLSERVE_TEST_DATABASE_URL (River's tables included), dropped afterwards.
-func pgDatabase(t *testing.T) string {
-	t.Helper()
-	base := testenv.Getenv(t, "MLSERVE_TEST_DATABASE_URL", "PostgreSQL server")
-	ctx := context.Background()
-	b := make([]byte, 6)
-	rand.Read(b)
-	name := "jobs_" + hex.EncodeToString(b)
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, `CREATE DATABASE `+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		c, err := pgx.Connect(context.Background(), base)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer c.Close(context.Background())
-		if _, err := c.Exec(context.Background(), `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
-			t.Error(err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
-}
 
 // pgTrainers opens n trainers on one database, each with a pool, a River
 // client and a runner of its own, as n processes would be; the artifacts
@@ -76,7 +37,7 @@ type pgTrainers struct {
 func setupPG(t *testing.T, n int, change func(p *config.Pipeline), opts func(c *Config)) *pgTrainers {
 	t.Helper()
 	ctx := context.Background()
-	dbURL := pgDatabase(t)
+	dbURL := testdb.Postgres(t, "jobs_")
 	f, err := config.Example("titanic")
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,8 @@
-package app
+// Package testdb gives a test a database and a bucket of its own on the
+// test services scripts/test.sh starts (MLSERVE_TEST_DATABASE_URL,
+// MLSERVE_TEST_S3_URL). Without them a test skips, or fails in CI
+// (testenv). For tests only.
+package testdb
 
 import (
 	"context"
@@ -13,21 +17,16 @@ import (
 	"github.com/mlserve/mlserve/internal/testenv"
 )
 
-// The production-mode tests run against the PostgreSQL server at
-// MLSERVE_TEST_DATABASE_URL (each in a database of its own, dropped
-// afterwards) and the S3 server at MLSERVE_TEST_S3_URL (each in a bucket of
-// its own, which Open creates). Without the variables they skip, or fail in
-// CI (testenv).
-
-func randName(prefix string) string {
+// Name returns prefix followed by 12 random hex digits.
+func Name(prefix string) string {
 	b := make([]byte, 6)
 	rand.Read(b)
 	return prefix + hex.EncodeToString(b)
 }
 
-// pgDatabase creates a fresh database on the test server, dropped when the
-// test ends, and returns its URL.
-func pgDatabase(t testing.TB) string {
+// Postgres creates a fresh database named prefix + random hex on the test
+// PostgreSQL server, dropped when the test ends, and returns its URL.
+func Postgres(t testing.TB, prefix string) string {
 	t.Helper()
 	base := testenv.Getenv(t, "MLSERVE_TEST_DATABASE_URL", "PostgreSQL server")
 	ctx := context.Background()
@@ -36,7 +35,7 @@ func pgDatabase(t testing.TB) string {
 		t.Fatalf("connect to the test server: %v", err)
 	}
 	defer conn.Close(ctx)
-	name := randName("app_")
+	name := Name(prefix)
 	if _, err := conn.Exec(ctx, `CREATE DATABASE `+name); err != nil {
 		t.Fatalf("create database %s: %v", name, err)
 	}
@@ -59,14 +58,15 @@ func pgDatabase(t testing.TB) string {
 	return u.String()
 }
 
-// s3Bucket returns the test S3 URL with a fresh bucket name (not created).
-func s3Bucket(t testing.TB) string {
+// Bucket returns the test S3 URL with a fresh bucket name, prefix +
+// random hex (dashes for underscores); the bucket is not created.
+func Bucket(t testing.TB, prefix string) string {
 	t.Helper()
 	base := testenv.Getenv(t, "MLSERVE_TEST_S3_URL", "S3 server")
 	u, err := url.Parse(base)
 	if err != nil {
 		t.Fatalf("MLSERVE_TEST_S3_URL: %v", err)
 	}
-	u.Host = strings.ReplaceAll(randName("app-"), "_", "-")
+	u.Host = strings.ReplaceAll(Name(prefix), "_", "-")
 	return u.String()
 }
